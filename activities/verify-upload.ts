@@ -1,0 +1,63 @@
+import { Context } from '@temporalio/activity';
+import type { ObjectStore } from '../shared/adapters/object-store';
+import { sha256OfStream } from '../shared/hash';
+
+export interface VerifyUploadInput {
+  objectKey: string;
+  declaredSizeBytes: number;
+  declaredChecksumSha256: string | null;
+}
+
+export type VerifyUploadResult =
+  | { ok: true; sizeBytes: number; sha256: string }
+  | { ok: false; reason: string; details: Record<string, unknown> };
+
+const HEARTBEAT_EVERY_BYTES = 8 * 1024 * 1024;
+
+/** Checks that the uploaded object exists, has the declared size and, when declared, the declared SHA-256. */
+export function verifyUploadActivity(deps: { store: ObjectStore }) {
+  return async function verifyUpload(input: VerifyUploadInput): Promise<VerifyUploadResult> {
+    const head = await deps.store.head(input.objectKey);
+    if (!head) {
+      return { ok: false, reason: 'no object was uploaded at the pre-signed URL', details: {} };
+    }
+    if (head.sizeBytes !== input.declaredSizeBytes) {
+      return {
+        ok: false,
+        reason: `uploaded size ${head.sizeBytes} bytes differs from declared size ${input.declaredSizeBytes} bytes`,
+        details: { uploadedSizeBytes: head.sizeBytes, declaredSizeBytes: input.declaredSizeBytes },
+      };
+    }
+
+    const ctx = Context.current();
+    let nextBeat = HEARTBEAT_EVERY_BYTES;
+    const body = await deps.store.read(input.objectKey);
+    // Cancelling the activity (the asset was deleted meanwhile) stops the download instead of finishing it.
+    const onCancel = () => body.destroy();
+    ctx.cancellationSignal.addEventListener('abort', onCancel);
+    try {
+      const { sha256, bytes } = await sha256OfStream(body, (read) => {
+        if (read >= nextBeat) {
+          nextBeat += HEARTBEAT_EVERY_BYTES;
+          ctx.heartbeat({ bytesHashed: read, totalBytes: head.sizeBytes });
+        }
+      });
+      if (bytes !== head.sizeBytes) {
+        // The object changed under us (overwritten through a still-valid URL); hashing it again decides.
+        throw new Error(
+          `object ${input.objectKey} changed while hashing (${bytes} of ${head.sizeBytes} bytes)`,
+        );
+      }
+      if (input.declaredChecksumSha256 && sha256 !== input.declaredChecksumSha256) {
+        return {
+          ok: false,
+          reason: `SHA-256 mismatch: declared ${input.declaredChecksumSha256}, uploaded bytes hash to ${sha256}`,
+          details: { declaredSha256: input.declaredChecksumSha256, actualSha256: sha256 },
+        };
+      }
+      return { ok: true, sizeBytes: bytes, sha256 };
+    } finally {
+      ctx.cancellationSignal.removeEventListener('abort', onCancel);
+    }
+  };
+}

@@ -1,0 +1,32 @@
+import express from 'express';
+import { pinoHttp } from 'pino-http';
+import type { ApiDeps } from './deps';
+import { requireAuth } from './auth';
+import { notFoundRoute, problemHandler } from './problem';
+import { healthRoutes } from './routes/health';
+import { mediaRoutes } from './routes/media';
+import { storageEventRoutes } from './routes/storage-events';
+import { WorkflowGateway } from './workflow-gateway';
+
+export function createApp(deps: ApiDeps): express.Express {
+  const app = express();
+  const workflows = new WorkflowGateway(deps.temporal, deps.settings.taskQueue);
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(pinoHttp({ logger: deps.logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  app.use(
+    express.json({
+      limit: deps.settings.jsonBodyLimitBytes,
+      type: ['application/json', 'application/*+json'],
+    }),
+  );
+
+  app.use(healthRoutes(deps, workflows));
+  app.use(storageEventRoutes(deps, workflows));
+  app.use(requireAuth(deps.settings.jwtSecret));
+  app.use(mediaRoutes(deps, workflows));
+
+  app.use(notFoundRoute);
+  app.use(problemHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,20 @@
+import type { Client } from '@temporalio/client';
+import type { AssetRepository } from '../shared/adapters/asset-repository';
+import type { ObjectStore } from '../shared/adapters/object-store';
+import type { Logger } from '../shared/logger';
+
+/** What the API needs, injected so tests build the same app on their own servers. */
+export interface ApiDeps {
+  assets: AssetRepository;
+  store: ObjectStore;
+  temporal: Client;
+  logger: Logger;
+  settings: {
+    taskQueue: string;
+    jwtSecret: string;
+    uploadTtlSeconds: number;
+    maxUploadBytes: number;
+    jsonBodyLimitBytes: number;
+    storageEventsSecret?: string | undefined;
+  };
+}

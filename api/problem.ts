@@ -1,0 +1,62 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '../shared/logger';
+
+/** An error the client can act on; rendered as RFC 9457 application/problem+json. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+  }
+}
+
+export const badRequest = (detail: string, extra: Record<string, unknown> = {}) =>
+  new HttpProblem(400, 'Bad Request', detail, extra);
+export const notFound = (detail = 'no such asset') => new HttpProblem(404, 'Not Found', detail);
+export const unauthorized = (detail: string) =>
+  new HttpProblem(401, 'Unauthorized', detail, {}, { 'WWW-Authenticate': 'Bearer' });
+export const unavailable = (detail: string, retryAfterSeconds = 5) =>
+  new HttpProblem(503, 'Service Unavailable', detail, {}, { 'Retry-After': String(retryAfterSeconds) });
+
+function send(res: Parameters<RequestHandler>[1], p: HttpProblem, instance: string): void {
+  res
+    .status(p.status)
+    .set(p.headers)
+    .type('application/problem+json')
+    .json({ type: 'about:blank', title: p.title, status: p.status, detail: p.detail, instance, ...p.extra });
+}
+
+export const notFoundRoute: RequestHandler = (req, res) => {
+  send(res, new HttpProblem(404, 'Not Found', `no route for ${req.method} ${req.path}`), req.originalUrl);
+};
+
+/** Express' own body-parser errors carry a status and a type; map them to problems too. */
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    if (err instanceof HttpProblem) return send(res, err, req.originalUrl);
+    const e = err as { status?: number; type?: string; message?: string; limit?: number };
+    if (e.type === 'entity.too.large') {
+      return send(
+        res,
+        new HttpProblem(413, 'Content Too Large', `request body exceeds the limit of ${e.limit} bytes`),
+        req.originalUrl,
+      );
+    }
+    if (e.type === 'entity.parse.failed') {
+      return send(res, badRequest(`request body is not valid JSON: ${e.message}`), req.originalUrl);
+    }
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      return send(res, new HttpProblem(e.status, 'Bad Request', e.message ?? 'bad request'), req.originalUrl);
+    }
+    logger.error({ err, path: req.path }, 'unhandled error');
+    return send(
+      res,
+      new HttpProblem(500, 'Internal Server Error', 'the request failed; it has been logged'),
+      req.originalUrl,
+    );
+  };
+}

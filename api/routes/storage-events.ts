@@ -1,0 +1,77 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Router } from 'express';
+import { z } from 'zod';
+import type { ApiDeps } from '../deps';
+import { HttpProblem, unauthorized } from '../problem';
+import type { WorkflowGateway } from '../workflow-gateway';
+
+// AWS (and versitygw, which copies it) send {Records: [...]}; MinIO adds a top-level EventName and Key.
+const recordSchema = z.looseObject({
+  eventName: z.string().optional(),
+  s3: z.looseObject({
+    bucket: z.looseObject({ name: z.string() }),
+    object: z.looseObject({ key: z.string() }),
+  }),
+});
+const notificationSchema = z.looseObject({ Records: z.array(z.unknown()).optional() });
+
+function sameSecret(given: string | undefined, expected: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** AWS URL-encodes keys with + for spaces; our own keys never contain either, so decoding is always safe. */
+function decodeKey(key: string): string {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return key;
+  }
+}
+
+export function storageEventRoutes(deps: ApiDeps, workflows: WorkflowGateway): Router {
+  const router = Router();
+
+  router.post('/storage-events', async (req, res) => {
+    const expected = deps.settings.storageEventsSecret;
+    if (!expected) {
+      throw new HttpProblem(
+        404,
+        'Not Found',
+        'storage events are disabled (STORAGE_EVENTS_SECRET is not set)',
+      );
+    }
+    const given =
+      req.get('x-assetline-storage-secret') ??
+      (typeof req.query.token === 'string' ? req.query.token : undefined);
+    if (!sameSecret(given, expected)) throw unauthorized('storage event secret missing or wrong');
+
+    const notification = notificationSchema.safeParse(req.body);
+    const records = notification.success ? (notification.data.Records ?? []) : [];
+    let signalled = 0;
+    let ignored = 0;
+    for (const raw of records) {
+      const record = recordSchema.safeParse(raw);
+      if (!record.success || !record.data.eventName?.includes('ObjectCreated')) {
+        ignored += 1;
+        continue;
+      }
+      const asset = await deps.assets.findByObject(
+        record.data.s3.bucket.name,
+        decodeKey(record.data.s3.object.key),
+      );
+      if (!asset || asset.status !== 'pending') {
+        ignored += 1;
+        continue;
+      }
+      if (await workflows.completeUpload(asset.asset_id, 'storage-event')) signalled += 1;
+      else ignored += 1;
+    }
+    // Test events (s3:TestEvent) and foreign objects are acknowledged, or S3 would keep redelivering them.
+    res.json({ signalled, ignored });
+  });
+
+  return router;
+}

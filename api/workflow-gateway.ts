@@ -1,0 +1,73 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { assetLifecycle } from '../workflows/asset-lifecycle';
+import {
+  ASSET_WORKFLOW_TYPE,
+  AssetStatusAttribute,
+  assetStateQuery,
+  assetWorkflowId,
+  OwnerIdAttribute,
+  uploadCompletedSignal,
+  type AssetLifecycleInput,
+  type AssetState,
+  type CompletionSource,
+} from '../workflows/definitions';
+import { unavailable } from './problem';
+
+const QUERY_TIMEOUT_MS = 2_000;
+
+/** The API's only door to Temporal: start, signal, query. Temporal being down becomes a 503, never a 500. */
+export class WorkflowGateway {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  async start(input: AssetLifecycleInput): Promise<void> {
+    try {
+      await this.client.workflow.start<typeof assetLifecycle>(ASSET_WORKFLOW_TYPE, {
+        taskQueue: this.taskQueue,
+        workflowId: assetWorkflowId(input.assetId),
+        args: [input],
+        typedSearchAttributes: [
+          { key: AssetStatusAttribute, value: 'pending' },
+          { key: OwnerIdAttribute, value: Number(input.ownerId) },
+        ],
+      });
+    } catch (err) {
+      throw unavailable(`could not start the asset workflow: ${(err as Error).message}`);
+    }
+  }
+
+  /** false when the workflow has already finished: completing twice is harmless. */
+  async completeUpload(assetId: string, source: CompletionSource): Promise<boolean> {
+    try {
+      await this.client.workflow
+        .getHandle(assetWorkflowId(assetId))
+        .signal(uploadCompletedSignal, { source });
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw unavailable(`could not signal the asset workflow: ${(err as Error).message}`);
+    }
+  }
+
+  /** The live stage, or null when the workflow cannot answer quickly (no worker polling, server away). */
+  async state(assetId: string): Promise<AssetState | null> {
+    const query = this.client.workflow.getHandle(assetWorkflowId(assetId)).query(assetStateQuery);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), QUERY_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([query, timeout]);
+    } catch {
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.client.workflowService.getSystemInfo({});
+  }
+}

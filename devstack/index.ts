@@ -1,0 +1,10 @@
+export { freePort, waitForPort, canConnect } from './ports';
+export { toolPath, postgresToolPath, repoRoot, type ToolName } from './tools';
+export { startPostgres, createDatabase, type StartPostgresOptions, type PostgresHandle } from './postgres';
+export { startVersitygw, type StartVersitygwOptions, type VersitygwHandle } from './object-store';
+export {
+  startTemporalDevServer,
+  type SearchAttributeType,
+  type StartTemporalDevServerOptions,
+  type TemporalDevServerHandle,
+} from './temporal';

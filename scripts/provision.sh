@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# Installs the native tools Assetline's dev stack and tests need, idempotently.
+#
+#   bash scripts/provision.sh
+#
+# Quiet when everything is present; prints one line per thing it installs (with
+# how long it took). Writes nothing into the repository except under .cache/.
+#
+# Ensures:
+#   - Debian packages: postgresql, ffmpeg, clamav-daemon + clamav, poppler-utils,
+#     redis-server, nginx-light (plus a JRE/maven if those are missing)
+#   - the `postgres` OS user (postgres refuses to run as root; devstack uses it)
+#   - Temporal CLI            ($TEMPORAL_CLI_PATH | PATH | GOPATH/bin | go install)
+#   - versitygw               ($VERSITYGW_PATH    | PATH | GOPATH/bin | go install)
+#   - Temporal's Java time-skipping test server
+#                             ($TEMPORAL_TEST_SERVER_PATH | .cache/temporal-test-server/)
+set -euo pipefail
+
+TEMPORAL_CLI_VERSION=v1.5.1 # later tags do not build with `go install`
+VERSITYGW_VERSION=v1.7.0
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE_DIR="$REPO_ROOT/.cache"
+LOG_DIR="$CACHE_DIR/provision"
+mkdir -p "$LOG_DIR"
+
+say() { echo "provision: $*"; }
+die() {
+  echo "provision: ERROR: $*" >&2
+  exit 1
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+elapsed() { # start_ms -> "12.3s"
+  local ms=$(($(now_ms) - $1))
+  printf '%d.%ds' $((ms / 1000)) $(((ms % 1000) / 100))
+}
+# run_logged <logfile> <cmd...>: run quietly, show the log tail on failure.
+run_logged() {
+  local log="$1"
+  shift
+  if ! "$@" >"$log" 2>&1; then
+    echo "provision: command failed: $*" >&2
+    echo "provision: last lines of $log:" >&2
+    tail -n 40 "$log" >&2 || true
+    exit 1
+  fi
+}
+is_root() { [ "$(id -u)" -eq 0 ]; }
+have() { command -v "$1" >/dev/null 2>&1; }
+# have_any <path-or-command>...: true if any is an executable path / command on PATH
+have_any() {
+  local c
+  for c in "$@"; do
+    if [[ "$c" == */* ]]; then
+      [ -x "$c" ] && return 0
+    else
+      have "$c" && return 0
+    fi
+  done
+  return 1
+}
+
+# Serialise concurrent runs (e.g. `npm test` in two shells): builds are not re-entrant.
+if have flock; then
+  exec 9>"$LOG_DIR/lock"
+  flock 9
+fi
+
+# ---------------------------------------------------------------------------
+# Debian packages
+# ---------------------------------------------------------------------------
+missing_pkgs=()
+pg_server_present() { compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; }
+pg_server_present || missing_pkgs+=(postgresql)
+{ have_any ffmpeg && have_any ffprobe; } || missing_pkgs+=(ffmpeg)
+have_any clamd /usr/sbin/clamd || missing_pkgs+=(clamav-daemon)
+have_any clamscan /usr/bin/clamscan || missing_pkgs+=(clamav)
+have_any pdftoppm || missing_pkgs+=(poppler-utils)
+have_any redis-server /usr/bin/redis-server || missing_pkgs+=(redis-server)
+have_any nginx /usr/sbin/nginx || missing_pkgs+=(nginx-light)
+have_any runuser /usr/sbin/runuser /sbin/runuser || missing_pkgs+=(util-linux)
+have_any java || missing_pkgs+=(openjdk-17-jre-headless)
+have_any mvn || missing_pkgs+=(maven)
+
+if [ "${#missing_pkgs[@]}" -gt 0 ]; then
+  if ! is_root; then
+    die "missing Debian packages: ${missing_pkgs[*]}
+  re-run as root (sudo bash scripts/provision.sh) or install them with:
+  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing_pkgs[*]}"
+  fi
+  t0=$(now_ms)
+  export DEBIAN_FRONTEND=noninteractive
+  run_logged "$LOG_DIR/apt-update.log" apt-get update
+  run_logged "$LOG_DIR/apt-install.log" \
+    apt-get install -y --no-install-recommends -o Dpkg::Use-Pty=0 "${missing_pkgs[@]}"
+  say "installed Debian packages ${missing_pkgs[*]} in $(elapsed "$t0")"
+  pg_server_present || die "postgresql installed but no /usr/lib/postgresql/*/bin/postgres found"
+fi
+
+# ---------------------------------------------------------------------------
+# postgres OS user (Debian's postgresql package creates it; postgres won't run as root)
+# ---------------------------------------------------------------------------
+if is_root && ! id -u postgres >/dev/null 2>&1; then
+  t0=$(now_ms)
+  useradd --system --user-group --home-dir /var/lib/postgresql --shell /bin/bash postgres
+  say "created OS user postgres in $(elapsed "$t0")"
+fi
+
+# ---------------------------------------------------------------------------
+# Go tools: Temporal CLI and versitygw
+# ---------------------------------------------------------------------------
+go_bin_dir() {
+  local gobin
+  gobin="$(go env GOBIN 2>/dev/null || true)"
+  if [ -n "$gobin" ]; then
+    echo "$gobin"
+  else
+    echo "$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
+  fi
+}
+
+# ensure_go_tool <name> <env-var> <module/cmd/path> <version>
+ensure_go_tool() {
+  local name="$1" env_var="$2" pkg="$3" version="$4"
+  local override="${!env_var:-}"
+  if [ -n "$override" ]; then
+    [ -x "$override" ] || die "\$$env_var=$override is not an executable file"
+    return 0
+  fi
+  have "$name" && return 0
+  if have go && [ -x "$(go_bin_dir)/$name" ]; then
+    return 0
+  fi
+  [ -x "$HOME/go/bin/$name" ] && return 0
+  have go || die "$name is missing and go is not installed (needed for go install $pkg@$version)"
+  local t0
+  t0=$(now_ms)
+  run_logged "$LOG_DIR/go-install-$name.log" env GOFLAGS="${GOFLAGS:-} -buildvcs=false" \
+    go install "$pkg@$version"
+  [ -x "$(go_bin_dir)/$name" ] || die "go install $pkg@$version did not produce $(go_bin_dir)/$name"
+  say "installed $name $version ($(go_bin_dir)/$name) in $(elapsed "$t0")"
+}
+
+ensure_go_tool temporal TEMPORAL_CLI_PATH github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION"
+ensure_go_tool versitygw VERSITYGW_PATH github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION"
+
+# ---------------------------------------------------------------------------
+# Temporal's Java time-skipping test server (io.temporal:temporal-test-server)
+# ---------------------------------------------------------------------------
+ensure_test_server() {
+  if [ -n "${TEMPORAL_TEST_SERVER_PATH:-}" ]; then
+    [ -x "$TEMPORAL_TEST_SERVER_PATH" ] ||
+      die "\$TEMPORAL_TEST_SERVER_PATH=$TEMPORAL_TEST_SERVER_PATH is not an executable file"
+    return 0
+  fi
+  local pom="$REPO_ROOT/scripts/temporal-test-server/pom.xml"
+  local dir="$CACHE_DIR/temporal-test-server"
+  local cp_file="$dir/classpath.txt" wrapper="$dir/temporal-test-server" stamp="$dir/pom.sha256"
+  local pom_sum
+  pom_sum="$(sha256sum "$pom" | cut -d' ' -f1)"
+
+  # Up to date if the wrapper exists, the pom is unchanged and every jar is still in ~/.m2.
+  if [ -x "$wrapper" ] && [ -s "$cp_file" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$pom_sum" ]; then
+    local ok=1 jar
+    while IFS= read -r jar; do
+      [ -f "$jar" ] || {
+        ok=0
+        break
+      }
+    done < <(tr ':' '\n' <"$cp_file")
+    [ "$ok" = 1 ] && return 0
+  fi
+
+  local t0
+  t0=$(now_ms)
+  mkdir -p "$dir"
+  run_logged "$LOG_DIR/mvn-temporal-test-server.log" \
+    mvn -q -B -f "$pom" dependency:build-classpath \
+    -Dmdep.outputFile="$cp_file.tmp" -Dmdep.includeScope=runtime
+  [ -s "$cp_file.tmp" ] || die "maven produced an empty classpath (see $LOG_DIR/mvn-temporal-test-server.log)"
+  mv "$cp_file.tmp" "$cp_file"
+  cat >"$wrapper.tmp" <<'EOF'
+#!/usr/bin/env bash
+# Generated by scripts/provision.sh: Temporal's Java time-skipping test server.
+# Usage: temporal-test-server <port> [--enable-time-skipping] [...]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+java_bin=java
+if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then java_bin="$JAVA_HOME/bin/java"; fi
+exec "$java_bin" ${TEMPORAL_TEST_SERVER_JAVA_OPTS:-} -cp "$(cat "$here/classpath.txt")" io.temporal.testserver.TestServer "$@"
+EOF
+  chmod +x "$wrapper.tmp"
+  mv "$wrapper.tmp" "$wrapper"
+  echo "$pom_sum" >"$stamp"
+  local version
+  version="$(sed -n 's:.*<temporal-test-server.version>\(.*\)</temporal-test-server.version>.*:\1:p' "$pom")"
+  say "installed temporal-test-server $version ($wrapper) in $(elapsed "$t0")"
+}
+
+ensure_test_server

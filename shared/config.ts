@@ -1,0 +1,139 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Each process asks for the sections it needs, so the worker does not
+ * demand the API's JWT secret, and a wrong value stops the process with a message naming the variable.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const positiveInt = z.coerce.number().int().positive();
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL with scheme ${protocols.join(' or ')}` },
+  );
+
+const sections = {
+  database: {
+    DATABASE_URL: url(['postgres:', 'postgresql:']),
+    DATABASE_POOL_SIZE: positiveInt.max(200).default(10),
+  },
+  s3: {
+    S3_ENDPOINT: url(['http:', 'https:']).optional(),
+    /** Where clients reach S3 for pre-signed URLs when it differs from the endpoint the services use. */
+    S3_PUBLIC_ENDPOINT: url(['http:', 'https:']).optional(),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    S3_BUCKET: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        'must be a valid S3 bucket name (3-63 lowercase characters)',
+      ),
+    S3_ACCESS_KEY_ID: z.string().min(1),
+    S3_SECRET_ACCESS_KEY: z.string().min(1),
+    S3_FORCE_PATH_STYLE: bool.default(true),
+  },
+  temporal: {
+    TEMPORAL_ADDRESS: z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+      .default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('assetline'),
+    /** Temporal Cloud: an API key implies TLS. */
+    TEMPORAL_API_KEY: z.string().min(1).optional(),
+    TEMPORAL_TLS: bool.default(false),
+  },
+  api: {
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256 key)'),
+    STORAGE_EVENTS_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    JSON_BODY_LIMIT_BYTES: positiveInt.default(64 * 1024),
+  },
+  uploads: {
+    UPLOAD_URL_TTL_SECONDS: positiveInt.max(7 * 24 * 3600).default(900),
+    MAX_UPLOAD_BYTES: positiveInt.default(5 * 1024 ** 3),
+  },
+  logging: {
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  },
+} as const;
+
+type Sections = typeof sections;
+export type SectionName = keyof Sections;
+type SectionOutput<S extends SectionName> = z.output<z.ZodObject<Sections[S]>>;
+export type ConfigOf<S extends SectionName> = { [K in S]: SectionOutput<K> }[S] extends never
+  ? never
+  : UnionToIntersection<{ [K in S]: SectionOutput<K> }[S]>;
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void
+  ? I
+  : never;
+
+export const API_SECTIONS = ['database', 's3', 'temporal', 'api', 'uploads', 'logging'] as const;
+export const WORKER_SECTIONS = ['database', 's3', 'temporal', 'uploads', 'logging'] as const;
+
+export type ApiConfig = ConfigOf<(typeof API_SECTIONS)[number]>;
+export type WorkerConfig = ConfigOf<(typeof WORKER_SECTIONS)[number]>;
+export type AppConfig = ApiConfig & WorkerConfig;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Every variable the platform reads, with the section it belongs to: the README table and compose test use it. */
+export function configVariables(): { name: string; section: SectionName; required: boolean }[] {
+  return (Object.keys(sections) as SectionName[]).flatMap((section) =>
+    Object.entries(sections[section]).map(([name, schema]) => ({
+      name,
+      section,
+      required: !(schema as z.ZodType).safeParse(undefined).success,
+    })),
+  );
+}
+
+export function loadConfig<const S extends readonly SectionName[]>(
+  wanted: S,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigOf<S[number]> {
+  const shape = Object.assign({}, ...wanted.map((s) => sections[s])) as z.ZodRawShape;
+  // Empty strings count as unset, as docker-compose writes `VAR=` for variables it passes through.
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = z.object(shape).safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        const given = input[name];
+        const message = given === undefined && issue.code === 'invalid_type' ? 'is required' : issue.message;
+        return `${name} ${message}`;
+      }),
+    );
+  }
+  return result.data as ConfigOf<S[number]>;
+}
+
+/** For entry points: print the problems and stop, rather than failing later with a confusing error. */
+export function loadConfigOrExit<const S extends readonly SectionName[]>(wanted: S): ConfigOf<S[number]> {
+  try {
+    return loadConfig(wanted);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}

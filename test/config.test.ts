@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import {
+  API_SECTIONS,
+  ConfigError,
+  WORKER_SECTIONS,
+  configVariables,
+  loadConfig,
+  type SectionName,
+} from '../shared/config';
+
+const base = {
+  DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',
+  S3_BUCKET: 'assets',
+  S3_ACCESS_KEY_ID: 'k',
+  S3_SECRET_ACCESS_KEY: 's',
+  AUTH_JWT_SECRET: 'x'.repeat(32),
+};
+
+function problems(env: Record<string, string>, sections: readonly SectionName[] = API_SECTIONS): string[] {
+  try {
+    loadConfig(sections, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('config', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(API_SECTIONS, base);
+    expect(config).toMatchObject({
+      PORT: 3000,
+      UPLOAD_URL_TTL_SECONDS: 900,
+      MAX_UPLOAD_BYTES: 5 * 1024 ** 3,
+      TEMPORAL_ADDRESS: '127.0.0.1:7233',
+      TEMPORAL_NAMESPACE: 'default',
+      S3_REGION: 'us-east-1',
+    });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a URL with scheme postgres: or postgresql:'],
+    [{ S3_ENDPOINT: 'not a url' }, 'S3_ENDPOINT'],
+    [{ S3_BUCKET: 'Bad_Bucket' }, 'S3_BUCKET must be a valid S3 bucket name'],
+    [{ AUTH_JWT_SECRET: 'short' }, 'AUTH_JWT_SECRET must be at least 32 characters'],
+    [{ UPLOAD_URL_TTL_SECONDS: '-1' }, 'UPLOAD_URL_TTL_SECONDS'],
+    [{ MAX_UPLOAD_BYTES: '0' }, 'MAX_UPLOAD_BYTES'],
+    [{ TEMPORAL_ADDRESS: 'localhost' }, 'TEMPORAL_ADDRESS must be host:port'],
+  ])('a wrong value names the variable: %j', (override, expected) => {
+    const found = problems({ ...base, ...override });
+    expect(found.join('\n')).toContain(expected);
+  });
+
+  it('names every missing required variable', () => {
+    const found = problems({});
+    for (const name of [
+      'DATABASE_URL',
+      'S3_BUCKET',
+      'S3_ACCESS_KEY_ID',
+      'S3_SECRET_ACCESS_KEY',
+      'AUTH_JWT_SECRET',
+    ]) {
+      expect(found).toContain(`${name} is required`);
+    }
+  });
+
+  it('does not ask the worker for API-only settings', () => {
+    const { AUTH_JWT_SECRET: _, ...workerEnv } = base;
+    expect(problems(workerEnv, WORKER_SECTIONS)).toEqual([]);
+  });
+
+  it('lists every variable, and the README documents each one', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const names = configVariables().map((v) => v.name);
+    expect(names).toEqual(
+      expect.arrayContaining(['PORT', 'DATABASE_URL', 'S3_ENDPOINT', 'TEMPORAL_ADDRESS']),
+    );
+    for (const name of names) expect(readme, `README documents ${name}`).toContain(`| \`${name}\``);
+  });
+});

@@ -1,0 +1,81 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startPostgres, startVersitygw, toolPath } from '../devstack';
+import { WORKFLOWS_PATH } from '../worker/create-worker';
+import { SEARCH_ATTRIBUTES } from '../workflows/definitions';
+
+export interface TestStackInfo {
+  databaseUrl: string;
+  s3Endpoint: string;
+  s3AccessKey: string;
+  s3SecretKey: string;
+  temporalAddress: string;
+  workflowBundlePath: string;
+  tmpDir: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: TestStackInfo;
+  }
+}
+
+/**
+ * One set of real servers for the whole run: Postgres, versitygw and the Temporal dev server. Each test file gets
+ * its own database, bucket and task queue, so files run in parallel without seeing each other.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'assetline-test-'));
+  await fs.chmod(tmpDir, 0o755);
+  const s3AccessKey = 'assetline-test';
+  const s3SecretKey = 'assetline-test-secret-key';
+
+  const [postgres, s3, temporal, bundle] = await Promise.all([
+    startPostgres({ dataDir: path.join(tmpDir, 'pg') }),
+    startVersitygw({
+      dataDir: path.join(tmpDir, 's3'),
+      accessKey: s3AccessKey,
+      secretKey: s3SecretKey,
+      buckets: [],
+    }),
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: toolPath('temporal') },
+        searchAttributes: [...SEARCH_ATTRIBUTES],
+        extraArgs: ['--log-level', 'error'],
+      },
+    }),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger }),
+  ]);
+
+  const workflowBundlePath = path.join(tmpDir, 'workflow-bundle.js');
+  await fs.writeFile(workflowBundlePath, bundle.code);
+
+  project.provide('stack', {
+    databaseUrl: postgres.url,
+    s3Endpoint: s3.endpoint,
+    s3AccessKey,
+    s3SecretKey,
+    temporalAddress: temporal.address,
+    workflowBundlePath,
+    tmpDir,
+  });
+
+  return async () => {
+    await Promise.allSettled([temporal.teardown(), s3.stop(), postgres.stop()]);
+    await fs.rm(tmpDir, { recursive: true, force: true });
+  };
+}
+
+const quietBundlerLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string, meta?: unknown) => console.warn(message, meta ?? ''),
+  error: (message: string, meta?: unknown) => console.error(message, meta ?? ''),
+  log: () => undefined,
+};

@@ -1,0 +1,43 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { request, eventually, type JsonResponse } from './http';
+
+export const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Arbitrary bytes; foundation tests check transport and hashing, not decoding. */
+export const someBytes = (size: number) => randomBytes(size);
+
+export interface UploadTicket {
+  assetId: string;
+  status: string;
+  upload: { method: 'PUT'; url: string; headers: Record<string, string>; expiresAt: string };
+}
+
+export async function requestUpload(
+  baseUrl: string,
+  token: string,
+  body: Record<string, unknown>,
+): Promise<JsonResponse<UploadTicket>> {
+  return request<UploadTicket>('POST', `${baseUrl}/media/upload-url`, { token, body });
+}
+
+export async function putBytes(ticket: UploadTicket, data: Buffer): Promise<number> {
+  const res = await fetch(ticket.upload.url, { method: 'PUT', headers: ticket.upload.headers, body: data });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+export async function waitForStatus(
+  baseUrl: string,
+  token: string,
+  assetId: string,
+  statuses: string[],
+  timeoutMs = 30_000,
+) {
+  const res = await eventually(
+    `asset ${assetId} to reach ${statuses.join('/')}`,
+    () => request('GET', `${baseUrl}/media/${assetId}`, { token }),
+    (r) => statuses.includes(String(r.body.status)),
+    timeoutMs,
+  );
+  return res.body;
+}

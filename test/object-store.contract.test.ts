@@ -1,0 +1,95 @@
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateMultipartUploadCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import type { ObjectStore } from '../shared/adapters/object-store';
+import { sha256OfStream } from '../shared/hash';
+import { freshStore, s3SettingsFor } from './helpers/stack';
+import { sha256, someBytes } from './helpers/media';
+
+/**
+ * The behaviour every ObjectStore must have. A second implementation adds one line to `implementations` and must
+ * pass unchanged.
+ */
+const implementations: { name: string; make: () => Promise<ObjectStore & { destroy?(): void }> }[] = [
+  { name: 'S3ObjectStore on versitygw', make: () => freshStore() },
+];
+
+for (const impl of implementations) {
+  describe(`ObjectStore contract: ${impl.name}`, () => {
+    let store: ObjectStore & { destroy?(): void };
+    beforeAll(async () => {
+      store = await impl.make();
+    });
+    afterAll(() => store?.destroy?.());
+
+    it('writes, heads, streams and deletes; a missing key is null and deleting it succeeds', async () => {
+      const data = someBytes(6 * 1024 * 1024 + 3);
+      await store.write('a/b/c.bin', Readable.from([data.subarray(0, 1000), data.subarray(1000)]), {
+        contentType: 'application/octet-stream',
+      });
+      expect(await store.head('a/b/c.bin')).toMatchObject({ sizeBytes: data.length });
+      expect(await sha256OfStream(await store.read('a/b/c.bin'))).toEqual({
+        sha256: sha256(data),
+        bytes: data.length,
+      });
+      expect(await store.list('a/')).toEqual(['a/b/c.bin']);
+      await store.delete('a/b/c.bin');
+      expect(await store.head('a/b/c.bin')).toBeNull();
+      await expect(store.delete('a/b/c.bin')).resolves.toBeUndefined();
+      expect(await store.list('a/')).toEqual([]);
+    });
+
+    it('issues a pre-signed PUT that stores exactly the bytes sent with the signed headers', async () => {
+      const data = someBytes(12345);
+      const presigned = await store.presignPut('up/one', { contentType: 'image/png', expiresInSeconds: 60 });
+      expect(presigned.headers).toEqual({ 'Content-Type': 'image/png' });
+      const res = await fetch(presigned.url, { method: 'PUT', headers: presigned.headers, body: data });
+      expect(res.status).toBe(200);
+      expect(await store.head('up/one')).toMatchObject({ sizeBytes: 12345, contentType: 'image/png' });
+      expect((await sha256OfStream(await store.read('up/one'))).sha256).toBe(sha256(data));
+    });
+
+    it('refuses a pre-signed PUT whose signature was tampered with', async () => {
+      const presigned = await store.presignPut('up/two', { contentType: 'image/png', expiresInSeconds: 60 });
+      const tampered = presigned.url.replace(
+        /X-Amz-Signature=([0-9a-f])/,
+        (_m, c: string) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`,
+      );
+      const res = await fetch(tampered, { method: 'PUT', headers: presigned.headers, body: 'x' });
+      expect(res.status).toBe(403);
+      expect(await store.head('up/two')).toBeNull();
+    });
+
+    it('aborts unfinished multipart uploads at a key and only at that key', async () => {
+      const settings = s3SettingsFor(store.bucket);
+      const s3 = new S3Client({
+        endpoint: settings.endpoint,
+        region: settings.region,
+        forcePathStyle: true,
+        credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
+      });
+      for (const key of ['mp/target', 'mp/target-other']) {
+        const { UploadId } = await s3.send(
+          new CreateMultipartUploadCommand({ Bucket: store.bucket, Key: key }),
+        );
+        await s3.send(
+          new UploadPartCommand({
+            Bucket: store.bucket,
+            Key: key,
+            UploadId,
+            PartNumber: 1,
+            Body: someBytes(100),
+          }),
+        );
+      }
+      expect(await store.abortMultipartUploads('mp/target')).toBe(1);
+      expect(await store.abortMultipartUploads('mp/target')).toBe(0);
+      expect(await store.abortMultipartUploads('mp/target-other')).toBe(1);
+      s3.destroy();
+    });
+
+    it('answers ping for its bucket', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+  });
+}

@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256OfStream } from '../shared/hash';
+import { request } from './helpers/http';
+import { putBytes, requestUpload, sha256, someBytes, waitForStatus } from './helpers/media';
+import { startPlatform, type TestPlatform } from './helpers/stack';
+
+describe('upload → verify → ready, against real Temporal, S3 and Postgres', () => {
+  let platform: TestPlatform;
+  let token: string;
+
+  beforeAll(async () => {
+    platform = await startPlatform({ uploadTtlSeconds: 60 });
+    token = await platform.token('1001');
+  });
+  afterAll(async () => platform?.stop());
+
+  it('reaches ready with the checksum of the bytes, which S3 holds unchanged', async () => {
+    const data = someBytes(3 * 1024 * 1024 + 17);
+    const ticket = await requestUpload(platform.baseUrl, token, {
+      filename: 'holiday.jpg',
+      contentType: 'image/jpeg',
+      sizeBytes: data.length,
+      metadata: { album: 'summer' },
+    });
+    expect(ticket.status).toBe(201);
+    expect(ticket.body).toMatchObject({ status: 'pending', upload: { method: 'PUT' } });
+    expect(new Date(ticket.body.upload.expiresAt).getTime()).toBeGreaterThan(Date.now() + 50_000);
+
+    expect(await putBytes(ticket.body, data)).toBe(200);
+    const completed = await request('POST', `${platform.baseUrl}/media/${ticket.body.assetId}/complete`, {
+      token,
+    });
+    expect(completed.status).toBe(202);
+
+    const asset = await waitForStatus(platform.baseUrl, token, ticket.body.assetId, ['ready', 'rejected']);
+    expect(asset).toMatchObject({
+      status: 'ready',
+      checksumSha256: sha256(data),
+      sizeBytes: data.length,
+      filename: 'holiday.jpg',
+      metadata: { album: 'summer' },
+    });
+    expect((asset.events as { to: string }[]).map((e) => e.to)).toEqual(['pending', 'processing', 'ready']);
+
+    const row = await platform.db
+      .selectFrom('media_assets')
+      .selectAll()
+      .where('asset_id', '=', ticket.body.assetId)
+      .executeTakeFirstOrThrow();
+    expect(row.checksum_sha256).toBe(sha256(data));
+    const stored = await sha256OfStream(await platform.store.read(row.object_key));
+    expect(stored).toEqual({ sha256: sha256(data), bytes: data.length });
+
+    // Completing again changes nothing and is not an error.
+    const again = await request('POST', `${platform.baseUrl}/media/${ticket.body.assetId}/complete`, {
+      token,
+    });
+    expect(again.status).toBe(202);
+    expect(again.body.status).toBe('ready');
+  });
+
+  it('upserts AssetStatus and OwnerId so operators can filter runs', async () => {
+    const data = someBytes(1000);
+    const ticket = await requestUpload(platform.baseUrl, token, {
+      filename: 'a.png',
+      contentType: 'image/png',
+      sizeBytes: data.length,
+    });
+    await putBytes(ticket.body, data);
+    await request('POST', `${platform.baseUrl}/media/${ticket.body.assetId}/complete`, { token });
+    await waitForStatus(platform.baseUrl, token, ticket.body.assetId, ['ready']);
+    const description = await platform.temporal.workflow.getHandle(`asset-${ticket.body.assetId}`).describe();
+    const attrs = description.typedSearchAttributes;
+    expect(attrs.getAll().map((p) => [p.key.name, p.value])).toEqual(
+      expect.arrayContaining([
+        ['AssetStatus', 'ready'],
+        ['OwnerId', 1001],
+      ]),
+    );
+  });
+
+  it('rejects a declared checksum that does not match, and deletes the object', async () => {
+    const data = someBytes(4096);
+    const wrong = sha256(Buffer.from('something else'));
+    const ticket = await requestUpload(platform.baseUrl, token, {
+      filename: 'x.pdf',
+      contentType: 'application/pdf',
+      sizeBytes: data.length,
+      checksumSha256: wrong,
+    });
+    await putBytes(ticket.body, data);
+    await request('POST', `${platform.baseUrl}/media/${ticket.body.assetId}/complete`, { token });
+    const asset = await waitForStatus(platform.baseUrl, token, ticket.body.assetId, ['ready', 'rejected']);
+    expect(asset.status).toBe('rejected');
+    expect(asset.statusReason).toContain('SHA-256 mismatch');
+    expect(asset.statusReason).toContain(sha256(data));
+    expect(asset.checksumSha256).toBeNull();
+    const key = `uploads/1001/${ticket.body.assetId}`;
+    expect(await platform.store.head(key)).toBeNull();
+  });
+
+  it('accepts a correct declared checksum in upper case', async () => {
+    const data = someBytes(2048);
+    const ticket = await requestUpload(platform.baseUrl, token, {
+      filename: 'ok.wav',
+      contentType: 'audio/wav',
+      sizeBytes: data.length,
+      checksumSha256: sha256(data).toUpperCase(),
+    });
+    await putBytes(ticket.body, data);
+    await request('POST', `${platform.baseUrl}/media/${ticket.body.assetId}/complete`, { token });
+    const asset = await waitForStatus(platform.baseUrl, token, ticket.body.assetId, ['ready', 'rejected']);
+    expect(asset).toMatchObject({ status: 'ready', checksumSha256: sha256(data) });
+  });
+
+  it('rejects an upload whose size differs from the declared size', async () => {
+    const ticket = await requestUpload(platform.baseUrl, token, {
+      filename: 'clip.mp4',
+      contentType: 'video/mp4',
+      sizeBytes: 1024,
+    });
+    await putBytes(ticket.body, someBytes(4096));
+    await request('POST', `${platform.baseUrl}/media/${ticket.body.assetId}/complete`, { token });
+    const asset = await waitForStatus(platform.baseUrl, token, ticket.body.assetId, ['ready', 'rejected']);
+    expect(asset.status).toBe('rejected');
+    expect(asset.statusReason).toBe('uploaded size 4096 bytes differs from declared size 1024 bytes');
+    expect(await platform.store.head(`uploads/1001/${ticket.body.assetId}`)).toBeNull();
+  });
+
+  it('rejects a completion for which nothing was uploaded', async () => {
+    const ticket = await requestUpload(platform.baseUrl, token, {
+      filename: 'nothing.mp3',
+      contentType: 'audio/mpeg',
+      sizeBytes: 10,
+    });
+    await request('POST', `${platform.baseUrl}/media/${ticket.body.assetId}/complete`, { token });
+    const asset = await waitForStatus(platform.baseUrl, token, ticket.body.assetId, ['ready', 'rejected']);
+    expect(asset).toMatchObject({
+      status: 'rejected',
+      statusReason: 'no object was uploaded at the pre-signed URL',
+    });
+  });
+
+  it('shows the live stage of a pending asset from the workflow query', async () => {
+    const ticket = await requestUpload(platform.baseUrl, token, {
+      filename: 'later.gif',
+      contentType: 'image/gif',
+      sizeBytes: 10,
+    });
+    const res = await request('GET', `${platform.baseUrl}/media/${ticket.body.assetId}`, { token });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'pending', stage: { name: 'awaiting-upload' } });
+  });
+});
+
+describe('an upload that is never completed', () => {
+  let platform: TestPlatform;
+  beforeAll(async () => {
+    platform = await startPlatform({ uploadTtlSeconds: 3 });
+  });
+  afterAll(async () => platform?.stop());
+
+  it('expires after the TTL and leaves no object behind', async () => {
+    const token = await platform.token('2002');
+    const data = someBytes(5000);
+    const ticket = await requestUpload(platform.baseUrl, token, {
+      filename: 'forgotten.jpg',
+      contentType: 'image/jpeg',
+      sizeBytes: data.length,
+    });
+    // The client uploads but never calls /complete: the bytes must not outlive the session.
+    expect(await putBytes(ticket.body, data)).toBe(200);
+    const key = `uploads/2002/${ticket.body.assetId}`;
+    expect(await platform.store.head(key)).not.toBeNull();
+
+    const asset = await waitForStatus(platform.baseUrl, token, ticket.body.assetId, ['expired'], 20_000);
+    expect(asset.statusReason).toBe('upload not completed within 3 s');
+    expect(await platform.store.head(key)).toBeNull();
+    expect(await platform.store.list(`uploads/2002/`)).toEqual([]);
+
+    const late = await request('POST', `${platform.baseUrl}/media/${ticket.body.assetId}/complete`, {
+      token,
+    });
+    expect(late.status).toBe(202);
+    expect(late.body.status).toBe('expired');
+  });
+});

@@ -1,0 +1,2 @@
+// The worker bundles this file: it lists every workflow type the platform runs.
+export { assetLifecycle } from './asset-lifecycle';
