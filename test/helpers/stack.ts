@@ -53,9 +53,10 @@ export function s3SettingsFor(bucket: string, endpoint = inject('stack').s3Endpo
 }
 
 /** A fresh bucket on the run's S3 server (or the given endpoint). */
-export async function freshStore(endpoint?: string): Promise<S3ObjectStore> {
-  const bucket = uniqueName('assetline');
+export async function freshStore(endpoint?: string, existingBucket?: string): Promise<S3ObjectStore> {
+  const bucket = existingBucket ?? uniqueName('assetline');
   const settings = s3SettingsFor(bucket, endpoint);
+  if (existingBucket) return new S3ObjectStore(settings);
   const s3 = new S3Client({
     endpoint: settings.endpoint,
     region: settings.region,
@@ -82,6 +83,8 @@ export interface PlatformOptions {
   uploadTtlSeconds?: number;
   maxUploadBytes?: number;
   s3Endpoint?: string;
+  /** A bucket that exists (or will, before the first upload) on s3Endpoint; otherwise one is created. */
+  s3Bucket?: string;
   /** Start the worker (default true); API-only tests leave workflows unprocessed. */
   worker?: boolean;
   /** Set before the app listens, e.g. to point versitygw's webhook at a port chosen in advance. */
@@ -109,7 +112,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     runtimeInstalled = true;
   }
   const { db } = await freshDatabase();
-  const store = await freshStore(opts.s3Endpoint);
+  const store = await freshStore(opts.s3Endpoint, opts.s3Bucket);
   const assets = new AssetRepository(db);
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const temporal = new Client({ connection, namespace: 'default' });
