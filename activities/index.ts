@@ -1,21 +1,56 @@
 import type { AssetRepository } from '../shared/adapters/asset-repository';
+import type { BlobRepository } from '../shared/adapters/blob-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
+import type { Scanner } from '../shared/adapters/scanner';
+import { awaitBlobActivity } from './await-blob';
+import { failBlobActivity, takeOverBlobActivity } from './blob-status';
+import { claimBlobActivity } from './claim-blob';
 import { discardUploadActivity } from './discard-upload';
+import { copyMediaMetadataActivity } from './finish-asset';
+import { publishRenditionsActivity } from './publish-renditions';
 import { recordTransitionActivity } from './record-transition';
+import { releaseBlobActivity } from './release-blob';
+import { scanBlobActivity } from './scan-blob';
+import { sniffContentActivity } from './sniff-content';
 import { verifyUploadActivity } from './verify-upload';
+import type { MediaDeps } from './media/deps';
+import { extractMetadataActivity } from './media/extract-metadata';
+import { renderRenditionsActivity } from './media/render-renditions';
+import { validateRenditionsActivity } from './media/validate-renditions';
 
-export interface ActivityDeps {
+export interface IoDeps {
   assets: AssetRepository;
+  blobs: BlobRepository;
   store: ObjectStore;
+  scanner: Scanner;
 }
 
-/** Each activity is one capability built from the adapters it needs, and nothing more. */
-export function createActivities(deps: ActivityDeps) {
+/** Light activities: database and storage I/O. They run on the workflow's own task queue. */
+export function createIoActivities(deps: IoDeps) {
   return {
     recordTransition: recordTransitionActivity(deps),
     verifyUpload: verifyUploadActivity(deps),
     discardUpload: discardUploadActivity(deps),
+    sniffUpload: sniffContentActivity(deps),
+    claimBlob: claimBlobActivity(deps),
+    scanBlob: scanBlobActivity(deps),
+    awaitBlob: awaitBlobActivity(deps),
+    publishRenditions: publishRenditionsActivity(deps),
+    failBlob: failBlobActivity(deps),
+    takeOverBlob: takeOverBlobActivity(deps),
+    copyMediaMetadata: copyMediaMetadataActivity(deps),
+    releaseBlob: releaseBlobActivity(deps),
   };
 }
 
-export type LifecycleActivities = ReturnType<typeof createActivities>;
+/** CPU-heavy activities (sharp, ffmpeg, poppler): they run on the media task queue, sized to the machine. */
+export function createMediaActivities(deps: MediaDeps) {
+  return {
+    extractMetadata: extractMetadataActivity(deps),
+    renderRenditions: renderRenditionsActivity(deps),
+    validateRenditions: validateRenditionsActivity(deps),
+  };
+}
+
+export type IoActivities = ReturnType<typeof createIoActivities>;
+export type MediaActivities = ReturnType<typeof createMediaActivities>;

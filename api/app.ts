@@ -5,6 +5,7 @@ import { requireAuth } from './auth';
 import { notFoundRoute, problemHandler } from './problem';
 import { healthRoutes } from './routes/health';
 import { mediaRoutes } from './routes/media';
+import { adminRoutes } from './routes/admin';
 import { storageEventRoutes } from './routes/storage-events';
 import { WorkflowGateway } from './workflow-gateway';
 
@@ -25,6 +26,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(storageEventRoutes(deps, workflows));
   app.use(requireAuth(deps.settings.jwtSecret));
   app.use(mediaRoutes(deps, workflows));
+  app.use(adminRoutes(deps));
 
   app.use(notFoundRoute);
   app.use(problemHandler(deps.logger));

@@ -2,6 +2,7 @@ import { API_SECTIONS, loadConfigOrExit } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { createDb, migrateToLatest } from '../shared/db/database';
 import { AssetRepository } from '../shared/adapters/asset-repository';
+import { BlobRepository } from '../shared/adapters/blob-repository';
 import { S3ObjectStore } from '../shared/adapters/s3-object-store';
 import { s3Settings } from '../shared/adapters/s3-settings';
 import { connectTemporalClient, temporalSettings } from '../shared/temporal-connection';
@@ -15,6 +16,7 @@ await migrateToLatest(db);
 const temporal = await connectTemporalClient(temporalSettings(config));
 const app = createApp({
   assets: new AssetRepository(db),
+  blobs: new BlobRepository(db),
   store: new S3ObjectStore(s3Settings(config)),
   temporal,
   logger,

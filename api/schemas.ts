@@ -23,6 +23,13 @@ export const metadataSchema = z
   .superRefine((m, ctx) => {
     const keys = Object.keys(m);
     if (keys.length > 50) ctx.addIssue({ code: 'custom', message: 'has more than 50 entries' });
+    for (const key of keys.filter((k) => k.startsWith('media.'))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: 'is reserved: media.* keys hold extracted media facts',
+      });
+    }
     for (const key of keys.filter((k) => !METADATA_KEY.test(k))) {
       ctx.addIssue({
         code: 'custom',

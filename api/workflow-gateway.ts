@@ -1,11 +1,14 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { assetLifecycle } from '../workflows/asset-lifecycle';
 import {
   ASSET_WORKFLOW_TYPE,
   AssetStatusAttribute,
   assetStateQuery,
   assetWorkflowId,
+  deleteRequestedSignal,
   OwnerIdAttribute,
+  retryRequestedSignal,
   uploadCompletedSignal,
   type AssetLifecycleInput,
   type AssetState,
@@ -14,6 +17,7 @@ import {
 import { unavailable } from './problem';
 
 const QUERY_TIMEOUT_MS = 2_000;
+const PROGRESS_STAGES = new Set<string>(['verify', 'scan', 'renditions', 'validate']);
 
 /** The API's only door to Temporal: start, signal, query. Temporal being down becomes a 503, never a 500. */
 export class WorkflowGateway {
@@ -51,9 +55,48 @@ export class WorkflowGateway {
     }
   }
 
-  /** The live stage, or null when the workflow cannot answer quickly (no worker polling, server away). */
+  /**
+   * The live stage, or null when the workflow cannot answer quickly (no worker polling, server away). Long stages
+   * report their percent in activity heartbeats, which the server keeps with the pending activity.
+   */
   async state(assetId: string): Promise<AssetState | null> {
-    const query = this.client.workflow.getHandle(assetWorkflowId(assetId)).query(assetStateQuery);
+    const handle = this.client.workflow.getHandle(assetWorkflowId(assetId));
+    const state = await this.queryState(handle);
+    if (!state || !PROGRESS_STAGES.has(state.stage)) return state;
+    try {
+      const description = await handle.describe();
+      for (const pending of description.raw.pendingActivities ?? []) {
+        const payload = pending.heartbeatDetails?.payloads?.[0];
+        if (!payload) continue;
+        const details = defaultPayloadConverter.fromPayload<{ percent?: number }>(payload);
+        if (typeof details?.percent === 'number') return { ...state, percent: details.percent };
+      }
+    } catch {
+      // progress is a nicety; the stage alone still answers
+    }
+    return state;
+  }
+
+  async delete(assetId: string, reason: string): Promise<boolean> {
+    return this.signal(assetId, (h) => h.signal(deleteRequestedSignal, { reason }));
+  }
+
+  async retry(assetId: string, requestedBy: string): Promise<boolean> {
+    return this.signal(assetId, (h) => h.signal(retryRequestedSignal, { requestedBy }));
+  }
+
+  private async signal(assetId: string, send: (h: WorkflowHandle) => Promise<void>): Promise<boolean> {
+    try {
+      await send(this.client.workflow.getHandle(assetWorkflowId(assetId)));
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw unavailable(`could not signal the asset workflow: ${(err as Error).message}`);
+    }
+  }
+
+  private async queryState(handle: WorkflowHandle): Promise<AssetState | null> {
+    const query = handle.query(assetStateQuery);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<null>((resolve) => {
       timer = setTimeout(() => resolve(null), QUERY_TIMEOUT_MS);

@@ -8,3 +8,10 @@ export {
   type StartTemporalDevServerOptions,
   type TemporalDevServerHandle,
 } from './temporal';
+export {
+  startClamd,
+  EICAR_TEST_FILE,
+  EICAR_SIGNATURE_NAME,
+  type StartClamdOptions,
+  type ClamdHandle,
+} from './clamd';

@@ -73,6 +73,8 @@ missing_pkgs=()
 pg_server_present() { compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; }
 pg_server_present || missing_pkgs+=(postgresql)
 { have_any ffmpeg && have_any ffprobe; } || missing_pkgs+=(ffmpeg)
+# clamav: devstack/clamd.ts runs its own clamd with its own signature file; never run freshclam here (no
+# internet; the Debian clamav-daemon/freshclam services are not used and need no databases to install).
 have_any clamd /usr/sbin/clamd || missing_pkgs+=(clamav-daemon)
 have_any clamscan /usr/bin/clamscan || missing_pkgs+=(clamav)
 have_any pdftoppm || missing_pkgs+=(poppler-utils)

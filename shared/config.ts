@@ -1,3 +1,5 @@
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -64,6 +66,26 @@ const sections = {
     UPLOAD_URL_TTL_SECONDS: positiveInt.max(7 * 24 * 3600).default(900),
     MAX_UPLOAD_BYTES: positiveInt.default(5 * 1024 ** 3),
   },
+  scanner: {
+    /** clamd's TCP address; unset means no scanner, and assets show scan 'skipped', never 'clean'. */
+    CLAMD_HOST: z.string().min(1).optional(),
+    CLAMD_PORT: z.coerce.number().int().min(1).max(65535).default(3310),
+  },
+  media: {
+    /** Concurrent CPU-heavy activities per worker (ffmpeg, sharp); defaults to the number of cores. */
+    MEDIA_CONCURRENCY: positiveInt.max(64).default(availableParallelism()),
+    /** Run the I/O worker, the media worker, or both in this process. */
+    WORKER_ROLES: z
+      .string()
+      .default('io,media')
+      .transform((v) => v.split(',').map((r) => r.trim()))
+      .refine((roles) => roles.length > 0 && roles.every((r) => r === 'io' || r === 'media'), {
+        message: 'must be a comma-separated list of io and media',
+      }),
+    WORK_DIR: z.string().min(1).default(path.join(tmpdir(), 'assetline-work')),
+    /** Decompression-bomb guard: larger images are rejected from their header, before decoding. */
+    MAX_IMAGE_PIXELS: positiveInt.default(100_000_000),
+  },
   logging: {
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   },
@@ -80,7 +102,15 @@ type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) exten
   : never;
 
 export const API_SECTIONS = ['database', 's3', 'temporal', 'api', 'uploads', 'logging'] as const;
-export const WORKER_SECTIONS = ['database', 's3', 'temporal', 'uploads', 'logging'] as const;
+export const WORKER_SECTIONS = [
+  'database',
+  's3',
+  'temporal',
+  'uploads',
+  'scanner',
+  'media',
+  'logging',
+] as const;
 
 export type ApiConfig = ConfigOf<(typeof API_SECTIONS)[number]>;
 export type WorkerConfig = ConfigOf<(typeof WORKER_SECTIONS)[number]>;

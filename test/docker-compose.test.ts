@@ -99,7 +99,9 @@ const variables = configVariables();
 const known = new Set(variables.map((v) => v.name));
 const sectionsOf = (sections: readonly SectionName[]) =>
   variables.filter((v) => sections.includes(v.section));
-const apiOnlySections = API_SECTIONS.filter((s) => !(WORKER_SECTIONS as readonly SectionName[]).includes(s));
+const apiOnlySections: readonly SectionName[] = API_SECTIONS.filter(
+  (s) => !(WORKER_SECTIONS as readonly SectionName[]).includes(s),
+);
 
 const s3ServiceName = Object.keys(services).find((name) =>
   /versitygw|minio/.test(services[name]?.image ?? ''),

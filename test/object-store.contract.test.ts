@@ -88,6 +88,23 @@ for (const impl of implementations) {
       s3.destroy();
     });
 
+    it('reads the head of an object, copies server-side and deletes by prefix', async () => {
+      const data = someBytes(10_000);
+      await store.write('src/one', data);
+      expect(Buffer.compare(await store.readHead('src/one', 4100), data.subarray(0, 4100))).toBe(0);
+      expect((await store.readHead('src/one', 20_000)).length).toBe(10_000);
+      await store.write('src/empty', Buffer.alloc(0));
+      expect((await store.readHead('src/empty', 4100)).length).toBe(0);
+
+      await store.copy('src/one', 'dst/deep/copy');
+      expect((await sha256OfStream(await store.read('dst/deep/copy'))).sha256).toBe(sha256(data));
+      await store.write('dst/deep/other', 'x');
+      await store.write('dstx/keep', 'y');
+      expect(await store.deletePrefix('dst/')).toBe(2);
+      expect(await store.list('dst')).toEqual(['dstx/keep']);
+      expect(await store.head('src/one')).not.toBeNull();
+    });
+
     it('answers ping for its bucket', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });

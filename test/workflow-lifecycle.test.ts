@@ -1,40 +1,86 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { toolPath } from '../devstack';
-import type { LifecycleActivities } from '../activities';
+import type { IoActivities, MediaActivities } from '../activities';
 import type { TransitionRecord } from '../shared/adapters/asset-repository';
-import { assetStateQuery, uploadCompletedSignal, type AssetLifecycleInput } from '../workflows/definitions';
+import {
+  assetStateQuery,
+  deleteRequestedSignal,
+  mediaTaskQueue,
+  retryRequestedSignal,
+  uploadCompletedSignal,
+  type AssetLifecycleInput,
+} from '../workflows/definitions';
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { uniqueName } from './helpers/stack';
 
 const TTL_SECONDS = 900;
+const SHA = 'b'.repeat(64);
+
+type Overrides = Partial<IoActivities & MediaActivities>;
 
 /** The workflow logic alone: activities are plain functions recording their calls (the SDK's own pattern). */
-function fakeActivities(verify: Awaited<ReturnType<LifecycleActivities['verifyUpload']>>) {
-  const calls: { name: string; at: number; arg: unknown }[] = [];
-  let now = () => 0;
-  const activities: LifecycleActivities = {
-    async recordTransition(t: TransitionRecord) {
-      calls.push({ name: 'recordTransition', at: now(), arg: t });
-    },
-    async verifyUpload(input) {
-      calls.push({ name: 'verifyUpload', at: now(), arg: input });
-      return verify;
-    },
-    async discardUpload(input) {
-      calls.push({ name: 'discardUpload', at: now(), arg: input });
-      return { abortedMultipart: 0 };
-    },
+function fakeActivities(overrides: Overrides = {}) {
+  const calls: { name: string; arg: unknown }[] = [];
+  const track =
+    <A extends unknown[], R>(name: string, fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      calls.push({ name, arg: args[0] });
+      return fn(...args);
+    };
+  const io: IoActivities = {
+    recordTransition: async () => undefined,
+    verifyUpload: async () => ({ ok: true, sizeBytes: 10, sha256: SHA }),
+    discardUpload: async () => ({ abortedMultipart: 0 }),
+    sniffUpload: async () => ({ ok: true, mimeType: 'image/png', family: 'image' }),
+    claimBlob: async () => ({ role: 'owner', sha256: SHA, blobKey: `blobs/${SHA}` }),
+    scanBlob: async () => ({ verdict: 'skipped', reason: 'no scanner configured' }),
+    awaitBlob: async () => ({ status: 'ready', reason: null }),
+    publishRenditions: async () => ({ removedStaleObjects: 0 }),
+    failBlob: async () => undefined,
+    takeOverBlob: async () => true,
+    copyMediaMetadata: async () => undefined,
+    releaseBlob: async () => ({ removed: true }),
   };
-  return { activities, calls, setClock: (fn: () => number) => (now = fn) };
+  const media: MediaActivities = {
+    extractMetadata: async () => ({
+      kind: 'image',
+      format: 'png',
+      width: 10,
+      height: 10,
+      hasAlpha: false,
+      frames: 1,
+    }),
+    renderRenditions: async () => ({ prefix: 'p/', renditions: [] }),
+    validateRenditions: async () => ({ ok: true, measurements: {} }),
+  };
+  const wrap = <T extends Record<string, (...a: never[]) => Promise<unknown>>>(group: T): T =>
+    Object.fromEntries(
+      Object.entries(group).map(([name, fn]) => [
+        name,
+        track(
+          name,
+          ((overrides as Record<string, unknown>)[name] ?? fn) as (...a: unknown[]) => Promise<unknown>,
+        ),
+      ]),
+    ) as unknown as T;
+  return {
+    io: wrap(io),
+    media: wrap(media),
+    calls,
+    names: () => calls.map((c) => c.name),
+    transitions: () =>
+      calls.filter((c) => c.name === 'recordTransition').map((c) => (c.arg as TransitionRecord).to),
+  };
 }
 
 function input(): AssetLifecycleInput {
   return {
     assetId: crypto.randomUUID(),
     ownerId: '7',
+    declaredContentType: 'image/png',
     bucket: 'b',
     objectKey: 'uploads/7/x',
     declaredSizeBytes: 10,
@@ -55,83 +101,139 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
   });
   afterAll(async () => env?.teardown());
 
-  async function withWorker<T>(activities: LifecycleActivities, fn: (taskQueue: string) => Promise<T>) {
+  async function withWorkers<T>(
+    fake: ReturnType<typeof fakeActivities>,
+    fn: (taskQueue: string) => Promise<T>,
+  ) {
     const taskQueue = uniqueName('tq');
-    const worker = await Worker.create({
+    const bundle = { codePath: inject('stack').workflowBundlePath };
+    const io = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
-      activities,
-      workflowBundle: { codePath: inject('stack').workflowBundlePath },
+      activities: fake.io,
+      workflowBundle: bundle,
     });
-    return worker.runUntil(fn(taskQueue));
+    const media = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: mediaTaskQueue(taskQueue),
+      activities: fake.media,
+    });
+    return io.runUntil(media.runUntil(fn(taskQueue)));
   }
 
+  const start = (taskQueue: string) =>
+    env.client.workflow.start('assetLifecycle', {
+      taskQueue,
+      workflowId: uniqueName('asset'),
+      args: [input()],
+    });
+
   it('expires at the TTL and not before, and discards whatever was uploaded', async () => {
-    const fake = fakeActivities({ ok: true, sizeBytes: 10, sha256: 'a'.repeat(64) });
-    await withWorker(fake.activities, async (taskQueue) => {
+    const fake = fakeActivities();
+    await withWorkers(fake, async (taskQueue) => {
       const started = await env.currentTimeMs();
-      fake.setClock(() => Date.now());
-      const handle = await env.client.workflow.start('assetLifecycle', {
-        taskQueue,
-        workflowId: uniqueName('asset'),
-        args: [input()],
-      });
+      const handle = await start(taskQueue);
       await env.sleep(`${TTL_SECONDS - 1}s`);
       expect(await handle.query(assetStateQuery)).toMatchObject({
         status: 'pending',
         stage: 'awaiting-upload',
       });
-      expect(fake.calls.map((c) => c.name)).toEqual([]);
+      expect(fake.names()).toEqual([]);
 
       const outcome = await handle.result();
       const elapsedMs = (await env.currentTimeMs()) - started;
       expect(outcome).toEqual({ status: 'expired', reason: `upload not completed within ${TTL_SECONDS} s` });
       expect(elapsedMs).toBeGreaterThanOrEqual(TTL_SECONDS * 1000);
-      expect(fake.calls.map((c) => c.name)).toEqual(['discardUpload', 'recordTransition']);
-      expect((fake.calls[1]!.arg as TransitionRecord).to).toBe('expired');
+      expect(fake.names()).toEqual(['discardUpload', 'recordTransition']);
+      expect(fake.transitions()).toEqual(['expired']);
     });
   });
 
-  it('a completion one second before the TTL wins over expiry', async () => {
-    const fake = fakeActivities({ ok: true, sizeBytes: 10, sha256: 'b'.repeat(64) });
-    await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await env.client.workflow.start('assetLifecycle', {
-        taskQueue,
-        workflowId: uniqueName('asset'),
-        args: [input()],
-      });
+  it('a completion one second before the TTL wins; the asset is ready and lives until deleted', async () => {
+    const fake = fakeActivities();
+    await withWorkers(fake, async (taskQueue) => {
+      const handle = await start(taskQueue);
       await env.sleep(`${TTL_SECONDS - 1}s`);
       await handle.signal(uploadCompletedSignal, { source: 'api' });
       await handle.signal(uploadCompletedSignal, { source: 'storage-event' });
-      const outcome = await handle.result();
-      expect(outcome.status).toBe('ready');
-      const transitions = fake.calls
-        .filter((c) => c.name === 'recordTransition')
-        .map((c) => (c.arg as TransitionRecord).to);
-      expect(transitions).toEqual(['processing', 'ready']);
+      await env.sleep('1h');
+      expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'ready', stage: 'done' });
+      expect(fake.names()).toEqual(
+        expect.arrayContaining(['verifyUpload', 'sniffUpload', 'claimBlob', 'scanBlob', 'extractMetadata']),
+      );
+      expect(fake.names()).not.toContain('awaitBlob');
       const processing = fake.calls.find((c) => (c.arg as TransitionRecord).to === 'processing')!;
       expect((processing.arg as TransitionRecord).reason).toBe('upload completed (reported by api)');
-      const ready = fake.calls.find((c) => (c.arg as TransitionRecord).to === 'ready')!;
-      expect((ready.arg as TransitionRecord).checksumSha256).toBe('b'.repeat(64));
+
+      await handle.signal(deleteRequestedSignal, { reason: 'deleted by its owner' });
+      expect(await handle.result()).toEqual({ status: 'deleted', reason: 'deleted by its owner' });
+      expect(fake.names().slice(-3)).toEqual(['discardUpload', 'releaseBlob', 'recordTransition']);
     });
   });
 
   it('a failed verification discards the object and ends rejected with the reason', async () => {
-    const fake = fakeActivities({ ok: false, reason: 'uploaded size 3 bytes differs', details: {} });
-    await withWorker(fake.activities, async (taskQueue) => {
-      const handle = await env.client.workflow.start('assetLifecycle', {
-        taskQueue,
-        workflowId: uniqueName('asset'),
-        args: [input()],
-      });
+    const fake = fakeActivities({
+      verifyUpload: async () => ({ ok: false, reason: 'uploaded size 3 bytes differs', details: {} }),
+    });
+    await withWorkers(fake, async (taskQueue) => {
+      const handle = await start(taskQueue);
       await handle.signal(uploadCompletedSignal, { source: 'api' });
       expect(await handle.result()).toEqual({ status: 'rejected', reason: 'uploaded size 3 bytes differs' });
-      expect(fake.calls.map((c) => c.name)).toEqual([
-        'recordTransition',
-        'verifyUpload',
-        'discardUpload',
-        'recordTransition',
-      ]);
+      expect(fake.names()).toEqual(['recordTransition', 'verifyUpload', 'discardUpload', 'recordTransition']);
+    });
+  });
+
+  it('a media failure fails the asset at its stage; an operator retry re-runs that stage and succeeds', async () => {
+    let renders = 0;
+    const fake = fakeActivities({
+      renderRenditions: async () => {
+        renders += 1;
+        if (renders === 1) {
+          throw ApplicationFailure.create({
+            message: 'moov atom not found',
+            type: 'MediaError',
+            nonRetryable: true,
+          });
+        }
+        return { prefix: 'p/', renditions: [] };
+      },
+    });
+    await withWorkers(fake, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await handle.signal(uploadCompletedSignal, { source: 'api' });
+      await env.sleep('10m');
+      expect(await handle.query(assetStateQuery)).toMatchObject({
+        status: 'failed',
+        reason: 'renditions failed: moov atom not found',
+      });
+      expect(fake.names()).toContain('failBlob');
+      expect(fake.names().filter((n) => n === 'extractMetadata')).toHaveLength(1);
+
+      await handle.signal(retryRequestedSignal, { requestedBy: 'ops' });
+      await env.sleep('10m');
+      expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'ready' });
+      // The retry started at the failed stage: metadata was not extracted again.
+      expect(fake.names().filter((n) => n === 'extractMetadata')).toHaveLength(1);
+      expect(renders).toBe(2);
+      expect(fake.names()).toContain('takeOverBlob');
+    });
+  });
+
+  it('a duplicate waits for the stored content and takes its outcome without processing it', async () => {
+    const fake = fakeActivities({
+      claimBlob: async () => ({ role: 'duplicate', sha256: SHA, blobKey: `blobs/${SHA}` }),
+      awaitBlob: async () => ({ status: 'quarantined', reason: 'virus found: Eicar-Test-Signature' }),
+    });
+    await withWorkers(fake, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await handle.signal(uploadCompletedSignal, { source: 'api' });
+      await env.sleep('1m');
+      expect(await handle.query(assetStateQuery)).toMatchObject({
+        status: 'quarantined',
+        reason: 'virus found: Eicar-Test-Signature',
+      });
+      expect(fake.names()).not.toContain('scanBlob');
+      expect(fake.names()).not.toContain('renderRenditions');
     });
   });
 });

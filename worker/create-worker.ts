@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import type { LifecycleActivities } from '../activities';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { IoActivities, MediaActivities } from '../activities';
+import { mediaTaskQueue } from '../workflows/definitions';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -8,20 +9,33 @@ export interface WorkerSetup {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  activities: LifecycleActivities;
   /** A pre-built bundle (tests build it once for all files); otherwise the worker bundles workflows/. */
   workflowBundle?: { codePath: string };
-  maxConcurrentActivityTaskExecutions?: number;
 }
 
-export async function createAssetWorker(setup: WorkerSetup): Promise<Worker> {
-  const options: WorkerOptions = {
+/** Workflows and light I/O activities: many at once, they mostly wait. */
+export async function createIoWorker(setup: WorkerSetup, activities: IoActivities): Promise<Worker> {
+  return Worker.create({
     connection: setup.connection,
     namespace: setup.namespace,
     taskQueue: setup.taskQueue,
-    activities: setup.activities,
-    maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivityTaskExecutions ?? 20,
+    activities,
+    maxConcurrentActivityTaskExecutions: 50,
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-  };
-  return Worker.create(options);
+  });
+}
+
+/** sharp, ffmpeg and poppler: as many at once as the machine has cores for, on a queue of their own. */
+export async function createMediaWorker(
+  setup: WorkerSetup,
+  activities: MediaActivities,
+  concurrency: number,
+): Promise<Worker> {
+  return Worker.create({
+    connection: setup.connection,
+    namespace: setup.namespace,
+    taskQueue: mediaTaskQueue(setup.taskQueue),
+    activities,
+    maxConcurrentActivityTaskExecutions: concurrency,
+  });
 }

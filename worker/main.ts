@@ -1,14 +1,12 @@
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { WORKER_SECTIONS, loadConfigOrExit } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { createDb, migrateToLatest } from '../shared/db/database';
-import { AssetRepository } from '../shared/adapters/asset-repository';
-import { S3ObjectStore } from '../shared/adapters/s3-object-store';
-import { s3Settings } from '../shared/adapters/s3-settings';
 import { connectTemporalClient, temporalSettings } from '../shared/temporal-connection';
-import { createActivities } from '../activities';
-import { createAssetWorker } from './create-worker';
+import { createIoActivities, createMediaActivities } from '../activities';
+import { createIoWorker, createMediaWorker } from './create-worker';
 import { ensureSearchAttributes } from './search-attributes';
+import { workerAdapters } from './adapters';
 
 const config = loadConfigOrExit(WORKER_SECTIONS);
 const logger = createLogger('assetline-worker', config.LOG_LEVEL);
@@ -26,16 +24,18 @@ const connection = await NativeConnection.connect({
   tls: settings.tls || settings.apiKey !== undefined ? {} : false,
   ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
 });
-const worker = await createAssetWorker({
-  connection,
-  namespace: settings.namespace,
-  taskQueue: config.TEMPORAL_TASK_QUEUE,
-  activities: createActivities({
-    assets: new AssetRepository(db),
-    store: new S3ObjectStore(s3Settings(config)),
-  }),
-});
-logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+const adapters = workerAdapters(config, db);
+const setup = { connection, namespace: settings.namespace, taskQueue: config.TEMPORAL_TASK_QUEUE };
+const workers: Worker[] = [];
+if (config.WORKER_ROLES.includes('io'))
+  workers.push(await createIoWorker(setup, createIoActivities(adapters)));
+if (config.WORKER_ROLES.includes('media')) {
+  workers.push(await createMediaWorker(setup, createMediaActivities(adapters), config.MEDIA_CONCURRENCY));
+}
+logger.info(
+  { taskQueue: config.TEMPORAL_TASK_QUEUE, roles: config.WORKER_ROLES, scanner: adapters.scanner.name },
+  'worker running',
+);
 // run() resolves after SIGINT/SIGTERM once in-flight tasks have finished (the SDK installs the handlers).
-await worker.run();
+await Promise.all(workers.map((w) => w.run()));
 await Promise.allSettled([db.destroy(), connection.close()]);

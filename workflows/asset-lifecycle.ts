@@ -1,5 +1,9 @@
 import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
   condition,
+  isCancellation,
   log,
   proxyActivities,
   setHandler,
@@ -7,10 +11,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AssetStatus } from '../shared/asset-status';
-import type { LifecycleActivities } from '../activities';
+import type { MediaFamily } from '../shared/media-types';
+import type { IoActivities, MediaActivities } from '../activities';
 import {
   assetStateQuery,
   AssetStatusAttribute,
+  deleteRequestedSignal,
+  mediaTaskQueue,
+  retryRequestedSignal,
   uploadCompletedSignal,
   type AssetLifecycleInput,
   type AssetOutcome,
@@ -19,31 +27,56 @@ import {
   type UploadCompleted,
 } from './definitions';
 
-// Infrastructure errors (S3 or Postgres away) are retried without limit: the asset waits, it is never lost.
-// Bad input is not an error here; activities report it as a result and the workflow decides.
+// Infrastructure errors (S3, Postgres or clamd away) are retried without limit: the asset waits, it is never lost.
+// Bad input is not an error: activities report it as a result, or as a non-retryable MediaError failure.
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
+const MEDIA_FAILURE = 'MediaError';
+const MEDIA_REJECTED = 'MediaRejected';
 
-const bookkeeping = proxyActivities<LifecycleActivities>({
-  startToCloseTimeout: '30s',
-  retry,
+const bookkeeping = proxyActivities<IoActivities>({ startToCloseTimeout: '1m', retry });
+const storage = proxyActivities<IoActivities>({ startToCloseTimeout: '6h', heartbeatTimeout: '1m', retry });
+const waiting = proxyActivities<IoActivities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 1.5, maximumInterval: '15s' },
 });
 
-const storage = proxyActivities<LifecycleActivities>({
-  startToCloseTimeout: '6h',
-  heartbeatTimeout: '1m',
-  retry,
-});
+class Deleted extends Error {}
+class Rejected extends Error {
+  constructor(
+    message: string,
+    readonly stage: Stage,
+  ) {
+    super(message);
+  }
+}
 
 /** One asset's whole life, from the pre-signed upload to its end state. */
 export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetOutcome> {
+  const media = proxyActivities<MediaActivities>({
+    taskQueue: mediaTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '6h',
+    heartbeatTimeout: '2m',
+    retry,
+  });
   const state: AssetState = { status: 'pending', stage: 'awaiting-upload', percent: null, reason: null };
   let completion: UploadCompleted | undefined;
+  let deletion: { reason: string } | undefined;
+  let retryRequested = false;
   let transitions = 0;
+  let sha256: string | undefined;
+  const processing = new CancellationScope();
 
   setHandler(assetStateQuery, () => state);
   setHandler(uploadCompletedSignal, (signal) => {
     // The API and S3's event notification may both report the same upload; the first one counts.
     completion ??= signal;
+  });
+  setHandler(deleteRequestedSignal, (signal) => {
+    deletion ??= signal;
+    processing.cancel();
+  });
+  setHandler(retryRequestedSignal, () => {
+    retryRequested = true;
   });
 
   const enter = (stage: Stage) => {
@@ -51,11 +84,11 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
     state.percent = null;
   };
 
-  const transition = async (
+  const record = async (
     to: AssetStatus,
     reason: string,
     details: Record<string, unknown> = {},
-    checksumSha256?: string,
+    extra: { checksumSha256?: string; stage?: Stage } = {},
   ): Promise<AssetOutcome> => {
     transitions += 1;
     await bookkeeping.recordTransition({
@@ -65,42 +98,197 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
       to,
       reason,
       details,
-      checksumSha256,
+      checksumSha256: extra.checksumSha256,
+      stage: extra.stage ?? state.stage,
     });
-    state.status = to;
+    if (to !== state.status) {
+      state.status = to;
+      upsertSearchAttributes([{ key: AssetStatusAttribute, value: to }]);
+    }
     state.reason = reason;
-    upsertSearchAttributes([{ key: AssetStatusAttribute, value: to }]);
-    log.info('asset transition', { assetId: input.assetId, to, reason });
+    log.info('asset event', { assetId: input.assetId, to, reason });
     return { status: to, reason };
   };
 
+  /**
+   * Runs one pipeline stage. Corrupt or unsupported media fails the asset with the stage and reason; the
+   * asset then waits for an operator's retry, which runs the same stage again, or for its deletion.
+   */
+  const stage = async <T>(
+    name: Stage,
+    work: () => Promise<T>,
+    onFailure?: (reason: string) => Promise<void>,
+  ) => {
+    for (;;) {
+      enter(name);
+      try {
+        return await work();
+      } catch (err) {
+        const failure = err instanceof ActivityFailure ? err.cause : err;
+        if (failure instanceof ApplicationFailure && failure.type === MEDIA_REJECTED) {
+          throw new Rejected(`${name}: ${failure.message}`, name);
+        }
+        if (!(failure instanceof ApplicationFailure) || failure.type !== MEDIA_FAILURE) throw err;
+        const reason = `${name} failed: ${failure.message}`;
+        await onFailure?.(reason);
+        enter('failed');
+        await record('failed', reason, { details: failure.details?.[0] ?? {} }, { stage: name });
+        await condition(() => retryRequested || deletion !== undefined);
+        if (deletion) throw new Deleted();
+        retryRequested = false;
+        if (sha256) await storage.takeOverBlob({ sha256, assetId: input.assetId });
+        await record('processing', `retry of ${name} requested by an operator`, {}, { stage: name });
+      }
+    }
+  };
+
+  const deleteAsset = async (): Promise<AssetOutcome> =>
+    CancellationScope.nonCancellable(async () => {
+      enter('deleting');
+      await storage.discardUpload({ objectKey: input.objectKey });
+      if (sha256) await storage.releaseBlob({ assetId: input.assetId, sha256 });
+      enter('done');
+      return record('deleted', deletion?.reason ?? 'deleted');
+    });
+
+  /** Scan, inspect, render and check a blob this asset is responsible for; returns the blob's outcome. */
+  const processBlob = async (
+    blob: { sha256: string; blobKey: string },
+    sizeBytes: number,
+    family: MediaFamily,
+  ) => {
+    const failBlob = (reason: string) => storage.failBlob({ sha256: blob.sha256, reason });
+    const ref = { sha256: blob.sha256, blobKey: blob.blobKey, sizeBytes };
+
+    const scan = await stage('scan', () => storage.scanBlob(blob));
+    if (scan.verdict === 'infected')
+      return { status: 'quarantined' as const, reason: `virus found: ${scan.signature}` };
+    await record('processing', `scan: ${scan.verdict}`, { ...scan }, { stage: 'scan' });
+
+    const info = await stage('metadata', () => media.extractMetadata({ ...ref, family }), failBlob);
+    await record('processing', `metadata: ${info.kind}`, { ...info }, { stage: 'metadata' });
+
+    for (;;) {
+      const rendered = await stage('renditions', () => media.renderRenditions({ ...ref, info }), failBlob);
+      const report = await stage('validate', () =>
+        media.validateRenditions({ ...ref, info, prefix: rendered.prefix, renditions: rendered.renditions }),
+      );
+      if (report.ok) {
+        await record('processing', 'renditions validated', report.measurements, { stage: 'validate' });
+        await stage('publish', () => storage.publishRenditions({ sha256: blob.sha256, ...rendered }));
+        return { status: 'ready' as const, reason: `${rendered.renditions.length} renditions published` };
+      }
+      // Out-of-bounds output is a media failure of the validate stage; a retry renders again.
+      const reason = `validate failed: ${report.reason}`;
+      await failBlob(reason);
+      enter('failed');
+      await record('failed', reason, report.measurements, { stage: 'validate' });
+      await condition(() => retryRequested || deletion !== undefined);
+      if (deletion) throw new Deleted();
+      retryRequested = false;
+      await storage.takeOverBlob({ sha256: blob.sha256, assetId: input.assetId });
+      await record('processing', 'retry of validate requested by an operator', {}, { stage: 'validate' });
+    }
+  };
+
   // 1. Pending: the client uploads straight to object storage with the pre-signed URL.
-  const uploaded = await condition(() => completion !== undefined, input.uploadTtlSeconds * 1000);
+  const uploaded = await condition(
+    () => completion !== undefined || deletion !== undefined,
+    input.uploadTtlSeconds * 1000,
+  );
+  if (deletion) return deleteAsset();
   if (!uploaded) {
     await storage.discardUpload({ objectKey: input.objectKey });
     enter('done');
-    return transition('expired', `upload not completed within ${input.uploadTtlSeconds} s`);
+    return record('expired', `upload not completed within ${input.uploadTtlSeconds} s`);
   }
-  await transition('processing', `upload completed (reported by ${completion!.source})`);
+  await record('processing', `upload completed (reported by ${completion!.source})`);
 
-  // 2. Verification: the bytes in storage must be the bytes the client declared.
-  enter('verifying');
-  const verified = await storage.verifyUpload({
-    objectKey: input.objectKey,
-    declaredSizeBytes: input.declaredSizeBytes,
-    declaredChecksumSha256: input.declaredChecksumSha256,
-  });
-  if (!verified.ok) {
-    await storage.discardUpload({ objectKey: input.objectKey });
+  let outcome: AssetOutcome;
+  try {
+    outcome = await processing.run(async () => {
+      // 2. Verification: the bytes in storage must be the bytes the client declared.
+      enter('verify');
+      const verified = await storage.verifyUpload({
+        objectKey: input.objectKey,
+        declaredSizeBytes: input.declaredSizeBytes,
+        declaredChecksumSha256: input.declaredChecksumSha256,
+      });
+      if (!verified.ok) {
+        await storage.discardUpload({ objectKey: input.objectKey });
+        enter('done');
+        return record('rejected', verified.reason, verified.details, { stage: 'verify' });
+      }
+      await record(
+        'processing',
+        'size and SHA-256 verified',
+        { sha256: verified.sha256 },
+        {
+          checksumSha256: verified.sha256,
+          stage: 'verify',
+        },
+      );
+
+      // 3. Sniffing: the type comes from the bytes, and must be allowed and agree with the declaration.
+      enter('sniff');
+      const sniffed = await storage.sniffUpload({
+        assetId: input.assetId,
+        objectKey: input.objectKey,
+        declaredContentType: input.declaredContentType,
+      });
+      if (!sniffed.ok) {
+        await storage.discardUpload({ objectKey: input.objectKey });
+        enter('done');
+        return record('rejected', sniffed.reason, { detected: sniffed.detected }, { stage: 'sniff' });
+      }
+
+      // 4. Dedup: the same bytes are stored and processed once, whoever uploads them.
+      enter('dedup');
+      const blob = await storage.claimBlob({
+        assetId: input.assetId,
+        sha256: verified.sha256,
+        sizeBytes: verified.sizeBytes,
+        mimeType: sniffed.mimeType,
+        uploadKey: input.objectKey,
+      });
+      sha256 = blob.sha256;
+      await record('processing', blob.role === 'owner' ? 'new content' : 'duplicate of stored content', {
+        sha256: blob.sha256,
+        role: blob.role,
+      });
+
+      // 5-8. The blob's owner scans, inspects, renders and validates; a duplicate waits for that outcome.
+      let result: { status: 'ready' | 'quarantined' | 'failed'; reason: string };
+      if (blob.role === 'owner') {
+        result = await processBlob(blob, verified.sizeBytes, sniffed.family);
+      } else {
+        enter('await-original');
+        const found = await waiting.awaitBlob({ sha256: blob.sha256, assetId: input.assetId });
+        result =
+          found.status === 'owned'
+            ? await processBlob(blob, verified.sizeBytes, sniffed.family)
+            : { status: found.status, reason: found.reason ?? `stored content is ${found.status}` };
+      }
+
+      // 9. The end state, with the blob's facts copied onto the asset.
+      enter('done');
+      if (result.status === 'ready') {
+        await bookkeeping.copyMediaMetadata({ assetId: input.assetId, sha256: blob.sha256 });
+      }
+      return record(result.status, result.reason, { sha256: blob.sha256 });
+    });
+  } catch (err) {
+    if (err instanceof Deleted || (deletion && isCancellation(err))) return deleteAsset();
+    if (!(err instanceof Rejected)) throw err;
+    // Refused by policy (a decompression bomb): the bytes are of no use to anyone, so they go.
+    await storage.failBlob({ sha256: sha256!, reason: err.message });
+    await storage.releaseBlob({ assetId: input.assetId, sha256: sha256! });
     enter('done');
-    return transition('rejected', verified.reason, verified.details);
+    return record('rejected', err.message, {}, { stage: err.stage });
   }
 
-  enter('done');
-  return transition(
-    'ready',
-    'size and SHA-256 verified',
-    { sizeBytes: verified.sizeBytes, sha256: verified.sha256 },
-    verified.sha256,
-  );
+  // Rejected and expired assets have nothing left; the others live on until they are deleted.
+  if (outcome.status === 'rejected') return outcome;
+  await condition(() => deletion !== undefined);
+  return deleteAsset();
 }

@@ -10,8 +10,13 @@ export const ASSET_WORKFLOW_TYPE = 'assetLifecycle';
 
 export const assetWorkflowId = (assetId: string): string => `asset-${assetId}`;
 
+/** CPU-heavy activities run on a queue of their own, named after the workflow's, so the two scale apart. */
+export const mediaTaskQueue = (taskQueue: string): string => `${taskQueue}-media`;
+
 export interface AssetLifecycleInput {
   assetId: string;
+  /** The type the client declared; sniffing must agree on its family. */
+  declaredContentType: string;
   ownerId: string;
   bucket: string;
   objectKey: string;
@@ -27,7 +32,21 @@ export interface UploadCompleted {
   source: CompletionSource;
 }
 
-export type Stage = 'awaiting-upload' | 'verifying' | 'done';
+/** Pipeline stages, in order; events and failures name them. */
+export type Stage =
+  | 'awaiting-upload'
+  | 'verify'
+  | 'sniff'
+  | 'dedup'
+  | 'await-original'
+  | 'scan'
+  | 'metadata'
+  | 'renditions'
+  | 'validate'
+  | 'publish'
+  | 'failed'
+  | 'deleting'
+  | 'done';
 
 export interface AssetState {
   status: AssetStatus;
@@ -43,6 +62,10 @@ export interface AssetOutcome {
 }
 
 export const uploadCompletedSignal = defineSignal<[UploadCompleted]>('uploadCompleted');
+/** Deleting cancels whatever processing is under way (ffmpeg is killed) and releases the blob. */
+export const deleteRequestedSignal = defineSignal<[{ reason: string }]>('deleteRequested');
+/** An operator's retry of a failed asset re-runs the stage that failed. */
+export const retryRequestedSignal = defineSignal<[{ requestedBy: string }]>('retryRequested');
 export const assetStateQuery = defineQuery<AssetState>('assetState');
 
 /** Registered on the server (dev server flags, or `temporal operator search-attribute create` in production). */

@@ -4,7 +4,7 @@ import type { MediaAssetRow } from '../../shared/db/schema';
 import { TERMINAL_STATUSES } from '../../shared/asset-status';
 import type { ApiDeps } from '../deps';
 import type { Principal } from '../auth';
-import { notFound } from '../problem';
+import { HttpProblem, notFound } from '../problem';
 import { parseAssetId, parseOr400, uploadRequestSchema } from '../schemas';
 import { renderAsset } from '../asset-view';
 import type { WorkflowGateway } from '../workflow-gateway';
@@ -43,6 +43,7 @@ export function mediaRoutes(deps: ApiDeps, workflows: WorkflowGateway): Router {
         object_key: objectKey,
         filename: body.filename,
         mime_type: body.contentType,
+        declared_mime_type: body.contentType,
         size_bytes: body.sizeBytes,
         declared_checksum_sha256: body.checksumSha256 ?? null,
         checksum_sha256: null,
@@ -57,6 +58,7 @@ export function mediaRoutes(deps: ApiDeps, workflows: WorkflowGateway): Router {
       await workflows.start({
         assetId,
         ownerId: principal.userId,
+        declaredContentType: body.contentType,
         bucket: deps.store.bucket,
         objectKey,
         declaredSizeBytes: body.sizeBytes,
@@ -89,10 +91,49 @@ export function mediaRoutes(deps: ApiDeps, workflows: WorkflowGateway): Router {
     const principal = principalOf(req);
     const assetId = parseAssetId(req.params.id);
     const view = await deps.assets.view(assetId);
-    ownedOr404(view?.asset, principal);
-    const terminal = TERMINAL_STATUSES.includes(view!.asset.status) || view!.asset.status === 'ready';
-    const live = terminal ? null : await workflows.state(assetId);
-    res.json(renderAsset(view!, live));
+    const asset = ownedOr404(view?.asset, principal);
+    const sha = asset.blob_sha256;
+    const [blob, renditions] = sha
+      ? await Promise.all([deps.blobs.get(sha), deps.blobs.renditions(sha)])
+      : [undefined, []];
+    const settled = TERMINAL_STATUSES.includes(asset.status) || asset.status === 'ready';
+    const live = settled ? null : await workflows.state(assetId);
+    res.json(renderAsset(view!, blob, renditions, live));
+  });
+
+  router.delete('/media/:id', async (req, res) => {
+    const principal = principalOf(req);
+    const assetId = parseAssetId(req.params.id);
+    const asset = ownedOr404(await deps.assets.findById(assetId), principal);
+    if (asset.status !== 'deleted') {
+      const signalled = await workflows.delete(assetId, `deleted by ${principal.userId}`);
+      // Rejected and expired assets have no workflow left and nothing stored: the record alone changes.
+      if (!signalled) {
+        await deps.assets.recordTransition({
+          assetId,
+          eventId: `${assetId}/deleted`,
+          from: asset.status,
+          to: 'deleted',
+          reason: `deleted by ${principal.userId}`,
+          details: {},
+        });
+      }
+    }
+    const current = (await deps.assets.findById(assetId)) ?? asset;
+    res.status(202).json({ assetId, status: current.status });
+  });
+
+  router.post('/media/:id/retry', async (req, res) => {
+    const principal = principalOf(req);
+    if (!principal.operator) throw notFound('no route for POST /media/:id/retry without the operator role');
+    const assetId = parseAssetId(req.params.id);
+    const asset = await deps.assets.findById(assetId);
+    if (!asset) throw notFound();
+    if (asset.status !== 'failed') {
+      throw new HttpProblem(409, 'Conflict', `asset is ${asset.status}; only failed assets can be retried`);
+    }
+    await workflows.retry(assetId, principal.userId);
+    res.status(202).json({ assetId, status: asset.status, retrying: asset.failed_stage });
   });
 
   return router;

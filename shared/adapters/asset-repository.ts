@@ -11,6 +11,8 @@ export interface TransitionRecord {
   reason: string;
   details: Record<string, unknown>;
   checksumSha256?: string | undefined;
+  /** The pipeline stage this event belongs to; with to = 'failed' it becomes the asset's failed stage. */
+  stage?: string | undefined;
 }
 
 export interface AssetView {
@@ -101,6 +103,7 @@ export class AssetRepository {
           to_status: t.to,
           reason: t.reason,
           details: JSON.stringify(t.details),
+          stage: t.stage ?? null,
         })
         .onConflict((oc) => oc.column('event_id').doNothing())
         .returning('event_id')
@@ -113,10 +116,69 @@ export class AssetRepository {
           status_reason: t.reason,
           updated_at: sql<Date>`now()`,
           ...(t.checksumSha256 ? { checksum_sha256: t.checksumSha256 } : {}),
+          ...(t.to === 'failed'
+            ? { failed_stage: t.stage ?? null, failure_attempts: sql<number>`failure_attempts + 1` }
+            : {}),
         })
         .where('asset_id', '=', t.assetId)
         .execute();
     });
+  }
+
+  async setDetectedType(assetId: string, mimeType: string): Promise<void> {
+    await this.db
+      .updateTable('media_assets')
+      .set({ mime_type: mimeType })
+      .where('asset_id', '=', assetId)
+      .execute();
+  }
+
+  /** Copies the blob's extracted media facts into the asset's metadata as media.* keys, so they can be filtered. */
+  async copyMediaMetadata(assetId: string, info: Record<string, unknown>): Promise<void> {
+    const rows = Object.entries(info)
+      .filter(([, v]) => v !== undefined && v !== null && typeof v !== 'object')
+      .map(([key, value]) => ({ asset_id: assetId, key: `media.${key}`.slice(0, 64), value: String(value) }));
+    for (const [group, nested] of Object.entries(info)) {
+      if (nested && typeof nested === 'object' && !Array.isArray(nested)) {
+        for (const [key, value] of Object.entries(nested)) {
+          if (value !== undefined && value !== null && typeof value !== 'object') {
+            rows.push({ asset_id: assetId, key: `media.${group}.${key}`.slice(0, 64), value: String(value) });
+          }
+        }
+      }
+    }
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .deleteFrom('asset_metadata')
+        .where('asset_id', '=', assetId)
+        .where('key', 'like', 'media.%')
+        .execute();
+      if (rows.length > 0) await tx.insertInto('asset_metadata').values(rows).execute();
+    });
+  }
+
+  async listFailed(limit: number, before?: { updatedAt: Date; assetId: string }) {
+    let query = this.db
+      .selectFrom('media_assets')
+      .select([
+        'asset_id',
+        'owner_id',
+        'mime_type',
+        'failed_stage',
+        'status_reason',
+        'failure_attempts',
+        'updated_at',
+      ])
+      .where('status', '=', 'failed');
+    if (before) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('updated_at', '<', before.updatedAt),
+          eb.and([eb('updated_at', '=', before.updatedAt), eb('asset_id', '<', before.assetId)]),
+        ]),
+      );
+    }
+    return query.orderBy('updated_at', 'desc').orderBy('asset_id', 'desc').limit(limit).execute();
   }
 
   async ping(): Promise<void> {

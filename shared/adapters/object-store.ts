@@ -25,12 +25,18 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectHead | null>;
   /** A stream of the object's bytes, never buffered whole. */
   read(key: string): Promise<Readable>;
+  /** The first `bytes` bytes (fewer if the object is shorter); for content sniffing. */
+  readHead(key: string, bytes: number): Promise<Buffer>;
+  /** Server-side copy within the bucket; the bytes do not pass through this process. */
+  copy(fromKey: string, toKey: string): Promise<void>;
   write(key: string, body: Readable | Buffer | string, opts?: { contentType?: string }): Promise<void>;
   /** Deleting a missing key succeeds: deletes are retried. */
   delete(key: string): Promise<void>;
   /** Aborts unfinished multipart uploads at exactly this key; returns how many it aborted. */
   abortMultipartUploads(key: string): Promise<number>;
   list(prefix: string): Promise<string[]>;
+  /** Deletes every object below the prefix; returns how many. */
+  deletePrefix(prefix: string): Promise<number>;
   /** Throws when the store or its bucket cannot be reached. */
   ping(): Promise<void>;
 }

@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
+  CopyObjectCommand,
+  DeleteObjectsCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -89,6 +91,29 @@ export class S3ObjectStore implements ObjectStore {
     return out.Body;
   }
 
+  async readHead(key: string, bytes: number): Promise<Buffer> {
+    try {
+      const out = await this.s3.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=0-${bytes - 1}` }),
+      );
+      return Buffer.from((await out.Body?.transformToByteArray()) ?? []);
+    } catch (err) {
+      // A zero-byte object has no satisfiable range.
+      if (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 416) return Buffer.alloc(0);
+      throw err;
+    }
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    await this.s3.send(
+      new CopyObjectCommand({
+        Bucket: this.bucket,
+        Key: toKey,
+        CopySource: `${this.bucket}/${fromKey.split('/').map(encodeURIComponent).join('/')}`,
+      }),
+    );
+  }
+
   async write(
     key: string,
     body: Readable | Buffer | string,
@@ -142,6 +167,20 @@ export class S3ObjectStore implements ObjectStore {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return keys;
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const keys = await this.list(prefix);
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      await this.s3.send(
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+    }
+    return keys.length;
   }
 
   async ping(): Promise<void> {

@@ -2,10 +2,12 @@ import { Kysely, Migrator, PostgresDialect, type Migration, type MigrationProvid
 import pg from 'pg';
 import type { Database } from './schema';
 import * as m001 from './migrations/001-initial';
+import * as m002 from './migrations/002-blobs-and-stages';
 
 // Migrations are imported, not read from a folder, so they ship inside whatever bundle runs the process.
 const migrations: Record<string, Migration> = {
   '001-initial': m001,
+  '002-blobs-and-stages': m002,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

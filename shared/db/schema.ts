@@ -21,6 +21,44 @@ export interface MediaAssetsTable {
   upload_expires_at: Timestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
+  blob_sha256: ColumnType<string | null, string | null | undefined, string | null>;
+  declared_mime_type: ColumnType<string | null, string | null | undefined, string | null>;
+  failed_stage: ColumnType<string | null, string | null | undefined, string | null>;
+  failure_attempts: ColumnType<number, number | undefined, number>;
+}
+
+export type BlobStatus = 'processing' | 'ready' | 'quarantined' | 'failed';
+export type ScanStatus = 'pending' | 'clean' | 'infected' | 'skipped';
+
+export interface BlobsTable {
+  sha256: string;
+  bucket: string;
+  object_key: string;
+  size_bytes: BigIntString;
+  mime_type: string;
+  refcount: ColumnType<number, number | undefined, number>;
+  status: BlobStatus;
+  status_reason: string | null;
+  owner_asset_id: string;
+  scan_status: ColumnType<ScanStatus, ScanStatus | undefined, ScanStatus>;
+  scan_signature: string | null;
+  media_info: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  placeholder: string | null;
+  rendition_prefix: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface BlobRenditionsTable {
+  blob_sha256: string;
+  name: string;
+  object_key: string;
+  mime_type: string;
+  width: number | null;
+  height: number | null;
+  bit_rate: BigIntString | null;
+  duration_seconds: number | null;
+  size_bytes: BigIntString;
 }
 
 export interface AssetMetadataTable {
@@ -42,6 +80,7 @@ export interface AssetEventsTable {
   to_status: AssetStatus;
   reason: string;
   details: ColumnType<Record<string, unknown>, string, string>;
+  stage: ColumnType<string | null, string | null | undefined, string | null>;
   occurred_at: Timestamp;
 }
 
@@ -50,8 +89,12 @@ export interface Database {
   asset_metadata: AssetMetadataTable;
   asset_acl: AssetAclTable;
   asset_events: AssetEventsTable;
+  blobs: BlobsTable;
+  blob_renditions: BlobRenditionsTable;
 }
 
 export type MediaAssetRow = Selectable<MediaAssetsTable>;
 export type NewMediaAsset = Insertable<MediaAssetsTable>;
 export type AssetEventRow = Selectable<AssetEventsTable>;
+export type BlobRow = Selectable<BlobsTable>;
+export type BlobRenditionRow = Selectable<BlobRenditionsTable>;

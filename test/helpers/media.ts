@@ -41,3 +41,33 @@ export async function waitForStatus(
   );
   return res.body;
 }
+
+/** Requests an upload URL, PUTs the file, completes it; returns the asset id. */
+export async function uploadFile(
+  baseUrl: string,
+  token: string,
+  data: Buffer,
+  contentType: string,
+  filename: string,
+): Promise<string> {
+  const ticket = await requestUpload(baseUrl, token, { filename, contentType, sizeBytes: data.length });
+  if (ticket.status !== 201)
+    throw new Error(`upload-url answered ${ticket.status}: ${JSON.stringify(ticket.body)}`);
+  const put = await putBytes(ticket.body, data);
+  if (put !== 200) throw new Error(`PUT answered ${put}`);
+  const done = await request('POST', `${baseUrl}/media/${ticket.body.assetId}/complete`, { token });
+  if (done.status !== 202) throw new Error(`complete answered ${done.status}`);
+  return ticket.body.assetId;
+}
+
+export interface RenditionView {
+  name: string;
+  mimeType: string;
+  width: number | null;
+  height: number | null;
+  bitRate: number | null;
+  durationSeconds: number | null;
+  sizeBytes: number;
+}
+
+export const SETTLED = ['ready', 'rejected', 'failed', 'quarantined', 'expired', 'deleted'];

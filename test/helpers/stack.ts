@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { inject } from 'vitest';
@@ -11,8 +12,11 @@ import { AssetRepository } from '../../shared/adapters/asset-repository';
 import { S3ObjectStore, type S3Settings } from '../../shared/adapters/s3-object-store';
 import { createLogger } from '../../shared/logger';
 import { signDevToken } from '../../shared/dev-token';
-import { createActivities } from '../../activities';
-import { createAssetWorker } from '../../worker/create-worker';
+import { createIoActivities, createMediaActivities } from '../../activities';
+import { createIoWorker, createMediaWorker } from '../../worker/create-worker';
+import { BlobRepository } from '../../shared/adapters/blob-repository';
+import { NoScanner, type Scanner } from '../../shared/adapters/scanner';
+import { LocalWorkspace } from '../../shared/adapters/workspace';
 import { createApp } from '../../api/app';
 import type { ApiDeps } from '../../api/deps';
 
@@ -73,6 +77,7 @@ export interface TestPlatform {
   db: Db;
   store: S3ObjectStore;
   assets: AssetRepository;
+  blobs: BlobRepository;
   temporal: Client;
   taskQueue: string;
   token(sub: string, extra?: { groups?: string[]; role?: 'operator' }): Promise<string>;
@@ -87,6 +92,8 @@ export interface PlatformOptions {
   s3Bucket?: string;
   /** Start the worker (default true); API-only tests leave workflows unprocessed. */
   worker?: boolean;
+  scanner?: Scanner;
+  maxImagePixels?: number;
   /** Set before the app listens, e.g. to point versitygw's webhook at a port chosen in advance. */
   port?: number;
 }
@@ -119,23 +126,39 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
   const taskQueue = uniqueName('assets');
   const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
-  let worker: Worker | undefined;
-  let workerRun: Promise<void> | undefined;
+  const blobs = new BlobRepository(db);
+  const workers: Worker[] = [];
+  let workersRun: Promise<unknown> | undefined;
   let nativeConnection: NativeConnection | undefined;
   if (opts.worker !== false) {
     nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
-    worker = await createAssetWorker({
+    const setup = {
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      activities: createActivities({ assets, store }),
       workflowBundle: { codePath: stack.workflowBundlePath },
-    });
-    workerRun = worker.run();
+    };
+    const scanner = opts.scanner ?? new NoScanner();
+    const workspace = new LocalWorkspace(path.join(stack.tmpDir, uniqueName('work')));
+    workers.push(await createIoWorker(setup, createIoActivities({ assets, blobs, store, scanner })));
+    workers.push(
+      await createMediaWorker(
+        setup,
+        createMediaActivities({
+          store,
+          blobs,
+          workspace,
+          limits: { maxImagePixels: opts.maxImagePixels ?? 100_000_000 },
+        }),
+        2,
+      ),
+    );
+    workersRun = Promise.all(workers.map((w) => w.run()));
   }
 
   const deps: ApiDeps = {
     assets,
+    blobs,
     store,
     temporal,
     logger,
@@ -158,16 +181,15 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     db,
     store,
     assets,
+    blobs,
     temporal,
     taskQueue,
     token: (sub, extra) => signDevToken(JWT_SECRET, { sub, ...extra }),
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      if (worker) {
-        worker.shutdown();
-        await workerRun;
-      }
+      for (const worker of workers) worker.shutdown();
+      await workersRun;
       await nativeConnection?.close();
       await connection.close();
       store.destroy();

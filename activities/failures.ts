@@ -1,0 +1,23 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { MediaError, MediaRejected } from '../shared/media/types';
+
+/** Failure types the workflow treats as "this input cannot be processed", as opposed to "try again". */
+export const MEDIA_FAILURE = 'MediaError';
+export const MEDIA_REJECTED = 'MediaRejected';
+
+/** Corrupt or unsupported media fails for good; anything else is rethrown for Temporal to retry. */
+export async function classifyMediaErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof MediaError) {
+      throw ApplicationFailure.create({
+        message: err.message,
+        type: err instanceof MediaRejected ? MEDIA_REJECTED : MEDIA_FAILURE,
+        nonRetryable: true,
+        details: [err.details],
+      });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,37 @@
+import { Context } from '@temporalio/activity';
+import type { BlobRepository } from '../shared/adapters/blob-repository';
+import type { ObjectStore } from '../shared/adapters/object-store';
+import type { Scanner, ScanVerdict } from '../shared/adapters/scanner';
+
+export const quarantineKey = (sha256: string) => `quarantine/${sha256}`;
+
+/**
+ * Streams the blob from storage through the scanner. An unreachable scanner throws, so Temporal retries: nothing is
+ * ever marked clean without a scan. Infected bytes move under quarantine/ and are never served.
+ */
+export function scanBlobActivity(deps: { store: ObjectStore; blobs: BlobRepository; scanner: Scanner }) {
+  return async function scanBlob(input: { sha256: string; blobKey: string }): Promise<ScanVerdict> {
+    const ctx = Context.current();
+    const body = await deps.store.read(input.blobKey);
+    const beat = setInterval(() => ctx.heartbeat(), 5_000);
+    let verdict: ScanVerdict;
+    try {
+      verdict = await deps.scanner.scan(body, { signal: ctx.cancellationSignal });
+    } finally {
+      clearInterval(beat);
+      body.destroy();
+    }
+    if (verdict.verdict === 'infected') {
+      const target = quarantineKey(input.sha256);
+      await deps.store.copy(input.blobKey, target);
+      await deps.store.delete(input.blobKey);
+      await deps.blobs.setScan(input.sha256, 'infected', verdict.signature);
+      await deps.blobs.setStatus(input.sha256, 'quarantined', `virus found: ${verdict.signature}`, {
+        objectKey: target,
+      });
+    } else {
+      await deps.blobs.setScan(input.sha256, verdict.verdict, null);
+    }
+    return verdict;
+  };
+}

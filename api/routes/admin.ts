@@ -1,0 +1,48 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { ApiDeps } from '../deps';
+import { notFound } from '../problem';
+import { parseOr400 } from '../schemas';
+
+const query = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z.string().optional(),
+});
+
+function decodeCursor(cursor: string | undefined) {
+  if (!cursor) return undefined;
+  const [at, assetId] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const updatedAt = new Date(at ?? '');
+  if (!assetId || Number.isNaN(updatedAt.getTime())) return undefined;
+  return { updatedAt, assetId };
+}
+
+/** Operator views; to anyone else they do not exist. */
+export function adminRoutes(deps: ApiDeps): Router {
+  const router = Router();
+
+  router.get('/admin/failures', async (req, res) => {
+    if (!req.principal?.operator)
+      throw notFound(`no route for GET /admin/failures without the operator role`);
+    const q = parseOr400(query, req.query, 'query');
+    const rows = await deps.assets.listFailed(q.limit, decodeCursor(q.before));
+    const last = rows.at(-1);
+    res.json({
+      failures: rows.map((r) => ({
+        assetId: r.asset_id,
+        ownerId: r.owner_id,
+        contentType: r.mime_type,
+        stage: r.failed_stage,
+        error: r.status_reason,
+        attempts: r.failure_attempts,
+        failedAt: r.updated_at,
+      })),
+      next:
+        rows.length === q.limit && last
+          ? Buffer.from(`${new Date(last.updated_at).toISOString()}|${last.asset_id}`).toString('base64url')
+          : null,
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,208 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database';
+import type { BlobRenditionRow, BlobRow, BlobStatus, ScanStatus } from '../db/schema';
+
+export interface BlobClaim {
+  assetId: string;
+  sha256: string;
+  bucket: string;
+  objectKey: string;
+  sizeBytes: number;
+  mimeType: string;
+}
+
+export interface NewRendition {
+  name: string;
+  objectKey: string;
+  mimeType: string;
+  width?: number | undefined;
+  height?: number | undefined;
+  bitRate?: number | undefined;
+  durationSeconds?: number | undefined;
+  sizeBytes: number;
+}
+
+/** All SQL about content-addressed blobs and their renditions. */
+export class BlobRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Points the asset at the blob with these bytes, creating it or taking a reference. The insert's conflict on the
+   * primary key serialises two identical uploads completing at once; a retried call changes nothing twice.
+   */
+  async claim(c: BlobClaim): Promise<{ role: 'owner' | 'duplicate'; blob: BlobRow }> {
+    return this.db.transaction().execute(async (tx) => {
+      const asset = await tx
+        .selectFrom('media_assets')
+        .select('blob_sha256')
+        .where('asset_id', '=', c.assetId)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
+      if (asset.blob_sha256 === null) {
+        await tx
+          .insertInto('blobs')
+          .values({
+            sha256: c.sha256,
+            bucket: c.bucket,
+            object_key: c.objectKey,
+            size_bytes: c.sizeBytes,
+            mime_type: c.mimeType,
+            refcount: 1,
+            status: 'processing',
+            owner_asset_id: c.assetId,
+          })
+          .onConflict((oc) =>
+            oc.column('sha256').doUpdateSet({ refcount: sql`blobs.refcount + 1`, updated_at: sql`now()` }),
+          )
+          .execute();
+        await tx
+          .updateTable('media_assets')
+          .set({ blob_sha256: c.sha256 })
+          .where('asset_id', '=', c.assetId)
+          .execute();
+      }
+      const blob = await tx
+        .selectFrom('blobs')
+        .selectAll()
+        .where('sha256', '=', asset.blob_sha256 ?? c.sha256)
+        .executeTakeFirstOrThrow();
+      return { role: blob.owner_asset_id === c.assetId ? 'owner' : 'duplicate', blob };
+    });
+  }
+
+  async get(sha256: string): Promise<BlobRow | undefined> {
+    return this.db.selectFrom('blobs').selectAll().where('sha256', '=', sha256).executeTakeFirst();
+  }
+
+  async setScan(sha256: string, status: ScanStatus, signature: string | null): Promise<void> {
+    await this.db
+      .updateTable('blobs')
+      .set({ scan_status: status, scan_signature: signature, updated_at: sql`now()` })
+      .where('sha256', '=', sha256)
+      .execute();
+  }
+
+  async setStatus(
+    sha256: string,
+    status: BlobStatus,
+    reason: string | null,
+    changes: { objectKey?: string } = {},
+  ): Promise<void> {
+    await this.db
+      .updateTable('blobs')
+      .set({
+        status,
+        status_reason: reason,
+        updated_at: sql`now()`,
+        ...(changes.objectKey ? { object_key: changes.objectKey } : {}),
+      })
+      .where('sha256', '=', sha256)
+      .execute();
+  }
+
+  async setMediaInfo(sha256: string, info: Record<string, unknown>, placeholder?: string): Promise<void> {
+    await this.db
+      .updateTable('blobs')
+      .set({
+        media_info: JSON.stringify(info),
+        ...(placeholder !== undefined ? { placeholder } : {}),
+        updated_at: sql`now()`,
+      })
+      .where('sha256', '=', sha256)
+      .execute();
+  }
+
+  /** Switches the blob to a complete set of renditions in one transaction: readers see the old set or the new. */
+  async publishRenditions(sha256: string, prefix: string, renditions: NewRendition[]): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('blob_renditions').where('blob_sha256', '=', sha256).execute();
+      if (renditions.length > 0) {
+        await tx
+          .insertInto('blob_renditions')
+          .values(
+            renditions.map((r) => ({
+              blob_sha256: sha256,
+              name: r.name,
+              object_key: r.objectKey,
+              mime_type: r.mimeType,
+              width: r.width ?? null,
+              height: r.height ?? null,
+              bit_rate: r.bitRate !== undefined ? Math.round(r.bitRate) : null,
+              duration_seconds: r.durationSeconds ?? null,
+              size_bytes: r.sizeBytes,
+            })),
+          )
+          .execute();
+      }
+      await tx
+        .updateTable('blobs')
+        .set({ rendition_prefix: prefix, status: 'ready', status_reason: null, updated_at: sql`now()` })
+        .where('sha256', '=', sha256)
+        .execute();
+    });
+  }
+
+  async renditions(sha256: string): Promise<BlobRenditionRow[]> {
+    return this.db
+      .selectFrom('blob_renditions')
+      .selectAll()
+      .where('blob_sha256', '=', sha256)
+      .orderBy('name')
+      .execute();
+  }
+
+  /**
+   * Drops the asset's reference. At zero the row goes (renditions cascade) and the caller removes the objects; a
+   * blob still being processed for a deleted owner is handed to another asset that references it.
+   */
+  async release(assetId: string, sha256: string): Promise<{ removed: BlobRow | null }> {
+    return this.db.transaction().execute(async (tx) => {
+      const detached = await tx
+        .updateTable('media_assets')
+        .set({ blob_sha256: null })
+        .where('asset_id', '=', assetId)
+        .where('blob_sha256', '=', sha256)
+        .returning('asset_id')
+        .executeTakeFirst();
+      if (!detached) return { removed: null };
+      const blob = await tx
+        .updateTable('blobs')
+        .set({ refcount: sql`refcount - 1`, updated_at: sql`now()` })
+        .where('sha256', '=', sha256)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      if (blob.refcount === 0) {
+        await tx.deleteFrom('blobs').where('sha256', '=', sha256).execute();
+        return { removed: blob };
+      }
+      if (blob.owner_asset_id === assetId && blob.status === 'processing') {
+        const heir = await tx
+          .selectFrom('media_assets')
+          .select('asset_id')
+          .where('blob_sha256', '=', sha256)
+          .orderBy('created_at')
+          .limit(1)
+          .executeTakeFirst();
+        if (heir) {
+          await tx
+            .updateTable('blobs')
+            .set({ owner_asset_id: heir.asset_id })
+            .where('sha256', '=', sha256)
+            .execute();
+        }
+      }
+      return { removed: null };
+    });
+  }
+
+  /** A retry of a failed blob moves its processing to the asset asking for it. */
+  async takeOver(sha256: string, assetId: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('blobs')
+      .set({ owner_asset_id: assetId, status: 'processing', status_reason: null, updated_at: sql`now()` })
+      .where('sha256', '=', sha256)
+      .where('status', '=', 'failed')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+}

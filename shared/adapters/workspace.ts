@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { ObjectStore } from './object-store';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.m3u8': 'application/vnd.apple.mpegurl',
+  '.m4s': 'video/iso.segment',
+  '.mp4': 'video/mp4',
+  '.m4a': 'audio/mp4',
+  '.jpg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.png': 'image/png',
+};
+
+export const contentTypeFor = (file: string) =>
+  CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+
+/**
+ * A media worker's local disk: sources are fetched once per worker and kept for the next stage of the same blob
+ * (metadata, renditions and validation each need them), outputs get a scratch directory of their own.
+ */
+export class LocalWorkspace {
+  constructor(
+    readonly root: string,
+    private readonly maxAgeMs = 6 * 3600_000,
+  ) {}
+
+  /** The blob's bytes on local disk; downloads at most once (the rename makes a half download invisible). */
+  async source(store: ObjectStore, sha256: string, key: string, sizeBytes: number): Promise<string> {
+    const dir = path.join(this.root, 'sources');
+    const file = path.join(dir, sha256);
+    const stat = await fsp.stat(file).catch(() => undefined);
+    if (stat?.size === sizeBytes) {
+      await fsp.utimes(file, new Date(), new Date());
+      return file;
+    }
+    await fsp.mkdir(dir, { recursive: true });
+    const partial = `${file}.${randomUUID()}.part`;
+    try {
+      await pipeline(await store.read(key), fs.createWriteStream(partial));
+      const written = (await fsp.stat(partial)).size;
+      if (written !== sizeBytes) throw new Error(`downloaded ${written} of ${sizeBytes} bytes of ${key}`);
+      await fsp.rename(partial, file);
+    } finally {
+      await fsp.rm(partial, { force: true });
+    }
+    return file;
+  }
+
+  async scratch(): Promise<string> {
+    const dir = path.join(this.root, 'scratch', randomUUID());
+    await fsp.mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  async release(dir: string): Promise<void> {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+
+  /** Uploads every file below dir under prefix, keeping relative paths; returns each key with its size. */
+  async uploadDir(store: ObjectStore, dir: string, prefix: string): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    const entries = await fsp.readdir(dir, { recursive: true, withFileTypes: true });
+    for (const entry of entries.filter((e) => e.isFile())) {
+      const full = path.join(entry.parentPath, entry.name);
+      const relative = path.relative(dir, full).split(path.sep).join('/');
+      await store.write(`${prefix}${relative}`, fs.createReadStream(full), {
+        contentType: contentTypeFor(full),
+      });
+      sizes.set(relative, (await fsp.stat(full)).size);
+    }
+    return sizes;
+  }
+
+  async downloadPrefix(store: ObjectStore, prefix: string, dir: string): Promise<void> {
+    for (const key of await store.list(prefix)) {
+      const target = path.join(dir, ...key.slice(prefix.length).split('/'));
+      await fsp.mkdir(path.dirname(target), { recursive: true });
+      await pipeline(await store.read(key), fs.createWriteStream(target));
+    }
+  }
+
+  /** Drops sources and scratch directories nobody touched for a while (crashed attempts, finished blobs). */
+  async prune(now = Date.now()): Promise<void> {
+    for (const sub of ['sources', 'scratch']) {
+      const dir = path.join(this.root, sub);
+      const names = await fsp.readdir(dir).catch(() => [] as string[]);
+      for (const name of names) {
+        const full = path.join(dir, name);
+        const stat = await fsp.stat(full).catch(() => undefined);
+        if (stat && now - stat.mtimeMs > this.maxAgeMs) await fsp.rm(full, { recursive: true, force: true });
+      }
+    }
+  }
+}

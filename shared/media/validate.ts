@@ -1,0 +1,289 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { runFfmpeg } from './ffmpeg-run';
+import { parseMaster } from './hls-playlist';
+import { planLadder, progressiveRung, type Rung } from './ladder';
+import { probeAv } from './probe';
+import { MediaError, type AvInfo, type RenditionFile, type ValidationReport } from './types';
+
+export interface VideoValidationOptions {
+  /** Lowest acceptable SSIM (0-1) of the top rung against the source scaled to the same size. */
+  ssimThreshold?: number;
+  /** Seconds of the top rung compared for SSIM (from the start); bounds the cost on long videos. */
+  ssimSeconds?: number;
+  /** Allowed difference between a rendition's duration and the source's. */
+  durationToleranceSeconds?: number;
+}
+
+const DEFAULTS: Required<VideoValidationOptions> = {
+  ssimThreshold: 0.9,
+  ssimSeconds: 30,
+  durationToleranceSeconds: 0.5,
+};
+
+/** Collects problems and numbers; a report is ok when nothing was out of bounds. */
+class Checks {
+  readonly problems: string[] = [];
+  readonly measurements: Record<string, number | string> = {};
+
+  constructor(
+    private readonly source: AvInfo,
+    private readonly tolerance: number,
+  ) {}
+
+  fail(problem: string): void {
+    this.problems.push(problem);
+  }
+
+  duration(label: string, seconds: number): void {
+    this.measurements[`${label}.durationSeconds`] = round(seconds, 3);
+    const diff = Math.abs(seconds - this.source.durationSeconds);
+    if (diff > this.tolerance) {
+      this.fail(
+        `${label} duration ${seconds.toFixed(2)} s differs from source ` +
+          `${this.source.durationSeconds.toFixed(2)} s by more than ${this.tolerance} s`,
+      );
+    }
+  }
+
+  report(): ValidationReport {
+    return this.problems.length === 0
+      ? { ok: true, measurements: this.measurements }
+      : { ok: false, reason: this.problems.join('; '), measurements: this.measurements };
+  }
+}
+
+/**
+ * Checks a transcodeVideo output against its source: every variant of the master playlist exists and ffprobe reads
+ * it, durations match, each rung has its planned size and H.264 (+ AAC when the source has audio), the MP4 likewise,
+ * the poster decodes, and the top rung looks like the source (SSIM).
+ */
+export async function validateVideo(
+  src: string,
+  outDir: string,
+  info: AvInfo,
+  renditions: readonly RenditionFile[],
+  options: VideoValidationOptions = {},
+): Promise<ValidationReport> {
+  const opts = { ...DEFAULTS, ...options };
+  const checks = new Checks(info, opts.durationToleranceSeconds);
+  if (!info.video) {
+    checks.fail('source has no video stream');
+    return checks.report();
+  }
+  const ladder = planLadder(info.video);
+  const wantAudio = info.audio !== undefined;
+
+  const readable = await checkHls(outDir, renditions, ladder, wantAudio, checks);
+
+  const mp4 = renditions.find((r) => r.name === 'mp4');
+  if (!mp4) checks.fail('no mp4 rendition');
+  else
+    await checkVideoFile(
+      path.join(outDir, mp4.relativePath),
+      'mp4',
+      progressiveRung(ladder),
+      wantAudio,
+      checks,
+    );
+
+  const poster = renditions.find((r) => r.name === 'poster');
+  if (!poster) checks.fail('no poster rendition');
+  else await checkImage(path.join(outDir, poster.relativePath), 'poster', checks);
+
+  const top = ladder[ladder.length - 1]!;
+  const topPlaylist = readable.get(top.name);
+  if (topPlaylist) {
+    const seconds = Math.min(opts.ssimSeconds, info.durationSeconds);
+    try {
+      const ssim = await measureSsim(src, topPlaylist, top, seconds);
+      checks.measurements['ssim.top'] = round(ssim, 4);
+      if (ssim < opts.ssimThreshold) {
+        checks.fail(
+          `hls/${top.name} SSIM ${ssim.toFixed(4)} against the source is below ${opts.ssimThreshold}`,
+        );
+      }
+    } catch (err) {
+      checks.fail(`hls/${top.name} SSIM could not be measured: ${message(err)}`);
+    }
+  }
+  return checks.report();
+}
+
+/** Checks an transcodeAudio output: the m4a lasts as long as the source, is AAC and stereo; the waveform decodes. */
+export async function validateAudio(
+  _src: string,
+  outDir: string,
+  info: AvInfo,
+  renditions: readonly RenditionFile[],
+  options: Pick<VideoValidationOptions, 'durationToleranceSeconds'> = {},
+): Promise<ValidationReport> {
+  const checks = new Checks(info, options.durationToleranceSeconds ?? DEFAULTS.durationToleranceSeconds);
+  const audio = renditions.find((r) => r.name === 'audio');
+  if (!audio) {
+    checks.fail('no audio rendition');
+  } else {
+    const file = path.join(outDir, audio.relativePath);
+    const probed = await probeAv(file).catch((err: unknown) => {
+      checks.fail(`audio ${audio.relativePath} is not readable by ffprobe: ${message(err)}`);
+      return undefined;
+    });
+    if (probed) {
+      checks.duration('audio', probed.durationSeconds);
+      const codec = probed.audio?.codec ?? 'none';
+      const channels = probed.audio?.channels ?? 0;
+      checks.measurements['audio.codec'] = codec;
+      checks.measurements['audio.channels'] = channels;
+      if (probed.audio?.sampleRate) checks.measurements['audio.sampleRate'] = probed.audio.sampleRate;
+      if (codec !== 'aac') checks.fail(`audio codec is ${codec}, expected aac`);
+      if (channels !== 2) checks.fail(`audio has ${channels} channels, expected 2`);
+    }
+  }
+  const waveform = renditions.find((r) => r.name === 'waveform');
+  if (!waveform) checks.fail('no waveform rendition');
+  else await checkImage(path.join(outDir, waveform.relativePath), 'waveform', checks);
+  return checks.report();
+}
+
+/** Returns the variant playlists ffprobe could read, by rung name. */
+async function checkHls(
+  outDir: string,
+  renditions: readonly RenditionFile[],
+  ladder: readonly Rung[],
+  wantAudio: boolean,
+  checks: Checks,
+): Promise<Map<string, string>> {
+  const readable = new Map<string, string>();
+  const hls = renditions.find((r) => r.name === 'hls');
+  if (!hls) {
+    checks.fail('no hls rendition');
+    return readable;
+  }
+  const masterPath = path.join(outDir, hls.relativePath);
+  const master = await fs.readFile(masterPath, 'utf8').catch(() => undefined);
+  if (master === undefined) {
+    checks.fail(`hls master playlist ${hls.relativePath} is missing`);
+    return readable;
+  }
+  const variants = parseMaster(master);
+  checks.measurements['hls.variants'] = variants.length;
+
+  const seen = new Set<string>();
+  for (const variant of variants) {
+    const name = variant.uri.split('/')[0] ?? variant.uri;
+    const label = `hls/${name}`;
+    seen.add(name);
+    const rung = ladder.find((r) => r.name === name);
+    if (!rung) {
+      checks.fail(`${label} is not in the planned ladder (${ladder.map((r) => r.name).join(', ')})`);
+      continue;
+    }
+    for (const attribute of ['BANDWIDTH', 'RESOLUTION', 'CODECS']) {
+      if (!variant.attributes[attribute]) checks.fail(`${label} has no ${attribute} in the master playlist`);
+    }
+    const expectedResolution = `${rung.width}x${rung.height}`;
+    if (variant.attributes.RESOLUTION && variant.attributes.RESOLUTION !== expectedResolution) {
+      checks.fail(
+        `${label} master RESOLUTION ${variant.attributes.RESOLUTION} differs from expected ${expectedResolution}`,
+      );
+    }
+    const playlist = path.resolve(path.dirname(masterPath), variant.uri);
+    const exists = await fs.stat(playlist).catch(() => undefined);
+    if (!exists) {
+      checks.fail(`${label} playlist ${path.relative(outDir, playlist)} is missing`);
+      continue;
+    }
+    if (await checkVideoFile(playlist, label, rung, wantAudio, checks)) readable.set(name, playlist);
+  }
+  for (const rung of ladder) {
+    if (!seen.has(rung.name)) checks.fail(`hls/${rung.name} is missing from the master playlist`);
+  }
+  return readable;
+}
+
+/** ffprobe a variant playlist or MP4: duration, size, codecs. Returns whether ffprobe could read it. */
+async function checkVideoFile(
+  file: string,
+  label: string,
+  rung: Rung,
+  wantAudio: boolean,
+  checks: Checks,
+): Promise<boolean> {
+  let probed: AvInfo;
+  try {
+    probed = await probeAv(file);
+  } catch (err) {
+    checks.fail(`${label} is not readable by ffprobe: ${message(err)}`);
+    return false;
+  }
+  checks.duration(label, probed.durationSeconds);
+  const video = probed.video;
+  if (!video) {
+    checks.fail(`${label} has no video stream`);
+    return true;
+  }
+  checks.measurements[`${label}.width`] = video.displayWidth;
+  checks.measurements[`${label}.height`] = video.displayHeight;
+  checks.measurements[`${label}.videoCodec`] = video.codec;
+  if (video.displayWidth !== rung.width || video.displayHeight !== rung.height) {
+    checks.fail(
+      `${label} is ${video.displayWidth}x${video.displayHeight}, expected ${rung.width}x${rung.height}`,
+    );
+  }
+  if (video.codec !== 'h264') checks.fail(`${label} video codec is ${video.codec}, expected h264`);
+  if (wantAudio) {
+    const codec = probed.audio?.codec ?? 'none';
+    checks.measurements[`${label}.audioCodec`] = codec;
+    if (codec !== 'aac') checks.fail(`${label} audio codec is ${codec}, expected aac`);
+  }
+  return true;
+}
+
+async function checkImage(file: string, label: string, checks: Checks): Promise<void> {
+  try {
+    const meta = await sharp(file).metadata();
+    checks.measurements[`${label}.width`] = meta.width ?? 0;
+    checks.measurements[`${label}.height`] = meta.height ?? 0;
+  } catch (err) {
+    checks.fail(`${label} ${path.basename(file)} cannot be decoded: ${message(err)}`);
+  }
+}
+
+/**
+ * Mean SSIM ('All:' of ffmpeg's ssim filter) of a rendition against the source scaled to the rendition's size;
+ * both start at timestamp 0 so frames pair up.
+ */
+export async function measureSsim(
+  src: string,
+  rendition: string,
+  rung: Pick<Rung, 'width' | 'height'>,
+  seconds: number,
+): Promise<number> {
+  let ssim: number | undefined;
+  await runFfmpeg({
+    src: path.resolve(src),
+    cwd: path.dirname(path.resolve(rendition)),
+    durationSeconds: seconds,
+    what: 'SSIM measurement',
+    logLevel: 'info',
+    onStderrLine: (line) => {
+      const m = /SSIM .*All:\s*([0-9.]+)/.exec(line);
+      if (m) ssim = Number(m[1]);
+    },
+    build: (command) => {
+      command.input(path.resolve(rendition));
+      command.complexFilter(
+        `[1:v:0]setpts=PTS-STARTPTS,format=yuv420p[out];` +
+          `[0:v:0]scale=${rung.width}:${rung.height}:flags=bicubic,setsar=1,setpts=PTS-STARTPTS,format=yuv420p[ref];` +
+          `[out][ref]ssim`,
+      );
+      command.output('-').outputOptions('-t', seconds.toFixed(3), '-an', '-f', 'null');
+    },
+  });
+  if (ssim === undefined || !Number.isFinite(ssim)) throw new MediaError('ffmpeg reported no SSIM');
+  return ssim;
+}
+
+const round = (n: number, digits: number) => Number(n.toFixed(digits));
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { planLadder, progressiveRung } from '../shared/media/ladder';
+import type { VideoStreamInfo } from '../shared/media/types';
+
+function video(width: number, height: number, rotation = 0): VideoStreamInfo {
+  const swap = rotation === 90 || rotation === 270;
+  return {
+    codec: 'h264',
+    width,
+    height,
+    rotation,
+    displayWidth: swap ? height : width,
+    displayHeight: swap ? width : height,
+    frameRate: 30,
+  };
+}
+
+const sizes = (v: VideoStreamInfo) => planLadder(v).map((r) => `${r.name} ${r.width}x${r.height}`);
+
+describe('planLadder', () => {
+  it('gives a 1080p landscape source the rungs up to 1080p', () => {
+    expect(sizes(video(1920, 1080))).toEqual([
+      '360p 640x360',
+      '480p 854x480',
+      '720p 1280x720',
+      '1080p 1920x1080',
+    ]);
+  });
+
+  it('goes up to 2160p for 4K and 1440p for 2560x1440', () => {
+    expect(planLadder(video(3840, 2160)).map((r) => r.name)).toEqual([
+      '360p',
+      '480p',
+      '720p',
+      '1080p',
+      '1440p',
+      '2160p',
+    ]);
+    expect(sizes(video(2560, 1440)).at(-1)).toBe('1440p 2560x1440');
+  });
+
+  it('decides by the short side for portrait pictures', () => {
+    expect(sizes(video(1080, 1920))).toEqual([
+      '360p 360x640',
+      '480p 480x854',
+      '720p 720x1280',
+      '1080p 1080x1920',
+    ]);
+    expect(sizes(video(720, 1280))).toEqual(['360p 360x640', '480p 480x854', '720p 720x1280']);
+  });
+
+  it('uses the displayed (rotated) picture', () => {
+    // a phone video stored landscape with a 90° display matrix plays portrait
+    expect(sizes(video(1920, 1080, 90))).toEqual(sizes(video(1080, 1920)));
+    expect(sizes(video(640, 360, 270))).toEqual(['360p 360x640']);
+    expect(sizes(video(1920, 1080, 180))).toEqual(sizes(video(1920, 1080)));
+  });
+
+  it('never scales up: a short side between rungs stops at the rung below', () => {
+    expect(sizes(video(1920, 1040))).toEqual(['360p 664x360', '480p 886x480', '720p 1330x720']);
+    expect(planLadder(video(1280, 719)).map((r) => r.name)).toEqual(['360p', '480p']);
+  });
+
+  it('keeps the aspect ratio with even dimensions', () => {
+    for (const [w, h] of [
+      [1920, 1080],
+      [1440, 1080],
+      [2560, 1080],
+      [1000, 1000],
+      [1080, 1350],
+      [853, 480],
+      [3840, 1600],
+    ] as const) {
+      for (const rung of planLadder(video(w, h))) {
+        expect(rung.width % 2, `${w}x${h} ${rung.name}`).toBe(0);
+        expect(rung.height % 2, `${w}x${h} ${rung.name}`).toBe(0);
+        expect(Math.abs(rung.width / rung.height - w / h), `${w}x${h} ${rung.name}`).toBeLessThan(0.01);
+        expect(Math.min(rung.width, rung.height)).toBe(Number.parseInt(rung.name, 10));
+        expect(rung.width).toBeLessThanOrEqual(w);
+        expect(rung.height).toBeLessThanOrEqual(h);
+      }
+    }
+    expect(sizes(video(1440, 1080))).toContain('480p 640x480');
+    expect(sizes(video(1000, 1000))).toContain('720p 720x720');
+  });
+
+  it('gives a source below 360p one rung at its own even size', () => {
+    expect(sizes(video(320, 240))).toEqual(['360p 320x240']);
+    expect(sizes(video(321, 179))).toEqual(['360p 320x178']);
+    expect(sizes(video(180, 320))).toEqual(['360p 180x320']);
+    const [tiny] = planLadder(video(160, 90));
+    expect(tiny!.videoBitrateKbps).toBeLessThan(planLadder(video(640, 360))[0]!.videoBitrateKbps);
+  });
+
+  it('raises bitrates with the rung and caps them with maxrate and bufsize', () => {
+    const ladder = planLadder(video(3840, 2160));
+    for (let i = 1; i < ladder.length; i++) {
+      expect(ladder[i]!.videoBitrateKbps).toBeGreaterThan(ladder[i - 1]!.videoBitrateKbps);
+    }
+    for (const rung of ladder) {
+      expect(rung.maxrateKbps).toBeGreaterThan(rung.videoBitrateKbps);
+      expect(rung.bufsizeKbps).toBeGreaterThanOrEqual(rung.maxrateKbps);
+      expect(rung.audioBitrateKbps).toBeGreaterThanOrEqual(96);
+    }
+  });
+
+  it('rejects a picture without a size', () => {
+    expect(() => planLadder(video(0, 0))).toThrow(RangeError);
+  });
+});
+
+describe('progressiveRung', () => {
+  it('is the highest rung up to 720p', () => {
+    expect(progressiveRung(planLadder(video(3840, 2160))).name).toBe('720p');
+    expect(progressiveRung(planLadder(video(1920, 1080))).name).toBe('720p');
+    expect(progressiveRung(planLadder(video(854, 480))).name).toBe('480p');
+    expect(progressiveRung(planLadder(video(320, 240)))).toMatchObject({ width: 320, height: 240 });
+  });
+});
