@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { MediaError, MediaRejected } from '../shared/media/types';
 
 /** Failure types the workflow treats as "this input cannot be processed", as opposed to "try again". */
@@ -10,6 +10,9 @@ export async function classifyMediaErrors<T>(work: () => Promise<T>): Promise<T>
   try {
     return await work();
   } catch (err) {
+    // Work stopped because the activity was cancelled is reported as a cancellation, not as a failure.
+    const cancelled = Context.current().cancellationSignal;
+    if (cancelled.aborted) throw cancelled.reason;
     if (err instanceof MediaError) {
       throw ApplicationFailure.create({
         message: err.message,

@@ -1,4 +1,6 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ClamdReplyError } from '../shared/adapters/clamd-scanner';
+import { MEDIA_FAILURE } from './failures';
 import type { BlobRepository } from '../shared/adapters/blob-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
 import type { Scanner, ScanVerdict } from '../shared/adapters/scanner';
@@ -17,6 +19,12 @@ export function scanBlobActivity(deps: { store: ObjectStore; blobs: BlobReposito
     let verdict: ScanVerdict;
     try {
       verdict = await deps.scanner.scan(body, { signal: ctx.cancellationSignal });
+    } catch (err) {
+      // Too large for the scanner is final until an operator raises the limit; it is never "clean".
+      if (err instanceof ClamdReplyError && err.sizeLimitExceeded) {
+        throw ApplicationFailure.create({ message: err.message, type: MEDIA_FAILURE, nonRetryable: true });
+      }
+      throw err;
     } finally {
       clearInterval(beat);
       body.destroy();

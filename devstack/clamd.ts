@@ -36,6 +36,8 @@ export const EICAR_TEST_FILE = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTI
 export const EICAR_SIGNATURE_NAME = 'Eicar-Test-Signature';
 // .hdb line: MD5 of the whole file, its size, the signature name.
 const EICAR_HDB_LINE = `44d88612fea8a8f36de82e1278abb02f:68:${EICAR_SIGNATURE_NAME}\n`;
+// .ndb line: the EICAR string anywhere in any file type, as when it rides inside a valid image.
+const EICAR_NDB_LINE = `${EICAR_SIGNATURE_NAME}.Embedded:0:*:${Buffer.from(EICAR_TEST_FILE, 'latin1').toString('hex')}\n`;
 const DEFAULT_STREAM_MAX_LENGTH = '100M';
 
 interface OsUser {
@@ -153,6 +155,7 @@ export async function startClamd(opts: StartClamdOptions): Promise<ClamdHandle> 
   fs.mkdirSync(dbDir, { recursive: true });
   fs.mkdirSync(tmpDir, { recursive: true });
   fs.writeFileSync(path.join(dbDir, 'assetline-test.hdb'), EICAR_HDB_LINE);
+  fs.writeFileSync(path.join(dbDir, 'assetline-test.ndb'), EICAR_NDB_LINE);
 
   const port = opts.port ?? (await freePort());
   // Without `LogFile`, clamd in the foreground logs to stdout only, which spawnService appends to clamd.log (with a

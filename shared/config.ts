@@ -70,6 +70,8 @@ const sections = {
     /** clamd's TCP address; unset means no scanner, and assets show scan 'skipped', never 'clean'. */
     CLAMD_HOST: z.string().min(1).optional(),
     CLAMD_PORT: z.coerce.number().int().min(1).max(65535).default(3310),
+    /** clamd's StreamMaxLength: larger blobs fail the scan stage instead of being called clean unscanned. */
+    CLAMD_MAX_STREAM_BYTES: positiveInt.max(2 ** 31 - 1).default(100 * 1024 * 1024),
   },
   media: {
     /** Concurrent CPU-heavy activities per worker (ffmpeg, sharp); defaults to the number of cores. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseMaster, parseMediaPlaylist } from '../shared/media/hls-playlist';
+import { ensureMasterAttributes, parseMaster, parseMediaPlaylist } from '../shared/media/hls-playlist';
 import { planLadder } from '../shared/media/ladder';
 import { probeAv } from '../shared/media/probe';
 import { MediaError, type AvInfo, type RenditionFile } from '../shared/media/types';
@@ -15,7 +15,9 @@ import { transcodeVideo } from '../shared/media/video';
 const exec = promisify(execFile);
 
 async function ffmpeg(...args: string[]): Promise<void> {
-  await exec('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args]);
+  await exec('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args], {
+    timeout: 60_000,
+  });
 }
 
 interface ProbedStream {
@@ -329,6 +331,26 @@ describe('transcodeVideo and validateVideo', () => {
     );
     expect(strict.ok).toBe(false);
     expect(strict.reason).toMatch(/hls\/1080p SSIM 0\.\d{4} against the source is below 0\.99999/);
+  });
+
+  it('rewrites a master playlist without CODECS with the codec strings from the init segments', async () => {
+    const copy = path.join(dir, 'master-without-codecs');
+    await fs.cp(landscape.outDir, copy, { recursive: true });
+    const masterPath = path.join(copy, 'hls/master.m3u8');
+    const original = await fs.readFile(masterPath, 'utf8');
+    const ladder = planLadder(landscape.info.video!);
+    expect(await ensureMasterAttributes(masterPath, ladder, true)).toBe(false);
+
+    await fs.writeFile(masterPath, original.replace(/,CODECS="[^"]*"/g, ''));
+    expect(await ensureMasterAttributes(masterPath, ladder, true)).toBe(true);
+    const rewritten = parseMaster(await fs.readFile(masterPath, 'utf8'));
+    // Same strings as ffmpeg's own, which it derives from the SPS.
+    expect(rewritten.map((v) => v.attributes.CODECS)).toEqual(
+      parseMaster(original).map((v) => v.attributes.CODECS),
+    );
+    expect(rewritten.map((v) => v.uri)).toEqual(parseMaster(original).map((v) => v.uri));
+    const report = await validateVideo(media.landscape, copy, landscape.info, landscape.renditions);
+    expect(report.reason).toBeUndefined();
   });
 
   it('makes portrait rungs without audio from a portrait clip without sound', async () => {

@@ -2,10 +2,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EICAR_TEST_FILE, startClamd, type ClamdHandle } from '../devstack';
+import { EICAR_TEST_FILE, freePort, startClamd, type ClamdHandle } from '../devstack';
 import { ClamdScanner } from '../shared/adapters/clamd-scanner';
 import { sha256OfStream } from '../shared/hash';
-import { request } from './helpers/http';
+import { eventually, request } from './helpers/http';
 import { animatedGif, cameraJpeg, halfTransparentPng, onePagePdf, pngBomb } from './helpers/generate-media';
 import { SETTLED, sha256, uploadFile, waitForStatus, type RenditionView } from './helpers/media';
 import { startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
@@ -255,5 +255,43 @@ describe('image and document pipeline', () => {
     expect(await platform.blobs.get(blob.sha256)).toBeUndefined();
     expect(await platform.store.head(blob.object_key)).toBeNull();
     expect(await platform.store.list(`renditions/${blob.sha256}/`)).toEqual([]);
+  });
+});
+
+describe('scanning when clamd is away', () => {
+  it('waits and retries; nothing is marked clean until clamd answers', async () => {
+    const stack = inject('stack');
+    const port = await freePort();
+    const platform = await startPlatform({
+      scanner: new ClamdScanner({ host: '127.0.0.1', port, timeoutMs: 2_000 }),
+    });
+    let clamd: ClamdHandle | undefined;
+    try {
+      const token = await platform.token('9009');
+      const data = await sharp({ create: { width: 64, height: 64, channels: 3, background: 'teal' } })
+        .png()
+        .toBuffer();
+      const assetId = await uploadFile(platform.baseUrl, token, data, 'image/png', 'wait.png');
+      const waiting = await eventually(
+        'the scan stage',
+        async () => (await request('GET', `${platform.baseUrl}/media/${assetId}`, { token })).body,
+        (body) => (body.stage as { name?: string } | null)?.name === 'scan',
+      );
+      await new Promise((r) => setTimeout(r, 4_000));
+      const still = await request('GET', `${platform.baseUrl}/media/${assetId}`, { token });
+      expect(still.body).toMatchObject({
+        status: 'processing',
+        stage: { name: 'scan' },
+        scan: { status: 'pending' },
+      });
+      expect(waiting.status).toBe('processing');
+
+      clamd = await startClamd({ dataDir: path.join(stack.tmpDir, uniqueName('late-clamd')), port });
+      const asset = await waitForStatus(platform.baseUrl, token, assetId, SETTLED, 90_000);
+      expect(asset).toMatchObject({ status: 'ready', scan: { status: 'clean' } });
+    } finally {
+      await platform.stop();
+      await clamd?.stop();
+    }
   });
 });

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort, startVersitygw, type VersitygwHandle } from '../devstack';
 import { request } from './helpers/http';
-import { putBytes, requestUpload, sha256, someBytes, waitForStatus } from './helpers/media';
+import { putBytes, requestUpload, sha256, waitForStatus } from './helpers/media';
+import { noisyPng } from './helpers/generate-media';
 import { STORAGE_EVENTS_SECRET, startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
 
 describe('completion by S3 event notification', () => {
@@ -33,10 +34,10 @@ describe('completion by S3 event notification', () => {
   });
 
   it('reaches ready from versitygw’s own notification, without /complete', async () => {
-    const data = someBytes(70_000);
+    const data = await noisyPng(150, 150);
     const ticket = await requestUpload(platform.baseUrl, token, {
-      filename: 'from-event.webp',
-      contentType: 'image/webp',
+      filename: 'from-event.png',
+      contentType: 'image/png',
       sizeBytes: data.length,
       checksumSha256: sha256(data),
     });
@@ -58,10 +59,10 @@ describe('storage event shapes, delivered by hand to a platform whose S3 sends n
   afterAll(async () => platform?.stop());
 
   async function uploadWithoutCompleting() {
-    const data = someBytes(1234);
+    const data = await noisyPng(20, 20);
     const ticket = await requestUpload(platform.baseUrl, token, {
-      filename: 'x.flac',
-      contentType: 'audio/flac',
+      filename: 'x.png',
+      contentType: 'image/png',
       sizeBytes: data.length,
     });
     expect(await putBytes(ticket.body, data)).toBe(200);
@@ -81,7 +82,7 @@ describe('storage event shapes, delivered by hand to a platform whose S3 sends n
           eventVersion: '2.1',
           eventSource: 'aws:s3',
           eventName: 'ObjectCreated:Put',
-          s3: { bucket: { name: bucket }, object: { key: encodeURIComponent(aws.key), size: 1234 } },
+          s3: { bucket: { name: bucket }, object: { key: encodeURIComponent(aws.key), size: 1 } },
         },
         { eventName: 'ObjectRemoved:Delete', s3: { bucket: { name: bucket }, object: { key: aws.key } } },
         { eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: 'not/ours' } } },
@@ -98,7 +99,7 @@ describe('storage event shapes, delivered by hand to a platform whose S3 sends n
         {
           eventName: 's3:ObjectCreated:Put',
           eventSource: 'minio:s3',
-          s3: { bucket: { name: bucket }, object: { key: minio.key, size: 1234 } },
+          s3: { bucket: { name: bucket }, object: { key: minio.key, size: 1 } },
         },
       ],
     };

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256OfStream } from '../shared/hash';
-import { request } from './helpers/http';
+import { eventually, request } from './helpers/http';
 import { putBytes, requestUpload, sha256, someBytes, waitForStatus } from './helpers/media';
+import { noisyPng } from './helpers/generate-media';
 import { startPlatform, type TestPlatform } from './helpers/stack';
 
 describe('upload → verify → ready, against real Temporal, S3 and Postgres', () => {
@@ -15,10 +16,11 @@ describe('upload → verify → ready, against real Temporal, S3 and Postgres', 
   afterAll(async () => platform?.stop());
 
   it('reaches ready with the checksum of the bytes, which S3 holds unchanged', async () => {
-    const data = someBytes(3 * 1024 * 1024 + 17);
+    const data = await noisyPng(1024, 1024);
+    expect(data.length).toBeGreaterThan(3 * 1024 * 1024);
     const ticket = await requestUpload(platform.baseUrl, token, {
-      filename: 'holiday.jpg',
-      contentType: 'image/jpeg',
+      filename: 'holiday.png',
+      contentType: 'image/png',
       sizeBytes: data.length,
       metadata: { album: 'summer' },
     });
@@ -37,10 +39,15 @@ describe('upload → verify → ready, against real Temporal, S3 and Postgres', 
       status: 'ready',
       checksumSha256: sha256(data),
       sizeBytes: data.length,
-      filename: 'holiday.jpg',
+      filename: 'holiday.png',
       metadata: { album: 'summer' },
     });
-    expect((asset.events as { to: string }[]).map((e) => e.to)).toEqual(['pending', 'processing', 'ready']);
+    const events = asset.events as { to: string; stage: string | null }[];
+    expect(events.map((e) => e.to).slice(0, 2)).toEqual(['pending', 'processing']);
+    expect(events.at(-1)?.to).toBe('ready');
+    expect(events.map((e) => e.stage)).toEqual(
+      expect.arrayContaining(['verify', 'dedup', 'scan', 'metadata']),
+    );
 
     const row = await platform.db
       .selectFrom('media_assets')
@@ -48,7 +55,13 @@ describe('upload → verify → ready, against real Temporal, S3 and Postgres', 
       .where('asset_id', '=', ticket.body.assetId)
       .executeTakeFirstOrThrow();
     expect(row.checksum_sha256).toBe(sha256(data));
-    const stored = await sha256OfStream(await platform.store.read(row.object_key));
+    // The upload moved to its content address; the bytes there are the bytes sent.
+    expect(await platform.store.head(row.object_key)).toBeNull();
+    const blob = await platform.blobs.get(sha256(data));
+    expect(blob).toMatchObject({
+      object_key: `blobs/${sha256(data).slice(0, 2)}/${sha256(data).slice(2, 4)}/${sha256(data)}`,
+    });
+    const stored = await sha256OfStream(await platform.store.read(blob!.object_key));
     expect(stored).toEqual({ sha256: sha256(data), bytes: data.length });
 
     // Completing again changes nothing and is not an error.
@@ -60,7 +73,7 @@ describe('upload → verify → ready, against real Temporal, S3 and Postgres', 
   });
 
   it('upserts AssetStatus and OwnerId so operators can filter runs', async () => {
-    const data = someBytes(1000);
+    const data = await noisyPng(16, 16);
     const ticket = await requestUpload(platform.baseUrl, token, {
       filename: 'a.png',
       contentType: 'image/png',
@@ -69,14 +82,20 @@ describe('upload → verify → ready, against real Temporal, S3 and Postgres', 
     await putBytes(ticket.body, data);
     await request('POST', `${platform.baseUrl}/media/${ticket.body.assetId}/complete`, { token });
     await waitForStatus(platform.baseUrl, token, ticket.body.assetId, ['ready']);
-    const description = await platform.temporal.workflow.getHandle(`asset-${ticket.body.assetId}`).describe();
-    const attrs = description.typedSearchAttributes;
-    expect(attrs.getAll().map((p) => [p.key.name, p.value])).toEqual(
-      expect.arrayContaining([
-        ['AssetStatus', 'ready'],
-        ['OwnerId', 1001],
-      ]),
+    // The row is written by an activity and the search attribute upserted by the workflow task after it.
+    const attributes = await eventually(
+      'the search attributes to say ready',
+      async () => {
+        const description = await platform.temporal.workflow
+          .getHandle(`asset-${ticket.body.assetId}`)
+          .describe();
+        return Object.fromEntries(
+          description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]),
+        );
+      },
+      (attrs) => attrs.AssetStatus === 'ready',
     );
+    expect(attributes).toMatchObject({ AssetStatus: 'ready', OwnerId: 1001 });
   });
 
   it('rejects a declared checksum that does not match, and deletes the object', async () => {
@@ -100,10 +119,10 @@ describe('upload → verify → ready, against real Temporal, S3 and Postgres', 
   });
 
   it('accepts a correct declared checksum in upper case', async () => {
-    const data = someBytes(2048);
+    const data = await noisyPng(20, 20);
     const ticket = await requestUpload(platform.baseUrl, token, {
-      filename: 'ok.wav',
-      contentType: 'audio/wav',
+      filename: 'ok.png',
+      contentType: 'image/png',
       sizeBytes: data.length,
       checksumSha256: sha256(data).toUpperCase(),
     });

@@ -12,7 +12,11 @@ import { LocalWorkspace } from '../shared/adapters/workspace';
 export function workerAdapters(config: WorkerConfig, db: Db) {
   const store = new S3ObjectStore(s3Settings(config));
   const scanner: Scanner = config.CLAMD_HOST
-    ? new ClamdScanner({ host: config.CLAMD_HOST, port: config.CLAMD_PORT })
+    ? new ClamdScanner({
+        host: config.CLAMD_HOST,
+        port: config.CLAMD_PORT,
+        maxStreamBytes: config.CLAMD_MAX_STREAM_BYTES,
+      })
     : new NoScanner();
   return {
     store,

@@ -37,5 +37,8 @@ export async function createMediaWorker(
     taskQueue: mediaTaskQueue(setup.taskQueue),
     activities,
     maxConcurrentActivityTaskExecutions: concurrency,
+    // Cancellation reaches an activity with a heartbeat's answer; beating often lets a delete kill ffmpeg promptly.
+    maxHeartbeatThrottleInterval: '2s',
+    defaultHeartbeatThrottleInterval: '2s',
   });
 }

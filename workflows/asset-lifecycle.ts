@@ -1,9 +1,9 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   condition,
-  isCancellation,
   log,
   proxyActivities,
   setHandler,
@@ -57,6 +57,8 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
     startToCloseTimeout: '6h',
     heartbeatTimeout: '2m',
     retry,
+    // A delete waits until ffmpeg is really gone, so nothing uploads renditions for a blob being removed.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
   const state: AssetState = { status: 'pending', stage: 'awaiting-upload', percent: null, reason: null };
   let completion: UploadCompleted | undefined;
@@ -160,7 +162,7 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
     const failBlob = (reason: string) => storage.failBlob({ sha256: blob.sha256, reason });
     const ref = { sha256: blob.sha256, blobKey: blob.blobKey, sizeBytes };
 
-    const scan = await stage('scan', () => storage.scanBlob(blob));
+    const scan = await stage('scan', () => storage.scanBlob(blob), failBlob);
     if (scan.verdict === 'infected')
       return { status: 'quarantined' as const, reason: `virus found: ${scan.signature}` };
     await record('processing', `scan: ${scan.verdict}`, { ...scan }, { stage: 'scan' });
@@ -278,7 +280,8 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
       return record(result.status, result.reason, { sha256: blob.sha256 });
     });
   } catch (err) {
-    if (err instanceof Deleted || (deletion && isCancellation(err))) return deleteAsset();
+    // Whatever the cancelled work threw on its way out, a requested delete wins.
+    if (err instanceof Deleted || deletion) return deleteAsset();
     if (!(err instanceof Rejected)) throw err;
     // Refused by policy (a decompression bomb): the bytes are of no use to anyone, so they go.
     await storage.failBlob({ sha256: sha256!, reason: err.message });

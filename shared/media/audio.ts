@@ -9,10 +9,12 @@ export const AUDIO_FILE = 'audio.m4a';
 export const WAVEFORM_FILE = 'waveform.png';
 export const WAVEFORM_WIDTH = 1200;
 export const WAVEFORM_HEIGHT = 200;
+/** Share of the progress bar the encode takes; the waveform takes the rest. */
+const ENCODE_SHARE = 95;
 
 /**
- * AAC-LC stereo 48 kHz 128 kbps in MP4 (moov first), and a waveform picture, from one ffmpeg run that decodes the
- * first audio stream once. Works for video files too: only their audio is used.
+ * AAC-LC stereo 48 kHz 128 kbps in MP4 (moov first) and a waveform picture of the first audio stream. Works for
+ * video files too: only their audio is used.
  */
 export async function transcodeAudio(
   src: string,
@@ -23,17 +25,15 @@ export async function transcodeAudio(
   if (!info.audio) throw new MediaError('no audio stream to transcode', { container: info.container });
   await fs.mkdir(outDir, { recursive: true });
 
+  const source = path.resolve(src);
   await runFfmpeg({
-    src: path.resolve(src),
+    src: source,
     cwd: outDir,
     durationSeconds: info.durationSeconds,
     what: 'audio transcode',
     control,
+    progressRange: [0, ENCODE_SHARE],
     build: (command) => {
-      command.complexFilter(
-        `[0:a:0]aformat=channel_layouts=mono,` +
-          `showwavespic=s=${WAVEFORM_WIDTH}x${WAVEFORM_HEIGHT}:colors=0x3b82f6:scale=sqrt[wave]`,
-      );
       command
         .output(AUDIO_FILE)
         .outputOptions(
@@ -50,6 +50,21 @@ export async function transcodeAudio(
           '-movflags',
           '+faststart',
         );
+    },
+  });
+  // A run of its own: while showwavespic holds its one frame back until the end of the input, ffmpeg prints no
+  // stats lines at all, so an encode sharing the run would report no progress. Decoding audio twice is cheap.
+  await runFfmpeg({
+    src: source,
+    cwd: outDir,
+    durationSeconds: info.durationSeconds,
+    what: 'waveform drawing',
+    control: control?.signal ? { signal: control.signal } : undefined,
+    build: (command) => {
+      command.complexFilter(
+        `[0:a:0]aformat=channel_layouts=mono,` +
+          `showwavespic=s=${WAVEFORM_WIDTH}x${WAVEFORM_HEIGHT}:colors=0x3b82f6:scale=sqrt[wave]`,
+      );
       command.output(WAVEFORM_FILE).outputOptions('-map', '[wave]', '-frames:v', '1', '-update', '1');
     },
   });

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Rung } from './ladder';
+import { MediaError } from './types';
 
 /** One #EXT-X-STREAM-INF entry of a master playlist. */
 export interface MasterVariant {
@@ -97,9 +98,13 @@ export async function ensureMasterAttributes(
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
   for (const rung of ladder) {
     const uri = `${rung.name}/index.m3u8`;
-    const media = parseMediaPlaylist(await fs.readFile(path.join(dir, uri), 'utf8'));
-    const video = media.map ? await avcCodecString(path.join(dir, rung.name, media.map)) : undefined;
-    const codecs = [video ?? 'avc1.640028', ...(hasAudio ? [AAC_LC_CODEC] : [])].join(',');
+    const text = await fs.readFile(path.join(dir, uri), 'utf8').catch(() => undefined);
+    if (text === undefined) throw new MediaError(`HLS variant playlist ${uri} was not written`);
+    const media = parseMediaPlaylist(text);
+    const init = media.map ? path.join(dir, rung.name, media.map) : undefined;
+    const video = init ? await avcCodecString(init).catch(() => undefined) : undefined;
+    if (!video) throw new MediaError(`no H.264 codec configuration in the init segment of ${uri}`);
+    const codecs = [video, ...(hasAudio ? [AAC_LC_CODEC] : [])].join(',');
     const bandwidth = (rung.maxrateKbps + (hasAudio ? rung.audioBitrateKbps : 0)) * 1000;
     lines.push(
       `#EXT-X-STREAM-INF:BANDWIDTH=${bandwidth},RESOLUTION=${rung.width}x${rung.height},CODECS="${codecs}"`,

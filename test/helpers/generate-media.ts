@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { unlink, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { createDeflate, crc32 } from 'node:zlib';
 import sharp from 'sharp';
@@ -148,10 +148,27 @@ export async function clip(file: string, o: ClipOptions): Promise<void> {
   } else {
     args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p');
     if (o.audio) args.push('-c:a', 'aac');
-    if (o.rotate) args.push('-metadata:s:v:0', `rotate=${o.rotate}`);
   }
-  args.push('-shortest', file);
-  await run('ffmpeg', args);
+  if (!o.rotate) {
+    await run('ffmpeg', [...args, '-shortest', file]);
+    return;
+  }
+  // ffmpeg turns the rotate tag into a display matrix only when stream-copying, as a phone's file would have it.
+  const upright = `${file}.upright.mp4`;
+  await run('ffmpeg', [...args, '-shortest', upright]);
+  await run('ffmpeg', [
+    '-y',
+    '-v',
+    'error',
+    '-i',
+    upright,
+    '-c',
+    'copy',
+    '-metadata:s:v:0',
+    `rotate=${o.rotate}`,
+    file,
+  ]);
+  await unlink(upright);
 }
 
 /** A tone in an audio-only container picked by the file's extension (.mp3, .wav, .m4a, .flac, .ogg). */
@@ -168,4 +185,12 @@ export async function tone(file: string, seconds: number): Promise<void> {
     '2',
     file,
   ]);
+}
+
+/** A PNG of random pixels: incompressible (about width × height × 3 bytes) and unique, so never deduplicated. */
+export async function noisyPng(width: number, height: number): Promise<Buffer> {
+  const { randomBytes } = await import('node:crypto');
+  return sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
 }
