@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { freePort } from './ports';
+import { chownRecursive, ensureTraversable, isRoot, lookupOsUser } from './os-user';
 import { spawnService, waitUntilReady } from './process';
 
 export interface StartClamdOptions {
@@ -40,15 +41,6 @@ const EICAR_HDB_LINE = `44d88612fea8a8f36de82e1278abb02f:68:${EICAR_SIGNATURE_NA
 const EICAR_NDB_LINE = `${EICAR_SIGNATURE_NAME}.Embedded:0:*:${Buffer.from(EICAR_TEST_FILE, 'latin1').toString('hex')}\n`;
 const DEFAULT_STREAM_MAX_LENGTH = '100M';
 
-interface OsUser {
-  uid: number;
-  gid: number;
-}
-
-function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
-}
-
 /** Size in clamd.conf's SIZE syntax to bytes. */
 function parseSize(size: string): number {
   const m = /^(\d+)([kKmM]?)$/.exec(size.trim());
@@ -77,39 +69,6 @@ function clamdPath(): string {
     }
   }
   throw new Error('clamd not found ($CLAMD_PATH, /usr/sbin/clamd, PATH): run bash scripts/provision.sh');
-}
-
-/** The Debian `clamav` user, which clamd runs as when we are root; undefined when there is none. */
-function lookupClamavUser(): OsUser | undefined {
-  const passwd = fs.readFileSync('/etc/passwd', 'utf8');
-  for (const line of passwd.split('\n')) {
-    const [name, , uid, gid] = line.split(':');
-    if (name === 'clamav' && uid !== undefined && gid !== undefined)
-      return { uid: Number(uid), gid: Number(gid) };
-  }
-  return undefined;
-}
-
-/** Adds o+x to ancestors of `dir` the user cannot traverse (e.g. mkdtemp dirs, mode 0700). */
-function ensureTraversable(dir: string, user: OsUser): void {
-  let current = path.dirname(dir);
-  for (;;) {
-    const st = fs.statSync(current);
-    const canSearch =
-      (st.uid === user.uid && st.mode & 0o100) || (st.gid === user.gid && st.mode & 0o010) || st.mode & 0o001;
-    if (!canSearch) fs.chmodSync(current, (st.mode & 0o7777) | 0o001);
-    const parent = path.dirname(current);
-    if (parent === current) return;
-    current = parent;
-  }
-}
-
-function chownRecursive(target: string, user: OsUser): void {
-  const st = fs.lstatSync(target);
-  if (st.uid !== user.uid || st.gid !== user.gid) fs.lchownSync(target, user.uid, user.gid);
-  if (st.isDirectory()) {
-    for (const entry of fs.readdirSync(target)) chownRecursive(path.join(target, entry), user);
-  }
 }
 
 /** One `zPING`: true when clamd answers PONG. */
@@ -150,7 +109,7 @@ export async function startClamd(opts: StartClamdOptions): Promise<ClamdHandle> 
   const streamMaxLength = opts.streamMaxLength ?? DEFAULT_STREAM_MAX_LENGTH;
   const streamMaxBytes = parseSize(streamMaxLength);
   const command = clamdPath();
-  const runAs = isRoot() ? lookupClamavUser() : undefined;
+  const runAs = isRoot() ? lookupOsUser('clamav') : undefined;
 
   fs.mkdirSync(dbDir, { recursive: true });
   fs.mkdirSync(tmpDir, { recursive: true });

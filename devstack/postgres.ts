@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from './ports';
+import { chownRecursive, ensureTraversable, isRoot, lookupOsUser, type OsUser } from './os-user';
 import { runChecked, runCommand, spawnService, waitUntilReady } from './process';
 import { postgresToolPath, toolPath } from './tools';
 
@@ -34,49 +35,13 @@ const PG_VERSION_FILE = 'PG_VERSION';
 // sockaddr_un.sun_path is 108 bytes including the terminating NUL.
 const MAX_SOCKET_PATH = 107;
 
-interface OsUser {
-  uid: number;
-  gid: number;
-}
-
-function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
-}
-
 function lookupPostgresUser(): OsUser {
-  const passwd = fs.readFileSync('/etc/passwd', 'utf8');
-  for (const line of passwd.split('\n')) {
-    const [name, , uid, gid] = line.split(':');
-    if (name === 'postgres' && uid !== undefined && gid !== undefined) {
-      return { uid: Number(uid), gid: Number(gid) };
-    }
-  }
+  const user = lookupOsUser('postgres');
+  if (user) return user;
   throw new Error(
     'Running as root, but there is no `postgres` OS user to run PostgreSQL as (postgres refuses to run as root): ' +
       'run bash scripts/provision.sh',
   );
-}
-
-/** Adds o+x to ancestors of `dir` the postgres user cannot traverse (e.g. mkdtemp dirs, mode 0700). */
-function ensureTraversable(dir: string, user: OsUser): void {
-  let current = path.dirname(dir);
-  for (;;) {
-    const st = fs.statSync(current);
-    const canSearch =
-      (st.uid === user.uid && st.mode & 0o100) || (st.gid === user.gid && st.mode & 0o010) || st.mode & 0o001;
-    if (!canSearch) fs.chmodSync(current, (st.mode & 0o7777) | 0o001);
-    const parent = path.dirname(current);
-    if (parent === current) return;
-    current = parent;
-  }
-}
-
-function chownRecursive(target: string, user: OsUser): void {
-  const st = fs.lstatSync(target);
-  if (st.uid !== user.uid || st.gid !== user.gid) fs.lchownSync(target, user.uid, user.gid);
-  if (st.isDirectory()) {
-    for (const entry of fs.readdirSync(target)) chownRecursive(path.join(target, entry), user);
-  }
 }
 
 function quoteIdent(name: string): string {

@@ -219,6 +219,37 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
     });
   });
 
+  it('out-of-bounds output fails at validate with the numbers; a retry renders again', async () => {
+    let validations = 0;
+    const fake = fakeActivities({
+      validateRenditions: async () => {
+        validations += 1;
+        return validations === 1
+          ? {
+              ok: false,
+              reason: 'mp4 duration 6.10 s differs from source 8.00 s',
+              measurements: { 'mp4.duration': 6.1 },
+            }
+          : { ok: true, measurements: {} };
+      },
+    });
+    await withWorkers(fake, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await handle.signal(uploadCompletedSignal, { source: 'api' });
+      await env.sleep('10m');
+      expect(await handle.query(assetStateQuery)).toMatchObject({
+        status: 'failed',
+        reason: 'validate failed: mp4 duration 6.10 s differs from source 8.00 s',
+      });
+      expect(fake.names()).not.toContain('publishRenditions');
+      await handle.signal(retryRequestedSignal, { requestedBy: 'ops' });
+      await env.sleep('10m');
+      expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'ready' });
+      expect(fake.names().filter((n) => n === 'renderRenditions')).toHaveLength(2);
+      expect(fake.names().filter((n) => n === 'publishRenditions')).toHaveLength(1);
+    });
+  });
+
   it('a duplicate waits for the stored content and takes its outcome without processing it', async () => {
     const fake = fakeActivities({
       claimBlob: async () => ({ role: 'duplicate', sha256: SHA, blobKey: `blobs/${SHA}` }),

@@ -41,6 +41,16 @@ const waiting = proxyActivities<IoActivities>({
 });
 
 class Deleted extends Error {}
+/** Output outside its bounds: handled like a media failure of the stage named, so a retry renders again. */
+class OutputRejected extends Error {
+  constructor(
+    message: string,
+    readonly stage: Stage,
+    readonly details: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
 class Rejected extends Error {
   constructor(
     message: string,
@@ -130,16 +140,26 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
         if (failure instanceof ApplicationFailure && failure.type === MEDIA_REJECTED) {
           throw new Rejected(`${name}: ${failure.message}`, name);
         }
-        if (!(failure instanceof ApplicationFailure) || failure.type !== MEDIA_FAILURE) throw err;
-        const reason = `${name} failed: ${failure.message}`;
-        await onFailure?.(reason);
+        let failed: { stage: Stage; reason: string; details: unknown };
+        if (err instanceof OutputRejected) {
+          failed = { stage: err.stage, reason: `${err.stage} failed: ${err.message}`, details: err.details };
+        } else if (failure instanceof ApplicationFailure && failure.type === MEDIA_FAILURE) {
+          failed = {
+            stage: name,
+            reason: `${name} failed: ${failure.message}`,
+            details: failure.details?.[0] ?? {},
+          };
+        } else {
+          throw err;
+        }
+        await onFailure?.(failed.reason);
         enter('failed');
-        await record('failed', reason, { details: failure.details?.[0] ?? {} }, { stage: name });
+        await record('failed', failed.reason, { details: failed.details }, { stage: failed.stage });
         await condition(() => retryRequested || deletion !== undefined);
         if (deletion) throw new Deleted();
         retryRequested = false;
         if (sha256) await storage.takeOverBlob({ sha256, assetId: input.assetId });
-        await record('processing', `retry of ${name} requested by an operator`, {}, { stage: name });
+        await record('processing', `retry of ${failed.stage} requested by an operator`, {}, { stage: name });
       }
     }
   };
@@ -170,27 +190,22 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
     const info = await stage('metadata', () => media.extractMetadata({ ...ref, family }), failBlob);
     await record('processing', `metadata: ${info.kind}`, { ...info }, { stage: 'metadata' });
 
-    for (;;) {
-      const rendered = await stage('renditions', () => media.renderRenditions({ ...ref, info }), failBlob);
-      const report = await stage('validate', () =>
-        media.validateRenditions({ ...ref, info, prefix: rendered.prefix, renditions: rendered.renditions }),
-      );
-      if (report.ok) {
+    // Validation failing sends a retry back to rendering: the outputs were the problem, not the check.
+    const rendered = await stage(
+      'renditions',
+      async () => {
+        const candidate = await media.renderRenditions({ ...ref, info });
+        enter('validate');
+        const report = await media.validateRenditions({ ...ref, info, ...candidate });
+        if (!report.ok)
+          throw new OutputRejected(report.reason ?? 'out of bounds', 'validate', report.measurements);
         await record('processing', 'renditions validated', report.measurements, { stage: 'validate' });
-        await stage('publish', () => storage.publishRenditions({ sha256: blob.sha256, ...rendered }));
-        return { status: 'ready' as const, reason: `${rendered.renditions.length} renditions published` };
-      }
-      // Out-of-bounds output is a media failure of the validate stage; a retry renders again.
-      const reason = `validate failed: ${report.reason}`;
-      await failBlob(reason);
-      enter('failed');
-      await record('failed', reason, report.measurements, { stage: 'validate' });
-      await condition(() => retryRequested || deletion !== undefined);
-      if (deletion) throw new Deleted();
-      retryRequested = false;
-      await storage.takeOverBlob({ sha256: blob.sha256, assetId: input.assetId });
-      await record('processing', 'retry of validate requested by an operator', {}, { stage: 'validate' });
-    }
+        return candidate;
+      },
+      failBlob,
+    );
+    await stage('publish', () => storage.publishRenditions({ sha256: blob.sha256, ...rendered }));
+    return { status: 'ready' as const, reason: `${rendered.renditions.length} renditions published` };
   };
 
   // 1. Pending: the client uploads straight to object storage with the pre-signed URL.
