@@ -5,6 +5,7 @@ import { Worker } from '@temporalio/worker';
 import { toolPath } from '../devstack';
 import type { IoActivities, MediaActivities } from '../activities';
 import type { TransitionRecord } from '../shared/adapters/asset-repository';
+import type { ValidationReport } from '../shared/media/types';
 import {
   assetStateQuery,
   deleteRequestedSignal,
@@ -222,7 +223,7 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
   it('out-of-bounds output fails at validate with the numbers; a retry renders again', async () => {
     let validations = 0;
     const fake = fakeActivities({
-      validateRenditions: async () => {
+      validateRenditions: async (): Promise<ValidationReport> => {
         validations += 1;
         return validations === 1
           ? {

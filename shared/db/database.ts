@@ -3,11 +3,13 @@ import pg from 'pg';
 import type { Database } from './schema';
 import * as m001 from './migrations/001-initial';
 import * as m002 from './migrations/002-blobs-and-stages';
+import * as m003 from './migrations/003-access-delivery';
 
 // Migrations are imported, not read from a folder, so they ship inside whatever bundle runs the process.
 const migrations: Record<string, Migration> = {
   '001-initial': m001,
   '002-blobs-and-stages': m002,
+  '003-access-delivery': m003,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

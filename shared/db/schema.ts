@@ -84,6 +84,39 @@ export interface AssetEventsTable {
   occurred_at: Timestamp;
 }
 
+export interface OwnerQuotasTable {
+  owner_id: BigIntString;
+  max_bytes: BigIntString | null;
+  max_assets: number | null;
+  updated_at: Timestamp;
+}
+
+export interface WebhooksTable {
+  webhook_id: string;
+  owner_id: BigIntString;
+  url: string;
+  secret: string;
+  created_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  delivery_id: string;
+  webhook_id: string;
+  event_id: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: ColumnType<number, number | undefined, number>;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  delivered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface AssetAccessTable {
+  asset_id: string;
+  last_access_at: Timestamp;
+  access_count: BigIntString;
+}
+
 export interface Database {
   media_assets: MediaAssetsTable;
   asset_metadata: AssetMetadataTable;
@@ -91,6 +124,10 @@ export interface Database {
   asset_events: AssetEventsTable;
   blobs: BlobsTable;
   blob_renditions: BlobRenditionsTable;
+  owner_quotas: OwnerQuotasTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  asset_access: AssetAccessTable;
 }
 
 export type MediaAssetRow = Selectable<MediaAssetsTable>;
