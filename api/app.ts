@@ -5,6 +5,10 @@ import { requireAuth } from './auth';
 import { notFoundRoute, problemHandler } from './problem';
 import { healthRoutes } from './routes/health';
 import { mediaRoutes } from './routes/media';
+import { uploadRoutes } from './routes/uploads';
+import { aclRoutes } from './routes/acl';
+import { AccessControl } from './access';
+import type { RouteContext } from './route-context';
 import { adminRoutes } from './routes/admin';
 import { storageEventRoutes } from './routes/storage-events';
 import { WorkflowGateway } from './workflow-gateway';
@@ -25,7 +29,10 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(healthRoutes(deps, workflows));
   app.use(storageEventRoutes(deps, workflows));
   app.use(requireAuth(deps.settings.jwtSecret));
-  app.use(mediaRoutes(deps, workflows));
+  const context: RouteContext = { deps, workflows, access: new AccessControl(deps.assets, deps.acl) };
+  app.use(uploadRoutes(context));
+  app.use(mediaRoutes(context));
+  app.use(aclRoutes(context, async () => undefined));
   app.use(adminRoutes(deps));
 
   app.use(notFoundRoute);

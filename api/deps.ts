@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { AccessRepository } from '../shared/adapters/access-repository';
 import type { AssetRepository } from '../shared/adapters/asset-repository';
 import type { BlobRepository } from '../shared/adapters/blob-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
@@ -8,6 +9,7 @@ import type { Logger } from '../shared/logger';
 export interface ApiDeps {
   assets: AssetRepository;
   blobs: BlobRepository;
+  acl: AccessRepository;
   store: ObjectStore;
   temporal: Client;
   logger: Logger;

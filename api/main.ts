@@ -3,6 +3,7 @@ import { createLogger } from '../shared/logger';
 import { createDb, migrateToLatest } from '../shared/db/database';
 import { AssetRepository } from '../shared/adapters/asset-repository';
 import { BlobRepository } from '../shared/adapters/blob-repository';
+import { AccessRepository } from '../shared/adapters/access-repository';
 import { S3ObjectStore } from '../shared/adapters/s3-object-store';
 import { s3Settings } from '../shared/adapters/s3-settings';
 import { connectTemporalClient, temporalSettings } from '../shared/temporal-connection';
@@ -17,6 +18,7 @@ const temporal = await connectTemporalClient(temporalSettings(config));
 const app = createApp({
   assets: new AssetRepository(db),
   blobs: new BlobRepository(db),
+  acl: new AccessRepository(db),
   store: new S3ObjectStore(s3Settings(config)),
   temporal,
   logger,

@@ -1,110 +1,33 @@
-import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
-import type { MediaAssetRow } from '../../shared/db/schema';
 import { TERMINAL_STATUSES } from '../../shared/asset-status';
-import type { ApiDeps } from '../deps';
-import type { Principal } from '../auth';
 import { HttpProblem, notFound } from '../problem';
-import { parseAssetId, parseOr400, uploadRequestSchema } from '../schemas';
+import { parseAssetId } from '../schemas';
 import { renderAsset } from '../asset-view';
-import type { WorkflowGateway } from '../workflow-gateway';
+import { principalOf, type RouteContext } from '../route-context';
 
-function principalOf(req: { principal?: Principal }): Principal {
-  if (!req.principal) throw new Error('route mounted without requireAuth');
-  return req.principal;
-}
-
-/** Another owner's asset answers exactly like a missing one, so ids cannot be probed. */
-function ownedOr404(asset: MediaAssetRow | undefined, principal: Principal): MediaAssetRow {
-  if (!asset || asset.owner_id !== principal.userId) throw notFound();
-  return asset;
-}
-
-export function mediaRoutes(deps: ApiDeps, workflows: WorkflowGateway): Router {
+/** One asset: read it, delete it, retry it. */
+export function mediaRoutes({ deps, workflows, access }: RouteContext): Router {
   const router = Router();
-  const uploadRequest = uploadRequestSchema(deps.settings.maxUploadBytes);
-
-  router.post('/media/upload-url', async (req, res) => {
-    const principal = principalOf(req);
-    const body = parseOr400(uploadRequest, req.body);
-    const assetId = randomUUID();
-    const objectKey = `uploads/${principal.userId}/${assetId}`;
-    const ttl = deps.settings.uploadTtlSeconds;
-    const upload = await deps.store.presignPut(objectKey, {
-      contentType: body.contentType,
-      expiresInSeconds: ttl,
-    });
-
-    await deps.assets.createPending(
-      {
-        asset_id: assetId,
-        owner_id: principal.userId,
-        bucket: deps.store.bucket,
-        object_key: objectKey,
-        filename: body.filename,
-        mime_type: body.contentType,
-        declared_mime_type: body.contentType,
-        size_bytes: body.sizeBytes,
-        declared_checksum_sha256: body.checksumSha256 ?? null,
-        checksum_sha256: null,
-        status: 'pending',
-        status_reason: 'waiting for the upload',
-        upload_expires_at: upload.expiresAt,
-      },
-      body.metadata ?? {},
-      `${assetId}/created`,
-    );
-    try {
-      await workflows.start({
-        assetId,
-        ownerId: principal.userId,
-        declaredContentType: body.contentType,
-        bucket: deps.store.bucket,
-        objectKey,
-        declaredSizeBytes: body.sizeBytes,
-        declaredChecksumSha256: body.checksumSha256 ?? null,
-        uploadTtlSeconds: ttl,
-      });
-    } catch (err) {
-      // Without its workflow nothing would ever expire or process the record: take it back.
-      await deps.assets.deletePending(assetId);
-      throw err;
-    }
-
-    res.status(201).json({
-      assetId,
-      status: 'pending',
-      upload: { ...upload, expiresAt: upload.expiresAt.toISOString() },
-    });
-  });
-
-  router.post('/media/:id/complete', async (req, res) => {
-    const principal = principalOf(req);
-    const assetId = parseAssetId(req.params.id);
-    const asset = ownedOr404(await deps.assets.findById(assetId), principal);
-    if (asset.status === 'pending') await workflows.completeUpload(assetId, 'api');
-    const current = (await deps.assets.findById(assetId)) ?? asset;
-    res.status(202).json({ assetId, status: current.status });
-  });
 
   router.get('/media/:id', async (req, res) => {
     const principal = principalOf(req);
     const assetId = parseAssetId(req.params.id);
+    const asset = await access.require(principal, assetId, 'read');
     const view = await deps.assets.view(assetId);
-    const asset = ownedOr404(view?.asset, principal);
+    if (!view) throw notFound();
     const sha = asset.blob_sha256;
     const [blob, renditions] = sha
       ? await Promise.all([deps.blobs.get(sha), deps.blobs.renditions(sha)])
       : [undefined, []];
     const settled = TERMINAL_STATUSES.includes(asset.status) || asset.status === 'ready';
     const live = settled ? null : await workflows.state(assetId);
-    res.json(renderAsset(view!, blob, renditions, live));
+    res.json(renderAsset(view, blob, renditions, live));
   });
 
   router.delete('/media/:id', async (req, res) => {
     const principal = principalOf(req);
     const assetId = parseAssetId(req.params.id);
-    const asset = ownedOr404(await deps.assets.findById(assetId), principal);
+    const asset = await access.require(principal, assetId, 'delete');
     if (asset.status !== 'deleted') {
       const signalled = await workflows.delete(assetId, `deleted by ${principal.userId}`);
       // Rejected and expired assets have no workflow left and nothing stored: the record alone changes.

@@ -15,6 +15,7 @@ import { signDevToken } from '../../shared/dev-token';
 import { createIoActivities, createMediaActivities } from '../../activities';
 import { createIoWorker, createMediaWorker } from '../../worker/create-worker';
 import { BlobRepository } from '../../shared/adapters/blob-repository';
+import { AccessRepository } from '../../shared/adapters/access-repository';
 import { NoScanner, type Scanner } from '../../shared/adapters/scanner';
 import { LocalWorkspace } from '../../shared/adapters/workspace';
 import { createApp } from '../../api/app';
@@ -159,6 +160,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
   const deps: ApiDeps = {
     assets,
     blobs,
+    acl: new AccessRepository(db),
     store,
     temporal,
     logger,

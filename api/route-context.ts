@@ -1,0 +1,16 @@
+import type { AccessControl } from './access';
+import type { Principal } from './auth';
+import type { ApiDeps } from './deps';
+import type { WorkflowGateway } from './workflow-gateway';
+
+/** What every route module is built from. */
+export interface RouteContext {
+  deps: ApiDeps;
+  workflows: WorkflowGateway;
+  access: AccessControl;
+}
+
+export function principalOf(req: { principal?: Principal }): Principal {
+  if (!req.principal) throw new Error('route mounted without requireAuth');
+  return req.principal;
+}

@@ -1,0 +1,50 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Grant } from '../../shared/adapters/access-repository';
+import { parseAssetId, parseOr400 } from '../schemas';
+import { principalOf, type RouteContext } from '../route-context';
+
+const PRINCIPAL = /^(user:[1-9]\d{0,18}|group:[A-Za-z0-9_.:-]{1,64}|\*)$/;
+
+const aclBody = z
+  .object({
+    grants: z
+      .array(
+        z.object({
+          principal: z.string().regex(PRINCIPAL, 'must be user:<id>, group:<name> or *'),
+          permission: z.enum(['read', 'write', 'delete']),
+        }),
+      )
+      .max(200, 'at most 200 grants'),
+  })
+  .strict()
+  .refine((b) => b.grants.every((g) => g.principal !== '*' || g.permission === 'read'), {
+    message: "'*' (everyone) may only be granted read",
+    path: ['grants'],
+  });
+
+/** Who besides the owner may read, change or delete an asset. */
+export function aclRoutes(
+  { deps, access }: RouteContext,
+  onChange: (assetId: string) => Promise<void>,
+): Router {
+  const router = Router();
+
+  router.get('/media/:id/acl', async (req, res) => {
+    const assetId = parseAssetId(req.params.id);
+    await access.requireOwner(principalOf(req), assetId);
+    res.json({ assetId, grants: await deps.acl.grants(assetId) });
+  });
+
+  router.put('/media/:id/acl', async (req, res) => {
+    const assetId = parseAssetId(req.params.id);
+    await access.requireOwner(principalOf(req), assetId);
+    const body = parseOr400(aclBody, req.body);
+    await deps.acl.replace(assetId, body.grants as Grant[]);
+    // Revoked readers must not keep a cached copy or a working delivery URL.
+    await onChange(assetId);
+    res.json({ assetId, grants: await deps.acl.grants(assetId) });
+  });
+
+  return router;
+}
