@@ -1,10 +1,14 @@
 import type { AssetRepository } from '../shared/adapters/asset-repository';
 import type { BlobRepository } from '../shared/adapters/blob-repository';
+import type { EventPublisher } from '../shared/adapters/event-publisher';
+import type { QuotaRepository } from '../shared/adapters/quota-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
 import type { Scanner } from '../shared/adapters/scanner';
 import { awaitBlobActivity } from './await-blob';
+import { purgeCdnActivity, registerWithCdnActivity, type CdnDeps } from './cdn';
 import { failBlobActivity, takeOverBlobActivity } from './blob-status';
 import { claimBlobActivity } from './claim-blob';
+import { checkQuotaActivity } from './check-quota';
 import { discardUploadActivity } from './discard-upload';
 import { copyMediaMetadataActivity } from './finish-asset';
 import { publishRenditionsActivity } from './publish-renditions';
@@ -13,16 +17,24 @@ import { releaseBlobActivity } from './release-blob';
 import { scanBlobActivity } from './scan-blob';
 import { sniffContentActivity } from './sniff-content';
 import { verifyUploadActivity } from './verify-upload';
+import {
+  abandonWebhookDeliveryActivity,
+  deliverWebhookActivity,
+  listWebhookTargetsActivity,
+  type WebhookDeps,
+} from './webhooks';
 import type { MediaDeps } from './media/deps';
 import { extractMetadataActivity } from './media/extract-metadata';
 import { renderRenditionsActivity } from './media/render-renditions';
 import { validateRenditionsActivity } from './media/validate-renditions';
 
-export interface IoDeps {
+export interface IoDeps extends WebhookDeps, CdnDeps {
   assets: AssetRepository;
   blobs: BlobRepository;
   store: ObjectStore;
   scanner: Scanner;
+  quotas: QuotaRepository;
+  events: EventPublisher;
 }
 
 /** Light activities: database and storage I/O. They run on the workflow's own task queue. */
@@ -30,6 +42,7 @@ export function createIoActivities(deps: IoDeps) {
   return {
     recordTransition: recordTransitionActivity(deps),
     verifyUpload: verifyUploadActivity(deps),
+    checkQuota: checkQuotaActivity(deps),
     discardUpload: discardUploadActivity(deps),
     sniffUpload: sniffContentActivity(deps),
     claimBlob: claimBlobActivity(deps),
@@ -40,6 +53,11 @@ export function createIoActivities(deps: IoDeps) {
     takeOverBlob: takeOverBlobActivity(deps),
     copyMediaMetadata: copyMediaMetadataActivity(deps),
     releaseBlob: releaseBlobActivity(deps),
+    listWebhookTargets: listWebhookTargetsActivity(deps),
+    deliverWebhook: deliverWebhookActivity(deps),
+    abandonWebhookDelivery: abandonWebhookDeliveryActivity(deps),
+    registerWithCdn: registerWithCdnActivity(deps),
+    purgeCdn: purgeCdnActivity(deps),
   };
 }
 

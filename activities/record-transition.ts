@@ -1,7 +1,13 @@
 import type { AssetRepository, TransitionRecord } from '../shared/adapters/asset-repository';
+import type { EventPublisher } from '../shared/adapters/event-publisher';
 
-export function recordTransitionActivity(deps: { assets: AssetRepository }) {
+/**
+ * Writes the transition, then announces it. Publishing after the commit, idempotently, means a retry after a crash
+ * in between still announces it, and nothing is announced that was not recorded.
+ */
+export function recordTransitionActivity(deps: { assets: AssetRepository; events: EventPublisher }) {
   return async function recordTransition(t: TransitionRecord): Promise<void> {
     await deps.assets.recordTransition(t);
+    await deps.events.publish(t.eventId);
   };
 }

@@ -25,14 +25,24 @@ export class AccessControl {
   async require(principal: Principal, assetId: string, permission: Permission): Promise<MediaAssetRow> {
     const asset = await this.assets.findById(assetId);
     if (!asset) throw notFound();
-    if (principal.operator || asset.owner_id === principal.userId) return asset;
+    await this.requireOwnedBy(principal, assetId, asset.owner_id, permission);
+    return asset;
+  }
+
+  /** The same decision for a caller that already holds the record (from the cache): the owner is all it needs. */
+  async requireOwnedBy(
+    principal: Principal,
+    assetId: string,
+    ownerId: string,
+    permission: Permission,
+  ): Promise<void> {
+    if (principal.operator || ownerId === principal.userId) return;
     const granted = await this.acl.permissions(assetId, principalsOf(principal));
     if (granted.size === 0) throw notFound();
     granted.add('read');
     if (!granted.has(permission)) {
       throw new HttpProblem(403, 'Forbidden', `you may read this asset but not ${permission} it`);
     }
-    return asset;
   }
 
   /** Changing who may see an asset is its owner's (or an operator's) decision alone. */

@@ -11,6 +11,11 @@ import { AccessControl } from './access';
 import type { RouteContext } from './route-context';
 import { adminRoutes } from './routes/admin';
 import { storageEventRoutes } from './routes/storage-events';
+import { originRoutes } from './routes/origin';
+import { contentRoutes } from './routes/content';
+import { webhookRoutes } from './routes/webhooks';
+import { searchRoutes } from './routes/search';
+import { metadataRoutes } from './routes/metadata';
 import { WorkflowGateway } from './workflow-gateway';
 
 export function createApp(deps: ApiDeps): express.Express {
@@ -28,12 +33,18 @@ export function createApp(deps: ApiDeps): express.Express {
 
   app.use(healthRoutes(deps, workflows));
   app.use(storageEventRoutes(deps, workflows));
+  // Delivery tokens authorise the origin, not JWTs.
+  app.use(originRoutes(deps));
   app.use(requireAuth(deps.settings.jwtSecret));
   const context: RouteContext = { deps, workflows, access: new AccessControl(deps.assets, deps.acl) };
   app.use(uploadRoutes(context));
   app.use(mediaRoutes(context));
-  app.use(aclRoutes(context, async () => undefined));
+  app.use(searchRoutes(context));
+  app.use(metadataRoutes(context));
+  app.use(contentRoutes(context));
+  app.use(aclRoutes(context, (assetId) => deps.cdn.purge(assetId)));
   app.use(adminRoutes(deps));
+  app.use(webhookRoutes(deps));
 
   app.use(notFoundRoute);
   app.use(problemHandler(deps.logger));

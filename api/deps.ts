@@ -2,15 +2,39 @@ import type { Client } from '@temporalio/client';
 import type { AccessRepository } from '../shared/adapters/access-repository';
 import type { AssetRepository } from '../shared/adapters/asset-repository';
 import type { BlobRepository } from '../shared/adapters/blob-repository';
+import type { EventPublisher } from '../shared/adapters/event-publisher';
+import type { QuotaRepository } from '../shared/adapters/quota-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
+import type { WebhookClient } from '../shared/adapters/webhook-client';
+import type { WebhookRepository } from '../shared/adapters/webhook-repository';
 import type { Logger } from '../shared/logger';
+import type { Cdn } from '../shared/adapters/cdn';
+import type { AccessRecorder } from './access-recorder';
+import type { MetadataRepository } from '../shared/adapters/metadata-repository';
+import type { SearchRepository } from '../shared/adapters/search-repository';
+import type { AssetDocCache } from './asset-docs';
 
 /** What the API needs, injected so tests build the same app on their own servers. */
 export interface ApiDeps {
   assets: AssetRepository;
   blobs: BlobRepository;
   acl: AccessRepository;
+  quotas: QuotaRepository;
+  events: EventPublisher;
   store: ObjectStore;
+  webhooks: WebhookRepository;
+  /** Checks webhook targets at registration (SSRF rule). */
+  webhookClient: WebhookClient;
+  /** Builds delivery URLs (signed or public) and purges the edge. */
+  cdn: Cdn;
+  /** Counts the origin's reads; flushed in batches into asset_access. */
+  accessRecorder: AccessRecorder;
+  /** The user's tags (PATCH /media/:id/metadata). */
+  metadata: MetadataRepository;
+  /** GET /media listings. */
+  search: SearchRepository;
+  /** Hot asset records for GET /media/:id; absent, every read goes to the database. */
+  assetDocs?: AssetDocCache | undefined;
   temporal: Client;
   logger: Logger;
   settings: {
@@ -18,7 +42,11 @@ export interface ApiDeps {
     jwtSecret: string;
     uploadTtlSeconds: number;
     maxUploadBytes: number;
+    multipartThresholdBytes: number;
+    multipartPartBytes: number;
     jsonBodyLimitBytes: number;
     storageEventsSecret?: string | undefined;
+    /** DELIVERY_SIGNING_SECRET: the origin verifies delivery tokens as the edge does. */
+    deliverySigningSecret: string;
   };
 }

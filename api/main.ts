@@ -4,10 +4,20 @@ import { createDb, migrateToLatest } from '../shared/db/database';
 import { AssetRepository } from '../shared/adapters/asset-repository';
 import { BlobRepository } from '../shared/adapters/blob-repository';
 import { AccessRepository } from '../shared/adapters/access-repository';
+import { QuotaRepository } from '../shared/adapters/quota-repository';
 import { S3ObjectStore } from '../shared/adapters/s3-object-store';
 import { s3Settings } from '../shared/adapters/s3-settings';
+import { WebhookClient } from '../shared/adapters/webhook-client';
+import { WebhookRepository } from '../shared/adapters/webhook-repository';
 import { connectTemporalClient, temporalSettings } from '../shared/temporal-connection';
+import { TemporalEventPublisher } from '../shared/adapters/event-publisher';
+import { AssetAccessRepository } from '../shared/adapters/asset-access-repository';
+import { cdnFromConfig } from '../shared/adapters/secure-link-cdn';
+import { AccessRecorder } from './access-recorder';
 import { createApp } from './app';
+import { MetadataRepository } from '../shared/adapters/metadata-repository';
+import { SearchRepository } from '../shared/adapters/search-repository';
+import { assetCacheFromConfig, startAssetDocCache } from './asset-cache-setup';
 
 const config = loadConfigOrExit(API_SECTIONS);
 const logger = createLogger('assetline-api', config.LOG_LEVEL);
@@ -15,20 +25,35 @@ const logger = createLogger('assetline-api', config.LOG_LEVEL);
 const db = createDb(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
 await migrateToLatest(db);
 const temporal = await connectTemporalClient(temporalSettings(config));
+const accessRecorder = new AccessRecorder(new AssetAccessRepository(db), logger, config.ACCESS_FLUSH_SECONDS);
+accessRecorder.start();
+const assetDocs = await startAssetDocCache(await assetCacheFromConfig(config), config.DATABASE_URL, logger);
 const app = createApp({
   assets: new AssetRepository(db),
   blobs: new BlobRepository(db),
   acl: new AccessRepository(db),
+  quotas: new QuotaRepository(db, { maxBytes: config.QUOTA_MAX_BYTES, maxAssets: config.QUOTA_MAX_ASSETS }),
   store: new S3ObjectStore(s3Settings(config)),
+  webhooks: new WebhookRepository(db),
+  webhookClient: new WebhookClient({ allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS }),
+  cdn: cdnFromConfig(config, logger),
+  accessRecorder,
+  metadata: new MetadataRepository(db),
+  search: new SearchRepository(db),
+  assetDocs: assetDocs.docs,
   temporal,
+  events: new TemporalEventPublisher(temporal, config.TEMPORAL_TASK_QUEUE),
   logger,
   settings: {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     jwtSecret: config.AUTH_JWT_SECRET,
     uploadTtlSeconds: config.UPLOAD_URL_TTL_SECONDS,
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
+    multipartThresholdBytes: config.MULTIPART_THRESHOLD_BYTES,
+    multipartPartBytes: config.MULTIPART_PART_BYTES,
     jsonBodyLimitBytes: config.JSON_BODY_LIMIT_BYTES,
     storageEventsSecret: config.STORAGE_EVENTS_SECRET,
+    deliverySigningSecret: config.DELIVERY_SIGNING_SECRET,
   },
 });
 
@@ -39,7 +64,11 @@ const server = app.listen(config.PORT, () => {
 const shutdown = () => {
   logger.info('shutting down');
   server.close(() => {
-    void Promise.allSettled([db.destroy(), temporal.connection.close()]).then(() => process.exit(0));
+    // The last batch of access counts is written before the pool closes.
+    void accessRecorder
+      .stop()
+      .then(() => Promise.allSettled([db.destroy(), temporal.connection.close(), assetDocs.stop()]))
+      .then(() => process.exit(0));
   });
 };
 process.once('SIGTERM', shutdown);

@@ -17,25 +17,28 @@ export const filenameSchema = z
   .refine((v) => v !== '.' && v !== '..', 'must not be . or ..');
 
 export const METADATA_KEY = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+/** User tags per asset; the extracted media.* facts do not count. */
+export const MAX_USER_TAGS = 50;
+
+/** Why a key cannot be a user tag, or undefined when it can: for setting and removing alike. */
+export function userMetadataKeyProblem(key: string): string | undefined {
+  if (key.startsWith('media.')) return 'is reserved: media.* keys hold extracted media facts';
+  if (!METADATA_KEY.test(key)) {
+    return 'is not a valid key: metadata keys are 1-64 characters of letters, digits, _ . : -';
+  }
+  return undefined;
+}
 
 export const metadataSchema = z
   .record(z.string(), z.string().max(1024, 'metadata values are at most 1024 characters'))
   .superRefine((m, ctx) => {
     const keys = Object.keys(m);
-    if (keys.length > 50) ctx.addIssue({ code: 'custom', message: 'has more than 50 entries' });
-    for (const key of keys.filter((k) => k.startsWith('media.'))) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [key],
-        message: 'is reserved: media.* keys hold extracted media facts',
-      });
+    if (keys.length > MAX_USER_TAGS) {
+      ctx.addIssue({ code: 'custom', message: `has more than ${MAX_USER_TAGS} entries` });
     }
-    for (const key of keys.filter((k) => !METADATA_KEY.test(k))) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [key],
-        message: 'is not a valid key: metadata keys are 1-64 characters of letters, digits, _ . : -',
-      });
+    for (const key of keys) {
+      const message = userMetadataKeyProblem(key);
+      if (message) ctx.addIssue({ code: 'custom', path: [key], message });
     }
   });
 
@@ -60,6 +63,8 @@ export function uploadRequestSchema(maxUploadBytes: number) {
         .transform((v) => v.toLowerCase())
         .optional(),
       metadata: metadataSchema.optional(),
+      /** Ask for a multipart upload below the size threshold too (e.g. unreliable mobile networks). */
+      multipart: z.boolean().optional(),
     })
     .strict();
 }

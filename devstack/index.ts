@@ -15,3 +15,4 @@ export {
   type StartClamdOptions,
   type ClamdHandle,
 } from './clamd';
+export { startNginx, nginxConfig, type StartNginxOptions, type NginxHandle } from './nginx';

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startPostgres, startTemporalDevServer, startVersitygw, repoRoot } from '../devstack';
+import { startNginx, startPostgres, startTemporalDevServer, startVersitygw, repoRoot } from '../devstack';
 import { signDevToken } from '../shared/dev-token';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions';
 
@@ -21,18 +21,26 @@ const ports = {
   temporalUi: port('ASSETLINE_TEMPORAL_UI_PORT', 8233),
   s3: port('ASSETLINE_S3_PORT', 9000),
   postgres: port('ASSETLINE_POSTGRES_PORT', 55432),
+  delivery: port('ASSETLINE_DELIVERY_PORT', 8080),
 };
 
-/** Secrets are made once and kept, so tokens printed yesterday still work today. */
-function secrets(): { jwt: string; s3Secret: string; storageEvents: string } {
+/**
+ * Secrets are made once and kept, so tokens printed yesterday still work today; one added since the file was
+ * written is made and kept too.
+ */
+function secrets(): { jwt: string; s3Secret: string; storageEvents: string; delivery: string } {
   const file = path.join(dataDir, 'secrets.json');
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8'));
+  const kept: Record<string, string> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
   const made = {
     jwt: randomBytes(32).toString('hex'),
     s3Secret: randomBytes(20).toString('hex'),
     storageEvents: randomBytes(16).toString('hex'),
+    delivery: randomBytes(24).toString('hex'),
+    ...kept,
   };
-  fs.writeFileSync(file, JSON.stringify(made, null, 2), { mode: 0o600 });
+  if (Object.keys(made).length > Object.keys(kept).length) {
+    fs.writeFileSync(file, JSON.stringify(made, null, 2), { mode: 0o600 });
+  }
   return made;
 }
 
@@ -103,6 +111,11 @@ try {
     TEMPORAL_ADDRESS: temporal.address,
     AUTH_JWT_SECRET: secret.jwt,
     STORAGE_EVENTS_SECRET: secret.storageEvents,
+    // Clients fetch bytes through the nginx edge started below (devstack/nginx.ts).
+    DELIVERY_BASE_URL: `http://127.0.0.1:${ports.delivery}`,
+    DELIVERY_SIGNING_SECRET: secret.delivery,
+    // Local receivers (a webhook on localhost) are the point of a development stack.
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   };
   const worker = runService('worker', 'worker/main.ts', env);
@@ -124,6 +137,13 @@ try {
     eventWebhookUrl: `${apiUrl}/storage-events?token=${secret.storageEvents}`,
   });
   stoppers.splice(2, 0, s3.stop);
+  const edge = await startNginx({
+    dataDir: path.join(dataDir, 'nginx'),
+    port: ports.delivery,
+    originUrl: apiUrl,
+    signingSecret: secret.delivery,
+  });
+  stoppers.push(edge.stop);
   await waitForHttp(`${apiUrl}/readyz`, 60_000);
 
   const token = await signDevToken(secret.jwt, { sub: '1' }, '30d');
@@ -133,6 +153,7 @@ Assetline is running.
   API          ${apiUrl}          (readiness: ${apiUrl}/readyz)
   Temporal UI  ${temporal.uiUrl}  (each asset is the workflow asset-<assetId>)
   S3           ${s3.endpoint}     (bucket assetline, access key assetline)
+  Delivery     ${edge.url}     (nginx secure_link edge; /media/<id>/content redirects here)
   Postgres     ${postgres.url}
   Logs         .data/logs/
 
@@ -146,6 +167,7 @@ Upload a file:
   # PUT the bytes to upload.url with upload.headers, then:
   curl -s -X POST ${apiUrl}/media/<assetId>/complete -H "Authorization: Bearer $TOKEN"
   curl -s ${apiUrl}/media/<assetId> -H "Authorization: Bearer $TOKEN"
+  curl -sL ${apiUrl}/media/<assetId>/content?rendition=thumb-256 -H "Authorization: Bearer $TOKEN" -o thumb.webp
 
 Ctrl-C stops everything; data stays in .data/ (delete it to start afresh).
 `);

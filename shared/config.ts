@@ -65,6 +65,16 @@ const sections = {
   uploads: {
     UPLOAD_URL_TTL_SECONDS: positiveInt.max(7 * 24 * 3600).default(900),
     MAX_UPLOAD_BYTES: positiveInt.default(5 * 1024 ** 3),
+    /** Declared sizes from this on get a multipart upload (clients may also ask for one). */
+    MULTIPART_THRESHOLD_BYTES: positiveInt.default(64 * 1024 ** 2),
+    /** Preferred part size; raised when needed to stay within S3's 10,000 parts, never below S3's 5 MiB. */
+    MULTIPART_PART_BYTES: positiveInt
+      .min(5 * 1024 ** 2)
+      .max(5 * 1024 ** 3)
+      .default(16 * 1024 ** 2),
+    /** Per-owner defaults; rows in owner_quotas override them. */
+    QUOTA_MAX_BYTES: positiveInt.default(100 * 1024 ** 3),
+    QUOTA_MAX_ASSETS: positiveInt.default(100_000),
   },
   scanner: {
     /** clamd's TCP address; unset means no scanner, and assets show scan 'skipped', never 'clean'. */
@@ -88,6 +98,44 @@ const sections = {
     /** Decompression-bomb guard: larger images are rejected from their header, before decoding. */
     MAX_IMAGE_PIXELS: positiveInt.default(100_000_000),
   },
+  webhooks: {
+    /** Let webhooks target loopback, private and link-local addresses; off in production, where that is SSRF. */
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  },
+  delivery: {
+    /** Where clients fetch bytes: the edge (nginx, devstack/nginx.ts), or the API's own /origin without one. */
+    DELIVERY_BASE_URL: url(['http:', 'https:'])
+      .default('http://127.0.0.1:3000/origin')
+      .transform((v) => v.replace(/\/+$/, '')),
+    /** Shared with the edge, which verifies tokens itself; written into its nginx config, hence the alphabet. */
+    DELIVERY_SIGNING_SECRET: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .regex(/^[A-Za-z0-9_.~+/=-]+$/, 'must be letters, digits and _ . ~ + / = - only (nginx config-safe)'),
+    DELIVERY_URL_TTL_SECONDS: positiveInt.max(7 * 24 * 3600).default(3600),
+    /** The edge's purge endpoint; unset means purging is a no-op (our nginx does not cache). */
+    CDN_PURGE_URL: url(['http:', 'https:']).optional(),
+    /** Renditions fetched through the edge once an asset is ready, so its first viewer hits a warm cache. */
+    CDN_WARM_RENDITIONS: z
+      .string()
+      .default('poster,thumb-256')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((r) => r.trim())
+          .filter(Boolean),
+      ),
+    /** The API batches access counts per asset and writes them once per interval. */
+    ACCESS_FLUSH_SECONDS: positiveInt.max(3600).default(10),
+  },
+  cache: {
+    /** Shared cache of GET /media/:id records for every API instance; unset, each instance keeps its own. */
+    REDIS_URL: url(['redis:', 'rediss:']).optional(),
+    /** A safety net: invalidation on every change is what keeps cached records right. */
+    ASSET_CACHE_TTL_SECONDS: positiveInt.max(24 * 3600).default(60),
+    /** Bound of the in-process cache (without REDIS_URL). */
+    ASSET_CACHE_MAX_ENTRIES: positiveInt.default(10_000),
+  },
   logging: {
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   },
@@ -103,7 +151,17 @@ type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) exten
   ? I
   : never;
 
-export const API_SECTIONS = ['database', 's3', 'temporal', 'api', 'uploads', 'logging'] as const;
+export const API_SECTIONS = [
+  'database',
+  's3',
+  'temporal',
+  'api',
+  'uploads',
+  'webhooks',
+  'delivery',
+  'cache',
+  'logging',
+] as const;
 export const WORKER_SECTIONS = [
   'database',
   's3',
@@ -111,6 +169,8 @@ export const WORKER_SECTIONS = [
   'uploads',
   'scanner',
   'media',
+  'webhooks',
+  'delivery',
   'logging',
 ] as const;
 

@@ -14,6 +14,7 @@ const base = {
   S3_ACCESS_KEY_ID: 'k',
   S3_SECRET_ACCESS_KEY: 's',
   AUTH_JWT_SECRET: 'x'.repeat(32),
+  DELIVERY_SIGNING_SECRET: 'd'.repeat(16),
 };
 
 function problems(env: Record<string, string>, sections: readonly SectionName[] = API_SECTIONS): string[] {
@@ -48,6 +49,9 @@ describe('config', () => {
     [{ UPLOAD_URL_TTL_SECONDS: '-1' }, 'UPLOAD_URL_TTL_SECONDS'],
     [{ MAX_UPLOAD_BYTES: '0' }, 'MAX_UPLOAD_BYTES'],
     [{ TEMPORAL_ADDRESS: 'localhost' }, 'TEMPORAL_ADDRESS must be host:port'],
+    [{ DELIVERY_SIGNING_SECRET: 'short' }, 'DELIVERY_SIGNING_SECRET must be at least 16 characters'],
+    [{ DELIVERY_SIGNING_SECRET: 'has$dollar-1234567' }, 'DELIVERY_SIGNING_SECRET must be letters, digits'],
+    [{ DELIVERY_BASE_URL: 'ftp://edge' }, 'DELIVERY_BASE_URL'],
   ])('a wrong value names the variable: %j', (override, expected) => {
     const found = problems({ ...base, ...override });
     expect(found.join('\n')).toContain(expected);

@@ -105,6 +105,43 @@ for (const impl of implementations) {
       expect(await store.head('src/one')).not.toBeNull();
     });
 
+    it('reads ranges with their Content-Range, the whole object without one, and refuses a range past the end', async () => {
+      const data = someBytes(1000);
+      await store.write('ranged/one', data, { contentType: 'video/mp4' });
+      const bytesOf = async (read: { body: Readable } | null) => {
+        const chunks: Buffer[] = [];
+        for await (const c of read!.body) chunks.push(c as Buffer);
+        return Buffer.concat(chunks);
+      };
+
+      const whole = await store.readRange('ranged/one');
+      expect(whole).toMatchObject({ contentLength: 1000, totalSize: 1000, contentType: 'video/mp4' });
+      expect(whole?.etag).toBe((await store.head('ranged/one'))?.etag);
+      expect(Buffer.compare(await bytesOf(whole), data)).toBe(0);
+
+      for (const [range, first, last] of [
+        [{ start: 0, end: 99 }, 0, 99],
+        [{ start: 990 }, 990, 999],
+        [{ start: 900, end: 5000 }, 900, 999],
+        [{ suffix: 10 }, 990, 999],
+      ] as const) {
+        const part = await store.readRange('ranged/one', range);
+        expect(part, JSON.stringify(range)).toMatchObject({
+          contentLength: last - first + 1,
+          contentRange: `bytes ${first}-${last}/1000`,
+          totalSize: 1000,
+        });
+        expect(Buffer.compare(await bytesOf(part), data.subarray(first, last + 1))).toBe(0);
+      }
+
+      await expect(store.readRange('ranged/one', { start: 1000 })).rejects.toMatchObject({
+        name: 'RangeNotSatisfiableError',
+        totalSize: 1000,
+      });
+      expect(await store.readRange('ranged/missing')).toBeNull();
+      expect(await store.readRange('ranged/missing', { start: 0, end: 1 })).toBeNull();
+    });
+
     it('answers ping for its bucket', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });

@@ -18,6 +18,7 @@ import { registerSearchAttributes } from '../worker/search-attributes';
 import { uniqueName } from './helpers/stack';
 
 const TTL_SECONDS = 900;
+const WEBHOOK_ACTIVITIES = new Set(['listWebhookTargets', 'deliverWebhook', 'abandonWebhookDelivery']);
 const SHA = 'b'.repeat(64);
 
 type Overrides = Partial<IoActivities & MediaActivities>;
@@ -34,6 +35,7 @@ function fakeActivities(overrides: Overrides = {}) {
   const io: IoActivities = {
     recordTransition: async () => undefined,
     verifyUpload: async () => ({ ok: true, sizeBytes: 10, sha256: SHA }),
+    checkQuota: async () => ({ ok: true }),
     discardUpload: async () => ({ abortedMultipart: 0 }),
     sniffUpload: async () => ({ ok: true, mimeType: 'image/png', family: 'image' }),
     claimBlob: async () => ({ role: 'owner', sha256: SHA, blobKey: `blobs/${SHA}` }),
@@ -44,6 +46,11 @@ function fakeActivities(overrides: Overrides = {}) {
     takeOverBlob: async () => true,
     copyMediaMetadata: async () => undefined,
     releaseBlob: async () => ({ removed: true }),
+    listWebhookTargets: async () => [],
+    deliverWebhook: async () => ({ status: 'skipped' }),
+    abandonWebhookDelivery: async () => undefined,
+    registerWithCdn: async () => [],
+    purgeCdn: async () => undefined,
   };
   const media: MediaActivities = {
     extractMetadata: async () => ({
@@ -71,7 +78,8 @@ function fakeActivities(overrides: Overrides = {}) {
     io: wrap(io),
     media: wrap(media),
     calls,
-    names: () => calls.map((c) => c.name),
+    // Webhook fan-outs run as child workflows beside the asset's own activities; these tests follow the asset.
+    names: () => calls.map((c) => c.name).filter((n) => !WEBHOOK_ACTIVITIES.has(n)),
     transitions: () =>
       calls.filter((c) => c.name === 'recordTransition').map((c) => (c.arg as TransitionRecord).to),
   };
@@ -102,24 +110,54 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
   });
   afterAll(async () => env?.teardown());
 
-  async function withWorkers<T>(
-    fake: ReturnType<typeof fakeActivities>,
-    fn: (taskQueue: string) => Promise<T>,
-  ) {
-    const taskQueue = uniqueName('tq');
-    const bundle = { codePath: inject('stack').workflowBundlePath };
+  // One pair of workers for the whole file, dispatching to the current test's fakes: webhook fan-outs a finished
+  // test started as children still find a worker, and the test server's clock is never held by orphaned tasks.
+  let current: ReturnType<typeof fakeActivities> | undefined;
+  let taskQueue: string;
+  let workersDone: Promise<unknown>;
+  let stopWorkers: () => void;
+
+  beforeAll(async () => {
+    taskQueue = uniqueName('tq');
+    const dispatch = <T extends object>(pick: (f: ReturnType<typeof fakeActivities>) => T, names: string[]) =>
+      Object.fromEntries(
+        names.map((name) => [
+          name,
+          (...args: unknown[]) =>
+            (pick(current ?? fakeActivities()) as Record<string, (...a: unknown[]) => Promise<unknown>>)[
+              name
+            ]!(...args),
+        ]),
+      );
+    const template = fakeActivities();
     const io = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
-      activities: fake.io,
-      workflowBundle: bundle,
+      activities: dispatch((f) => f.io, Object.keys(template.io)),
+      workflowBundle: { codePath: inject('stack').workflowBundlePath },
     });
     const media = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: mediaTaskQueue(taskQueue),
-      activities: fake.media,
+      activities: dispatch((f) => f.media, Object.keys(template.media)),
     });
-    return io.runUntil(media.runUntil(fn(taskQueue)));
+    workersDone = Promise.all([io.run(), media.run()]);
+    stopWorkers = () => {
+      io.shutdown();
+      media.shutdown();
+    };
+  });
+  afterAll(async () => {
+    stopWorkers?.();
+    await workersDone;
+  });
+
+  async function withWorkers<T>(
+    fake: ReturnType<typeof fakeActivities>,
+    fn: (taskQueue: string) => Promise<T>,
+  ) {
+    current = fake;
+    return fn(taskQueue);
   }
 
   const start = (taskQueue: string) =>
@@ -168,7 +206,12 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
 
       await handle.signal(deleteRequestedSignal, { reason: 'deleted by its owner' });
       expect(await handle.result()).toEqual({ status: 'deleted', reason: 'deleted by its owner' });
-      expect(fake.names().slice(-3)).toEqual(['discardUpload', 'releaseBlob', 'recordTransition']);
+      expect(fake.names().slice(-4)).toEqual([
+        'discardUpload',
+        'releaseBlob',
+        'purgeCdn',
+        'recordTransition',
+      ]);
     });
   });
 

@@ -1,12 +1,18 @@
 import type { WorkerConfig } from '../shared/config';
 import type { Db } from '../shared/db/database';
+import { createLogger } from '../shared/logger';
+import { AccessRepository } from '../shared/adapters/access-repository';
 import { AssetRepository } from '../shared/adapters/asset-repository';
+import { cdnFromConfig } from '../shared/adapters/secure-link-cdn';
 import { BlobRepository } from '../shared/adapters/blob-repository';
+import { QuotaRepository } from '../shared/adapters/quota-repository';
 import { ClamdScanner } from '../shared/adapters/clamd-scanner';
 import { S3ObjectStore } from '../shared/adapters/s3-object-store';
 import { s3Settings } from '../shared/adapters/s3-settings';
 import { NoScanner, type Scanner } from '../shared/adapters/scanner';
 import { LocalWorkspace } from '../shared/adapters/workspace';
+import { WebhookClient } from '../shared/adapters/webhook-client';
+import { WebhookRepository } from '../shared/adapters/webhook-repository';
 
 /** The adapters a worker process needs, built once from the configuration. */
 export function workerAdapters(config: WorkerConfig, db: Db) {
@@ -23,7 +29,13 @@ export function workerAdapters(config: WorkerConfig, db: Db) {
     scanner,
     assets: new AssetRepository(db),
     blobs: new BlobRepository(db),
+    quotas: new QuotaRepository(db, { maxBytes: config.QUOTA_MAX_BYTES, maxAssets: config.QUOTA_MAX_ASSETS }),
+    webhooks: new WebhookRepository(db),
+    webhookClient: new WebhookClient({ allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS }),
     workspace: new LocalWorkspace(config.WORK_DIR),
+    acl: new AccessRepository(db),
+    cdn: cdnFromConfig(config, createLogger('assetline-worker', config.LOG_LEVEL)),
+    warmRenditions: config.CDN_WARM_RENDITIONS,
     limits: { maxImagePixels: config.MAX_IMAGE_PIXELS },
   };
 }

@@ -7,6 +7,7 @@ import { createIoActivities, createMediaActivities } from '../activities';
 import { createIoWorker, createMediaWorker } from './create-worker';
 import { ensureSearchAttributes } from './search-attributes';
 import { workerAdapters } from './adapters';
+import { TemporalEventPublisher } from '../shared/adapters/event-publisher';
 
 const config = loadConfigOrExit(WORKER_SECTIONS);
 const logger = createLogger('assetline-worker', config.LOG_LEVEL);
@@ -17,14 +18,16 @@ await migrateToLatest(db);
 const settings = temporalSettings(config);
 const client = await connectTemporalClient(settings);
 await ensureSearchAttributes(client.connection, settings.namespace, logger);
-await client.connection.close();
 
 const connection = await NativeConnection.connect({
   address: settings.address,
   tls: settings.tls || settings.apiKey !== undefined ? {} : false,
   ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
 });
-const adapters = workerAdapters(config, db);
+const adapters = {
+  ...workerAdapters(config, db),
+  events: new TemporalEventPublisher(client, config.TEMPORAL_TASK_QUEUE),
+};
 const setup = { connection, namespace: settings.namespace, taskQueue: config.TEMPORAL_TASK_QUEUE };
 const workers: Worker[] = [];
 if (config.WORKER_ROLES.includes('io'))
@@ -38,4 +41,4 @@ logger.info(
 );
 // run() resolves after SIGINT/SIGTERM once in-flight tasks have finished (the SDK installs the handlers).
 await Promise.all(workers.map((w) => w.run()));
-await Promise.allSettled([db.destroy(), connection.close()]);
+await Promise.allSettled([db.destroy(), connection.close(), client.connection.close()]);

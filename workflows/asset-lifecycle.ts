@@ -103,9 +103,10 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
     extra: { checksumSha256?: string; stage?: Stage } = {},
   ): Promise<AssetOutcome> => {
     transitions += 1;
+    const eventId = `${workflowInfo().workflowId}/${workflowInfo().runId}/${transitions}`;
     await bookkeeping.recordTransition({
       assetId: input.assetId,
-      eventId: `${workflowInfo().workflowId}/${workflowInfo().runId}/${transitions}`,
+      eventId,
       from: state.status,
       to,
       reason,
@@ -169,6 +170,8 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
       enter('deleting');
       await storage.discardUpload({ objectKey: input.objectKey });
       if (sha256) await storage.releaseBlob({ assetId: input.assetId, sha256 });
+      // Edge copies of a deleted asset must not outlive it.
+      await storage.purgeCdn({ assetId: input.assetId });
       enter('done');
       return record('deleted', deletion?.reason ?? 'deleted');
     });
@@ -236,6 +239,12 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
         enter('done');
         return record('rejected', verified.reason, verified.details, { stage: 'verify' });
       }
+      const quota = await storage.checkQuota({ assetId: input.assetId, sizeBytes: verified.sizeBytes });
+      if (!quota.ok) {
+        await storage.discardUpload({ objectKey: input.objectKey });
+        enter('done');
+        return record('rejected', quota.reason, {}, { stage: 'verify' });
+      }
       await record(
         'processing',
         'size and SHA-256 verified',
@@ -292,7 +301,10 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
       if (result.status === 'ready') {
         await bookkeeping.copyMediaMetadata({ assetId: input.assetId, sha256: blob.sha256 });
       }
-      return record(result.status, result.reason, { sha256: blob.sha256 });
+      const outcome = await record(result.status, result.reason, { sha256: blob.sha256 });
+      // 10. Delivery: the edge learns the asset's URLs and warms the ones clients fetch first.
+      if (result.status === 'ready') await storage.registerWithCdn({ assetId: input.assetId });
+      return outcome;
     });
   } catch (err) {
     // Whatever the cancelled work threw on its way out, a requested delete wins.

@@ -1,2 +1,3 @@
 // The worker bundles this file: it lists every workflow type the platform runs.
 export { assetLifecycle } from './asset-lifecycle';
+export { webhookFanout } from './webhook-fanout';

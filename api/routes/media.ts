@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { TERMINAL_STATUSES } from '../../shared/asset-status';
 import { HttpProblem, notFound } from '../problem';
 import { parseAssetId } from '../schemas';
-import { renderAsset } from '../asset-view';
+import { withLiveStage } from '../asset-view';
+import { loadAssetRecord } from '../asset-docs';
 import { principalOf, type RouteContext } from '../route-context';
 
 /** One asset: read it, delete it, retry it. */
@@ -12,16 +13,13 @@ export function mediaRoutes({ deps, workflows, access }: RouteContext): Router {
   router.get('/media/:id', async (req, res) => {
     const principal = principalOf(req);
     const assetId = parseAssetId(req.params.id);
-    const asset = await access.require(principal, assetId, 'read');
-    const view = await deps.assets.view(assetId);
-    if (!view) throw notFound();
-    const sha = asset.blob_sha256;
-    const [blob, renditions] = sha
-      ? await Promise.all([deps.blobs.get(sha), deps.blobs.renditions(sha)])
-      : [undefined, []];
-    const settled = TERMINAL_STATUSES.includes(asset.status) || asset.status === 'ready';
+    const load = () => loadAssetRecord(deps, assetId);
+    const record = deps.assetDocs ? await deps.assetDocs.read(assetId, load) : await load();
+    if (!record) throw notFound();
+    await access.requireOwnedBy(principal, assetId, record.ownerId, 'read');
+    const settled = TERMINAL_STATUSES.includes(record.status) || record.status === 'ready';
     const live = settled ? null : await workflows.state(assetId);
-    res.json(renderAsset(view, blob, renditions, live));
+    res.json(withLiveStage(record, live));
   });
 
   router.delete('/media/:id', async (req, res) => {
@@ -40,6 +38,9 @@ export function mediaRoutes({ deps, workflows, access }: RouteContext): Router {
           reason: `deleted by ${principal.userId}`,
           details: {},
         });
+        await deps.events.publish(`${assetId}/deleted`);
+        // Recorded here, not by the worker: this instance's next read must not wait for the notification.
+        await deps.assetDocs?.invalidate(assetId);
       }
     }
     const current = (await deps.assets.findById(assetId)) ?? asset;

@@ -37,7 +37,9 @@ export class AccessRepository {
       if (grants.length > 0) {
         await tx
           .insertInto('asset_acl')
-          .values(grants.map((g) => ({ asset_id: assetId, principal: g.principal, permission: g.permission })))
+          .values(
+            grants.map((g) => ({ asset_id: assetId, principal: g.principal, permission: g.permission })),
+          )
           .onConflict((oc) => oc.doNothing())
           .execute();
       }

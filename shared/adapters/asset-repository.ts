@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { AssetEventRow, MediaAssetRow, NewMediaAsset } from '../db/schema';
 import type { AssetStatus } from '../asset-status';
+import { notifyAssetChanged } from './asset-changes';
 
 export interface TransitionRecord {
   assetId: string;
@@ -122,6 +123,7 @@ export class AssetRepository {
         })
         .where('asset_id', '=', t.assetId)
         .execute();
+      await notifyAssetChanged(tx, t.assetId);
     });
   }
 

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { BlobRenditionRow, BlobRow, BlobStatus, ScanStatus } from '../db/schema';
+import { notifyBlobAssetsChanged } from './asset-changes';
 
 export interface BlobClaim {
   assetId: string;
@@ -75,11 +76,14 @@ export class BlobRepository {
   }
 
   async setScan(sha256: string, status: ScanStatus, signature: string | null): Promise<void> {
-    await this.db
-      .updateTable('blobs')
-      .set({ scan_status: status, scan_signature: signature, updated_at: sql`now()` })
-      .where('sha256', '=', sha256)
-      .execute();
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('blobs')
+        .set({ scan_status: status, scan_signature: signature, updated_at: sql`now()` })
+        .where('sha256', '=', sha256)
+        .execute();
+      await notifyBlobAssetsChanged(tx, sha256);
+    });
   }
 
   async setStatus(
@@ -88,28 +92,34 @@ export class BlobRepository {
     reason: string | null,
     changes: { objectKey?: string } = {},
   ): Promise<void> {
-    await this.db
-      .updateTable('blobs')
-      .set({
-        status,
-        status_reason: reason,
-        updated_at: sql`now()`,
-        ...(changes.objectKey ? { object_key: changes.objectKey } : {}),
-      })
-      .where('sha256', '=', sha256)
-      .execute();
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('blobs')
+        .set({
+          status,
+          status_reason: reason,
+          updated_at: sql`now()`,
+          ...(changes.objectKey ? { object_key: changes.objectKey } : {}),
+        })
+        .where('sha256', '=', sha256)
+        .execute();
+      await notifyBlobAssetsChanged(tx, sha256);
+    });
   }
 
   async setMediaInfo(sha256: string, info: Record<string, unknown>, placeholder?: string): Promise<void> {
-    await this.db
-      .updateTable('blobs')
-      .set({
-        media_info: JSON.stringify(info),
-        ...(placeholder !== undefined ? { placeholder } : {}),
-        updated_at: sql`now()`,
-      })
-      .where('sha256', '=', sha256)
-      .execute();
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('blobs')
+        .set({
+          media_info: JSON.stringify(info),
+          ...(placeholder !== undefined ? { placeholder } : {}),
+          updated_at: sql`now()`,
+        })
+        .where('sha256', '=', sha256)
+        .execute();
+      await notifyBlobAssetsChanged(tx, sha256);
+    });
   }
 
   /** Switches the blob to a complete set of renditions in one transaction: readers see the old set or the new. */
@@ -139,6 +149,7 @@ export class BlobRepository {
         .set({ rendition_prefix: prefix, status: 'ready', status_reason: null, updated_at: sql`now()` })
         .where('sha256', '=', sha256)
         .execute();
+      await notifyBlobAssetsChanged(tx, sha256);
     });
   }
 

@@ -8,10 +8,38 @@ export interface PresignedUpload {
   expiresAt: Date;
 }
 
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+  sizeBytes: number;
+}
+
 export interface ObjectHead {
   sizeBytes: number;
   etag: string | undefined;
   contentType: string | undefined;
+}
+
+/** Bytes start..end inclusive (end omitted: to the last byte), or the last `suffix` bytes. */
+export type ByteRange = { start: number; end?: number } | { suffix: number };
+
+export interface RangedRead {
+  body: Readable;
+  /** Bytes in `body`. */
+  contentLength: number;
+  /** `bytes <first>-<last>/<total>` when a range was read. */
+  contentRange?: string | undefined;
+  etag: string | undefined;
+  contentType: string | undefined;
+  totalSize: number;
+}
+
+/** The range starts beyond the object's last byte (an empty object has no satisfiable range). */
+export class RangeNotSatisfiableError extends Error {
+  constructor(readonly totalSize: number) {
+    super(`range not satisfiable for an object of ${totalSize} bytes`);
+    this.name = 'RangeNotSatisfiableError';
+  }
 }
 
 /**
@@ -25,6 +53,11 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectHead | null>;
   /** A stream of the object's bytes, never buffered whole. */
   read(key: string): Promise<Readable>;
+  /**
+   * A stream of the object's bytes, or of one range of them, with what an HTTP answer needs; null when there is no
+   * object at the key. Throws RangeNotSatisfiableError when the range starts past the end.
+   */
+  readRange(key: string, range?: ByteRange): Promise<RangedRead | null>;
   /** The first `bytes` bytes (fewer if the object is shorter); for content sniffing. */
   readHead(key: string, bytes: number): Promise<Buffer>;
   /** Server-side copy within the bucket; the bytes do not pass through this process. */
@@ -32,6 +65,23 @@ export interface ObjectStore {
   write(key: string, body: Readable | Buffer | string, opts?: { contentType?: string }): Promise<void>;
   /** Deleting a missing key succeeds: deletes are retried. */
   delete(key: string): Promise<void>;
+  /** Starts a multipart upload whose parts the client PUTs itself; returns its upload id. */
+  createMultipartUpload(key: string, opts: { contentType: string }): Promise<string>;
+  presignUploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    expiresInSeconds: number,
+  ): Promise<string>;
+  /** The parts received so far, so a client can resume; null when the upload no longer exists. */
+  listParts(key: string, uploadId: string): Promise<UploadedPart[] | null>;
+  /** Assembles the object from the named parts; S3 checks each ETag. */
+  completeMultipartUpload(
+    key: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string }[],
+  ): Promise<void>;
+  abortMultipartUpload(key: string, uploadId: string): Promise<void>;
   /** Aborts unfinished multipart uploads at exactly this key; returns how many it aborted. */
   abortMultipartUploads(key: string): Promise<number>;
   list(prefix: string): Promise<string[]>;

@@ -1,6 +1,10 @@
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListPartsCommand,
+  UploadPartCommand,
   CopyObjectCommand,
   DeleteObjectsCommand,
   DeleteObjectCommand,
@@ -15,7 +19,15 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { ObjectHead, ObjectStore, PresignedUpload } from './object-store';
+import {
+  RangeNotSatisfiableError,
+  type ByteRange,
+  type ObjectHead,
+  type ObjectStore,
+  type PresignedUpload,
+  type RangedRead,
+  type UploadedPart,
+} from './object-store';
 
 export interface S3Settings {
   endpoint?: string | undefined;
@@ -91,6 +103,34 @@ export class S3ObjectStore implements ObjectStore {
     return out.Body;
   }
 
+  async readRange(key: string, range?: ByteRange): Promise<RangedRead | null> {
+    const header =
+      range && ('suffix' in range ? `bytes=-${range.suffix}` : `bytes=${range.start}-${range.end ?? ''}`);
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: header }));
+      if (!(out.Body instanceof Readable)) throw new Error(`S3 returned no stream for ${key}`);
+      const contentLength = out.ContentLength ?? 0;
+      // A server may ignore the range and send everything; then there is no Content-Range and the answer is whole.
+      const total = out.ContentRange ? Number(out.ContentRange.split('/')[1]) : contentLength;
+      return {
+        body: out.Body,
+        contentLength,
+        contentRange: out.ContentRange,
+        etag: out.ETag,
+        contentType: out.ContentType,
+        totalSize: Number.isFinite(total) ? total : contentLength,
+      };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      if (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 416) {
+        const head = await this.head(key);
+        if (!head) return null;
+        throw new RangeNotSatisfiableError(head.sizeBytes);
+      }
+      throw err;
+    }
+  }
+
   async readHead(key: string, bytes: number): Promise<Buffer> {
     try {
       const out = await this.s3.send(
@@ -128,6 +168,78 @@ export class S3ObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  async createMultipartUpload(key: string, opts: { contentType: string }): Promise<string> {
+    const out = await this.s3.send(
+      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: opts.contentType }),
+    );
+    if (!out.UploadId) throw new Error(`S3 returned no upload id for ${key}`);
+    return out.UploadId;
+  }
+
+  async presignUploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    expiresInSeconds: number,
+  ): Promise<string> {
+    return getSignedUrl(
+      this.signer,
+      new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }),
+      { expiresIn: expiresInSeconds },
+    );
+  }
+
+  async listParts(key: string, uploadId: string): Promise<UploadedPart[] | null> {
+    const parts: UploadedPart[] = [];
+    let marker: string | undefined;
+    try {
+      do {
+        const page = await this.s3.send(
+          new ListPartsCommand({
+            Bucket: this.bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumberMarker: marker,
+          }),
+        );
+        for (const p of page.Parts ?? []) {
+          parts.push({ partNumber: p.PartNumber ?? 0, etag: p.ETag ?? '', sizeBytes: p.Size ?? 0 });
+        }
+        marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+      } while (marker);
+    } catch (err) {
+      if (
+        err instanceof S3ServiceException &&
+        (err.name === 'NoSuchUpload' || err.$metadata.httpStatusCode === 404)
+      ) {
+        return null;
+      }
+      throw err;
+    }
+    return parts;
+  }
+
+  async completeMultipartUpload(
+    key: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string }[],
+  ): Promise<void> {
+    await this.s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+      }),
+    );
+  }
+
+  async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
+    await this.s3.send(
+      new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
+    );
   }
 
   async abortMultipartUploads(key: string): Promise<number> {

@@ -4,12 +4,16 @@ import type { Database } from './schema';
 import * as m001 from './migrations/001-initial';
 import * as m002 from './migrations/002-blobs-and-stages';
 import * as m003 from './migrations/003-access-delivery';
+import * as m004 from './migrations/004-multipart';
+import * as m004search from './migrations/004-search';
 
 // Migrations are imported, not read from a folder, so they ship inside whatever bundle runs the process.
 const migrations: Record<string, Migration> = {
   '001-initial': m001,
   '002-blobs-and-stages': m002,
   '003-access-delivery': m003,
+  '004-multipart': m004,
+  '004-search': m004search,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

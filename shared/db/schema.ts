@@ -25,6 +25,8 @@ export interface MediaAssetsTable {
   declared_mime_type: ColumnType<string | null, string | null | undefined, string | null>;
   failed_stage: ColumnType<string | null, string | null | undefined, string | null>;
   failure_attempts: ColumnType<number, number | undefined, number>;
+  multipart_upload_id: ColumnType<string | null, string | null | undefined, string | null>;
+  multipart_part_bytes: ColumnType<string | null, number | null | undefined, number | null>;
 }
 
 export type BlobStatus = 'processing' | 'ready' | 'quarantined' | 'failed';

@@ -194,3 +194,46 @@ export async function noisyPng(width: number, height: number): Promise<Buffer> {
     .png({ compressionLevel: 1 })
     .toBuffer();
 }
+
+/**
+ * A valid one-page PDF carrying `extraBytes` of random data in an unused stream: a large upload that still passes
+ * sniffing and renders quickly. Written in chunks; returns its SHA-256 and size.
+ */
+export async function largePdf(file: string, extraBytes: number): Promise<{ sha256: string; size: number }> {
+  const { createHash, randomBytes } = await import('node:crypto');
+  const { open } = await import('node:fs/promises');
+  const hash = createHash('sha256');
+  const handle = await open(file, 'w');
+  let offset = 0;
+  const write = async (data: Buffer | string) => {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    hash.update(buf);
+    await handle.write(buf);
+    offset += buf.length;
+  };
+  const content = '0 0 1 rg\n100 200 300 400 re\nf\n';
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << >> >>',
+    `<< /Length ${content.length} >>\nstream\n${content}endstream`,
+  ];
+  const offsets: number[] = [];
+  await write('%PDF-1.4\n');
+  for (const [i, body] of objects.entries()) {
+    offsets.push(offset);
+    await write(`${i + 1} 0 obj\n${body}\nendobj\n`);
+  }
+  offsets.push(offset);
+  await write(`5 0 obj\n<< /Length ${extraBytes} >>\nstream\n`);
+  for (let left = extraBytes; left > 0; left -= 4 * 1024 * 1024) {
+    await write(randomBytes(Math.min(left, 4 * 1024 * 1024)));
+  }
+  await write('\nendstream\nendobj\n');
+  const xref = offset;
+  await write(`xref\n0 ${offsets.length + 1}\n0000000000 65535 f \n`);
+  await write(offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join(''));
+  await write(`trailer\n<< /Size ${offsets.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`);
+  await handle.close();
+  return { sha256: hash.digest('hex'), size: offset };
+}

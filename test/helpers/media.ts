@@ -42,7 +42,7 @@ export async function waitForStatus(
   return res.body;
 }
 
-/** Requests an upload URL, PUTs the file, completes it; returns the asset id. */
+/** Requests an upload URL, PUTs the file (in parts when the API asks for multipart), completes it; returns the id. */
 export async function uploadFile(
   baseUrl: string,
   token: string,
@@ -50,12 +50,36 @@ export async function uploadFile(
   contentType: string,
   filename: string,
 ): Promise<string> {
-  const ticket = await requestUpload(baseUrl, token, { filename, contentType, sizeBytes: data.length });
+  const ticket = await request<{ assetId: string; upload: Record<string, unknown> }>(
+    'POST',
+    `${baseUrl}/media/upload-url`,
+    { token, body: { filename, contentType, sizeBytes: data.length } },
+  );
   if (ticket.status !== 201)
     throw new Error(`upload-url answered ${ticket.status}: ${JSON.stringify(ticket.body)}`);
-  const put = await putBytes(ticket.body, data);
-  if (put !== 200) throw new Error(`PUT answered ${put}`);
-  const done = await request('POST', `${baseUrl}/media/${ticket.body.assetId}/complete`, { token });
+  let completion: unknown;
+  if (ticket.body.upload.method === 'MULTIPART') {
+    const { partSizeBytes, parts } = ticket.body.upload as {
+      partSizeBytes: number;
+      parts: { partNumber: number; url: string }[];
+    };
+    const sent: { partNumber: number; etag: string }[] = [];
+    for (const part of parts) {
+      const start = (part.partNumber - 1) * partSizeBytes;
+      const res = await fetch(part.url, { method: 'PUT', body: data.subarray(start, start + partSizeBytes) });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`part ${part.partNumber} PUT answered ${res.status}`);
+      sent.push({ partNumber: part.partNumber, etag: res.headers.get('etag')! });
+    }
+    completion = { parts: sent };
+  } else {
+    const put = await putBytes(ticket.body as unknown as UploadTicket, data);
+    if (put !== 200) throw new Error(`PUT answered ${put}`);
+  }
+  const done = await request('POST', `${baseUrl}/media/${ticket.body.assetId}/complete`, {
+    token,
+    body: completion,
+  });
   if (done.status !== 202) throw new Error(`complete answered ${done.status}`);
   return ticket.body.assetId;
 }

@@ -16,13 +16,27 @@ import { createIoActivities, createMediaActivities } from '../../activities';
 import { createIoWorker, createMediaWorker } from '../../worker/create-worker';
 import { BlobRepository } from '../../shared/adapters/blob-repository';
 import { AccessRepository } from '../../shared/adapters/access-repository';
+import { QuotaRepository } from '../../shared/adapters/quota-repository';
+import { TemporalEventPublisher } from '../../shared/adapters/event-publisher';
 import { NoScanner, type Scanner } from '../../shared/adapters/scanner';
 import { LocalWorkspace } from '../../shared/adapters/workspace';
+import { WebhookClient } from '../../shared/adapters/webhook-client';
+import { WebhookRepository } from '../../shared/adapters/webhook-repository';
+import { AssetAccessRepository } from '../../shared/adapters/asset-access-repository';
+import { SecureLinkCdn } from '../../shared/adapters/secure-link-cdn';
+import { freePort } from '../../devstack/ports';
+import { AccessRecorder } from '../../api/access-recorder';
 import { createApp } from '../../api/app';
 import type { ApiDeps } from '../../api/deps';
+import { MetadataRepository } from '../../shared/adapters/metadata-repository';
+import { SearchRepository } from '../../shared/adapters/search-repository';
+import type { AssetCache } from '../../shared/adapters/asset-cache';
+import type { AssetRecord } from '../../api/asset-view';
+import { startAssetDocCache } from '../../api/asset-cache-setup';
 
 export const JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 export const STORAGE_EVENTS_SECRET = 'storage-events-test-secret';
+export const DELIVERY_SECRET = 'delivery-test-secret-0123456789';
 
 let runtimeInstalled = false;
 
@@ -79,8 +93,13 @@ export interface TestPlatform {
   store: S3ObjectStore;
   assets: AssetRepository;
   blobs: BlobRepository;
+  quotas: QuotaRepository;
   temporal: Client;
   taskQueue: string;
+  /** Where delivery URLs point: the API's own /origin unless `deliveryBaseUrl` was given. */
+  deliveryBaseUrl: string;
+  /** The origin's read counter; `flush()` writes asset_access now. */
+  accessRecorder: AccessRecorder;
   token(sub: string, extra?: { groups?: string[]; role?: 'operator' }): Promise<string>;
   stop(): Promise<void>;
 }
@@ -94,9 +113,17 @@ export interface PlatformOptions {
   /** Start the worker (default true); API-only tests leave workflows unprocessed. */
   worker?: boolean;
   scanner?: Scanner;
+  quota?: { maxBytes: number; maxAssets: number };
+  multipartThresholdBytes?: number;
   maxImagePixels?: number;
+  /** Webhooks to loopback/private addresses (default true: test receivers listen on 127.0.0.1). */
+  allowPrivateNetworks?: boolean;
   /** Set before the app listens, e.g. to point versitygw's webhook at a port chosen in advance. */
   port?: number;
+  /** DELIVERY_BASE_URL, e.g. an nginx edge started after the platform on a port chosen in advance. */
+  deliveryBaseUrl?: string;
+  /** Cache GET /media/:id records here, invalidated through Postgres notifications as in production. */
+  assetCache?: AssetCache<AssetRecord>;
 }
 
 /**
@@ -119,15 +146,31 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     });
     runtimeInstalled = true;
   }
-  const { db } = await freshDatabase();
+  const { db, url: databaseUrl } = await freshDatabase();
   const store = await freshStore(opts.s3Endpoint, opts.s3Bucket);
   const assets = new AssetRepository(db);
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const temporal = new Client({ connection, namespace: 'default' });
   const taskQueue = uniqueName('assets');
+  const events = new TemporalEventPublisher(temporal, taskQueue);
   const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
   const blobs = new BlobRepository(db);
+  const acl = new AccessRepository(db);
+  // Delivery URLs default to the API's own /origin, so its port is chosen before it listens.
+  const apiPort = opts.port ?? (await freePort());
+  const deliveryBaseUrl = opts.deliveryBaseUrl ?? `http://127.0.0.1:${apiPort}/origin`;
+  const cdn = new SecureLinkCdn({
+    baseUrl: deliveryBaseUrl,
+    signingSecret: DELIVERY_SECRET,
+    ttlSeconds: 3600,
+    logger,
+  });
+  const accessRecorder = new AccessRecorder(new AssetAccessRepository(db), logger, 10);
+  accessRecorder.start();
+  const quotas = new QuotaRepository(db, opts.quota ?? { maxBytes: 10 * 1024 ** 3, maxAssets: 10_000 });
+  const webhooks = new WebhookRepository(db);
+  const webhookClient = new WebhookClient({ allowPrivateNetworks: opts.allowPrivateNetworks ?? true });
   const workers: Worker[] = [];
   let workersRun: Promise<unknown> | undefined;
   let nativeConnection: NativeConnection | undefined;
@@ -141,7 +184,24 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     };
     const scanner = opts.scanner ?? new NoScanner();
     const workspace = new LocalWorkspace(path.join(stack.tmpDir, uniqueName('work')));
-    workers.push(await createIoWorker(setup, createIoActivities({ assets, blobs, store, scanner })));
+    workers.push(
+      await createIoWorker(
+        setup,
+        createIoActivities({
+          events,
+          assets,
+          blobs,
+          store,
+          scanner,
+          quotas,
+          webhooks,
+          webhookClient,
+          acl,
+          cdn,
+          warmRenditions: ['poster', 'thumb-256'],
+        }),
+      ),
+    );
     workers.push(
       await createMediaWorker(
         setup,
@@ -160,21 +220,34 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
   const deps: ApiDeps = {
     assets,
     blobs,
-    acl: new AccessRepository(db),
+    acl,
+    quotas,
     store,
+    webhooks,
+    webhookClient,
+    cdn,
+    accessRecorder,
+    metadata: new MetadataRepository(db),
+    search: new SearchRepository(db),
     temporal,
+    events,
     logger,
     settings: {
       taskQueue,
       jwtSecret: JWT_SECRET,
       uploadTtlSeconds: opts.uploadTtlSeconds ?? 900,
       maxUploadBytes: opts.maxUploadBytes ?? 100 * 1024 * 1024,
+      multipartThresholdBytes: opts.multipartThresholdBytes ?? 64 * 1024 ** 2,
+      multipartPartBytes: 5 * 1024 ** 2,
       jsonBodyLimitBytes: 64 * 1024,
       storageEventsSecret: STORAGE_EVENTS_SECRET,
+      deliverySigningSecret: DELIVERY_SECRET,
     },
   };
+  const assetDocs = opts.assetCache && (await startAssetDocCache(opts.assetCache, databaseUrl, logger));
+  deps.assetDocs = assetDocs?.docs;
   const server: Server = await new Promise((resolve) => {
-    const s = createApp(deps).listen(opts.port ?? 0, '127.0.0.1', () => resolve(s));
+    const s = createApp(deps).listen(apiPort, '127.0.0.1', () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
 
@@ -184,8 +257,11 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     store,
     assets,
     blobs,
+    quotas,
     temporal,
     taskQueue,
+    deliveryBaseUrl,
+    accessRecorder,
     token: (sub, extra) => signDevToken(JWT_SECRET, { sub, ...extra }),
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -195,6 +271,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
       await nativeConnection?.close();
       await connection.close();
       store.destroy();
+      await accessRecorder.stop();
+      await assetDocs?.stop();
       await db.destroy();
     },
   };

@@ -39,7 +39,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // One row per asset, bumped in batches by the API: cheap to write, and enough for the tiering clock.
   await db.schema
     .createTable('asset_access')
-    .addColumn('asset_id', 'uuid', (c) => c.primaryKey().references('media_assets.asset_id').onDelete('cascade'))
+    .addColumn('asset_id', 'uuid', (c) =>
+      c.primaryKey().references('media_assets.asset_id').onDelete('cascade'),
+    )
     .addColumn('last_access_at', 'timestamptz', (c) => c.notNull())
     .addColumn('access_count', 'bigint', (c) => c.notNull().defaultTo(0))
     .execute();

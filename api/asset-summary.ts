@@ -1,0 +1,54 @@
+import type { BlobRenditionRow, BlobRow, MediaAssetRow } from '../shared/db/schema';
+
+/** Extracted media facts are kept as media.* metadata; the user's own tags are everything else. */
+export const MEDIA_METADATA_PREFIX = 'media.';
+
+const iso = (t: Date | string) => new Date(t).toISOString();
+
+/**
+ * An asset as listings show it: what GET /media/:id shows but its events and live stage. Plain JSON (dates as ISO
+ * text), so it reads the same from a cache as from the database.
+ */
+export function renderAssetSummary(
+  asset: MediaAssetRow,
+  metadata: Record<string, string>,
+  blob: BlobRow | undefined,
+  renditions: BlobRenditionRow[],
+) {
+  const userMetadata = Object.fromEntries(
+    Object.entries(metadata).filter(([key]) => !key.startsWith(MEDIA_METADATA_PREFIX)),
+  );
+  const servable = asset.status === 'ready' && blob?.status === 'ready';
+  return {
+    assetId: asset.asset_id,
+    ownerId: asset.owner_id,
+    status: asset.status,
+    statusReason: asset.status_reason,
+    failedStage: asset.status === 'failed' ? asset.failed_stage : null,
+    filename: asset.filename,
+    contentType: asset.mime_type,
+    declaredContentType: asset.declared_mime_type,
+    sizeBytes: Number(asset.size_bytes),
+    checksumSha256: asset.checksum_sha256,
+    metadata: userMetadata,
+    media: blob?.media_info ?? null,
+    scan: blob ? { status: blob.scan_status, signature: blob.scan_signature } : null,
+    placeholder: servable ? blob.placeholder : null,
+    renditions: servable
+      ? renditions.map((r) => ({
+          name: r.name,
+          mimeType: r.mime_type,
+          width: r.width,
+          height: r.height,
+          bitRate: r.bit_rate === null ? null : Number(r.bit_rate),
+          durationSeconds: r.duration_seconds,
+          sizeBytes: Number(r.size_bytes),
+        }))
+      : [],
+    uploadExpiresAt: iso(asset.upload_expires_at),
+    createdAt: iso(asset.created_at),
+    updatedAt: iso(asset.updated_at),
+  };
+}
+
+export type AssetSummary = ReturnType<typeof renderAssetSummary>;

@@ -1,0 +1,91 @@
+import { Router, type Request } from 'express';
+import type { BlobRow, MediaAssetRow } from '../../shared/db/schema';
+import {
+  hlsContentType,
+  isPlaylist,
+  parseAssetPath,
+  type AssetPath,
+} from '../../shared/delivery/asset-paths';
+import { signPlaylist } from '../../shared/delivery/playlist-signing';
+import { isPublic } from '../../shared/delivery/public-access';
+import {
+  queryString,
+  signedPrefix,
+  verifySecureLink,
+  type SignedQuery,
+} from '../../shared/delivery/secure-link';
+import { assetIdSchema } from '../schemas';
+import type { ApiDeps } from '../deps';
+import { HttpProblem, notFound } from '../problem';
+import { servePlaylist, serveObject } from '../serve-object';
+
+/** Content-addressed: a path below an asset never changes what it names. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** Originals are the owner's bytes: no shared cache keeps them, and no browser either. */
+const PRIVATE = 'private, no-store, max-age=0';
+
+/**
+ * The origin behind the edge: `GET|HEAD /origin/d/<assetId>/<path>?md5&expires` (signed) and `/origin/p/...`
+ * (assets with a `*` read grant). Mounted before requireAuth: tokens authorise here, not JWTs. It checks the token
+ * itself too, so reaching it directly, around the edge, gains nothing.
+ */
+export function originRoutes(deps: ApiDeps): Router {
+  const router = Router();
+
+  router.get('/origin/:scope/:assetId/*path', async (req, res) => {
+    const scope = req.params.scope;
+    const assetId = assetIdSchema.safeParse(req.params.assetId).data?.toLowerCase();
+    const path = parseAssetPath((req.params.path as unknown as string[]).join('/'));
+    if ((scope !== 'd' && scope !== 'p') || !assetId || !path) throw notFound('no such delivery path');
+
+    const signed = scope === 'd' ? authorise(req, assetId, deps.settings.deliverySigningSecret) : undefined;
+    const asset = await deps.assets.findById(assetId);
+    if (!asset || asset.status !== 'ready') throw notFound();
+    if (!signed && !(await isPublic(deps.acl, assetId))) throw notFound();
+    const blob = asset.blob_sha256 ? await deps.blobs.get(asset.blob_sha256) : undefined;
+    if (!blob || blob.status !== 'ready') throw notFound();
+
+    const target = await resolve(deps, asset, blob, path);
+    const opts = {
+      contentType: target.contentType,
+      cacheControl: path.kind === 'original' ? PRIVATE : IMMUTABLE,
+      onRead: () => deps.accessRecorder.record(assetId),
+    };
+    if (path.kind === 'hls' && isPlaylist(path.file)) {
+      const rewrite = signed ? (text: string) => signPlaylist(text, queryString(signed)) : (t: string) => t;
+      await servePlaylist(req, res, deps.store, target.key, rewrite, opts);
+    } else {
+      await serveObject(req, res, deps.store, target.key, opts, deps.logger);
+    }
+  });
+
+  return router;
+}
+
+/** 403 for a missing or wrong token, 410 for a right one past its expiry (as the nginx edge answers). */
+function authorise(req: Request, assetId: string, secret: string): SignedQuery {
+  const { md5, expires } = req.query;
+  const verdict = verifySecureLink(signedPrefix(assetId), md5, expires, secret);
+  if (verdict === 'invalid') throw new HttpProblem(403, 'Forbidden', 'missing or invalid delivery token');
+  if (verdict === 'expired') throw new HttpProblem(410, 'Gone', 'this delivery URL has expired');
+  return { md5: md5 as string, expires: expires as string };
+}
+
+async function resolve(
+  deps: ApiDeps,
+  asset: MediaAssetRow,
+  blob: BlobRow,
+  path: AssetPath,
+): Promise<{ key: string; contentType: string }> {
+  if (path.kind === 'original') return { key: blob.object_key, contentType: asset.mime_type };
+  if (path.kind === 'rendition') {
+    const rendition = (await deps.blobs.renditions(blob.sha256)).find((r) => r.name === path.name);
+    if (!rendition) throw notFound(`no rendition ${path.name}`);
+    return { key: rendition.object_key, contentType: rendition.mime_type };
+  }
+  if (!blob.rendition_prefix) throw notFound('no HLS renditions');
+  const key = `${blob.rendition_prefix}hls/${path.file}`;
+  // parseAssetPath already refuses '..' and separators; this keeps the promise even if it ever changes.
+  if (!key.startsWith(`${blob.rendition_prefix}hls/`) || key.includes('/../')) throw notFound();
+  return { key, contentType: hlsContentType(path.file) };
+}

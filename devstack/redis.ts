@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { freePort } from './ports';
+import { spawnService, waitUntilReady } from './process';
+
+export interface StartRedisOptions {
+  /** Redis' working directory; it also holds redis.log. Nothing is persisted there. */
+  dataDir: string;
+  /** Defaults to a free port. */
+  port?: number;
+  /** Default 15 s. */
+  startTimeoutMs?: number;
+}
+
+export interface RedisHandle {
+  /** `redis://127.0.0.1:PORT` for REDIS_URL. */
+  url: string;
+  port: number;
+  dataDir: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+function redisServerPath(): string {
+  const candidates = [process.env.REDIS_SERVER_PATH, '/usr/bin/redis-server'];
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter))
+    if (dir) candidates.push(path.join(dir, 'redis-server'));
+  for (const candidate of candidates) {
+    if (candidate && fs.existsSync(candidate)) return candidate;
+  }
+  throw new Error(
+    'redis-server not found ($REDIS_SERVER_PATH, /usr/bin/redis-server, PATH): run bash scripts/provision.sh',
+  );
+}
+
+/** One inline PING: true when the server answers +PONG. */
+function pingRedis(port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let reply = '';
+    const done = (ok: boolean): void => {
+      socket.removeAllListeners();
+      socket.on('error', () => {});
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.setEncoding('utf8');
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (d: string) => {
+      reply += d;
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
+}
+
+/** Starts a throwaway redis-server on 127.0.0.1 (no snapshots, no AOF) and waits until it answers PING. */
+export async function startRedis(opts: StartRedisOptions): Promise<RedisHandle> {
+  const dataDir = path.resolve(opts.dataDir);
+  const logFile = path.join(dataDir, 'redis.log');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const port = opts.port ?? (await freePort());
+  const service = await spawnService({
+    name: 'redis',
+    command: redisServerPath(),
+    // No config file: every setting on the command line; logs go to stdout, which spawnService appends to logFile.
+    args: [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dataDir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ],
+    logFile,
+  });
+  try {
+    await waitUntilReady(service, `answering PING on 127.0.0.1:${port}`, opts.startTimeoutMs ?? 15_000, () =>
+      pingRedis(port, 1000),
+    );
+  } catch (err) {
+    await service.stop();
+    throw err;
+  }
+  return { url: `redis://127.0.0.1:${port}`, port, dataDir, logFile, stop: () => service.stop() };
+}

@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccessRecorder } from '../api/access-recorder';
+import { AssetAccessRepository, type AccessCount } from '../shared/adapters/asset-access-repository';
+import type { Db } from '../shared/db/database';
+import { createLogger } from '../shared/logger';
+import { freshDatabase } from './helpers/stack';
+
+/** Batched access counts on a real Postgres: N reads are one upsert and one row with count N. */
+describe('AccessRecorder', () => {
+  let db: Db;
+  let writes: AccessCount[][];
+  let failNext = false;
+  let recorder: AccessRecorder;
+
+  const asset = async () => {
+    const id = randomUUID();
+    await db
+      .insertInto('media_assets')
+      .values({
+        asset_id: id,
+        owner_id: 1,
+        bucket: 'b',
+        object_key: `uploads/${id}`,
+        filename: 'a.png',
+        mime_type: 'image/png',
+        size_bytes: 1,
+        checksum_sha256: null,
+        declared_checksum_sha256: null,
+        status: 'ready',
+        status_reason: null,
+        upload_expires_at: new Date(),
+      })
+      .execute();
+    return id;
+  };
+  const row = (id: string) =>
+    db.selectFrom('asset_access').selectAll().where('asset_id', '=', id).executeTakeFirst();
+
+  beforeAll(async () => {
+    ({ db } = await freshDatabase());
+    const repository = new AssetAccessRepository(db);
+    writes = [];
+    // The real repository, watched: how many statements a flush costs is the point of the batching.
+    recorder = new AccessRecorder(
+      {
+        add: async (batch) => {
+          writes.push(batch);
+          if (failNext) {
+            failNext = false;
+            throw new Error('database unavailable');
+          }
+          return repository.add(batch);
+        },
+      },
+      createLogger('test', 'silent'),
+      3600,
+    );
+  });
+  afterAll(async () => db?.destroy());
+
+  it('writes N reads of several assets as one upsert: one row per asset with its count', async () => {
+    const [a, b] = [await asset(), await asset()];
+    const before = new Date();
+    for (let i = 0; i < 25; i++) recorder.record(a);
+    for (let i = 0; i < 3; i++) recorder.record(b);
+    expect(await row(a)).toBeUndefined();
+
+    writes.length = 0;
+    await recorder.flush();
+    expect(writes).toHaveLength(1);
+    expect(await row(a)).toMatchObject({ access_count: '25' });
+    expect(await row(b)).toMatchObject({ access_count: '3' });
+    expect((await row(a))!.last_access_at.getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
+
+    await recorder.flush(); // nothing recorded since: no statement at all
+    expect(writes).toHaveLength(1);
+
+    recorder.record(a);
+    recorder.record(a);
+    await recorder.flush();
+    expect(await row(a)).toMatchObject({ access_count: '27' });
+    expect(await db.selectFrom('asset_access').select('asset_id').execute()).toHaveLength(2);
+  });
+
+  it('keeps the counts when a write fails and adds them at the next flush; stop() flushes', async () => {
+    const a = await asset();
+    for (let i = 0; i < 4; i++) recorder.record(a);
+    failNext = true;
+    await recorder.flush();
+    expect(await row(a)).toBeUndefined();
+    recorder.record(a);
+    await recorder.stop();
+    expect(await row(a)).toMatchObject({ access_count: '5' });
+  });
+
+  it('skips ids with no asset instead of failing everyone else’s counts', async () => {
+    const a = await asset();
+    recorder.record(randomUUID());
+    recorder.record(a);
+    await recorder.flush();
+    expect(await row(a)).toMatchObject({ access_count: '1' });
+  });
+});

@@ -1,0 +1,263 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startNginx, type NginxHandle } from '../devstack/nginx';
+import { freePort } from '../devstack/ports';
+import { parseMaster, parseMediaPlaylist } from '../shared/media/hls-playlist';
+import { queryString, signQuery } from '../shared/delivery/secure-link';
+import { request } from './helpers/http';
+import { clip, noisyPng } from './helpers/generate-media';
+import { SETTLED, requestUpload, sha256, uploadFile, waitForStatus } from './helpers/media';
+import { DELIVERY_SECRET, startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
+
+const run = promisify(execFile);
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** The platform behind a real nginx secure_link edge: every answer below went through nginx unless it says origin. */
+describe('delivery: signed URLs, the origin and an nginx edge', () => {
+  let platform: TestPlatform;
+  let nginx: NginxHandle;
+  let owner: string;
+  let stranger: string;
+  let image: Buffer;
+  let imageId: string;
+  let clipId: string;
+
+  beforeAll(async () => {
+    const dir = path.join(inject('stack').tmpDir, uniqueName('delivery'));
+    await fs.mkdir(dir, { recursive: true });
+    const edgePort = await freePort();
+    platform = await startPlatform({ deliveryBaseUrl: `http://127.0.0.1:${edgePort}` });
+    nginx = await startNginx({
+      dataDir: path.join(dir, 'nginx'),
+      port: edgePort,
+      originUrl: platform.baseUrl,
+      signingSecret: DELIVERY_SECRET,
+    });
+    owner = await platform.token('4001');
+    stranger = await platform.token('4002');
+    image = await noisyPng(300, 200);
+    await clip(path.join(dir, 'clip.mp4'), { width: 320, height: 240, seconds: 2, audio: true });
+    [imageId, clipId] = await Promise.all([
+      uploadFile(platform.baseUrl, owner, image, 'image/png', 'noise.png'),
+      uploadFile(
+        platform.baseUrl,
+        owner,
+        await fs.readFile(path.join(dir, 'clip.mp4')),
+        'video/mp4',
+        'c.mp4',
+      ),
+    ]);
+    for (const id of [imageId, clipId]) {
+      expect(await waitForStatus(platform.baseUrl, owner, id, SETTLED, 240_000)).toMatchObject({
+        status: 'ready',
+      });
+    }
+  }, 300_000);
+  afterAll(async () => {
+    await nginx?.stop();
+    await platform?.stop();
+  });
+
+  /** GET /media/:id/content, not following the redirect: the Location is what a client is handed. */
+  async function located(id: string, rendition?: string, token = owner): Promise<string> {
+    const query = rendition ? `?rendition=${rendition}` : '';
+    const res = await fetch(`${platform.baseUrl}/media/${id}/content${query}`, {
+      headers: { authorization: `Bearer ${token}` },
+      redirect: 'manual',
+    });
+    expect(res.status, await res.clone().text()).toBe(302);
+    return res.headers.get('location')!;
+  }
+  const get = (url: string, headers: Record<string, string> = {}, method = 'GET') =>
+    fetch(url, { headers, method });
+  const bytes = async (res: Response) => Buffer.from(await res.arrayBuffer());
+  const edgeUrl = (id: string, p: string, query: string) => `${nginx.url}/d/${id}/${p}?${query}`;
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it('serves the exact original through a signed URL, never to be cached', async () => {
+    const url = await located(imageId);
+    expect(url).toMatch(new RegExp(`^${nginx.url}/d/${imageId}/original\\?md5=[\\w-]{22}&expires=\\d+$`));
+    const res = await get(url);
+    expect(res.status).toBe(200);
+    expect(sha256(await bytes(res))).toBe(sha256(image));
+    expect(res.headers.get('content-type')).toBe('image/png');
+    expect(res.headers.get('cache-control')).toBe('private, no-store, max-age=0');
+    expect(res.headers.get('accept-ranges')).toBe('bytes');
+    expect(res.headers.get('etag')).toMatch(/^"/);
+  });
+
+  it('refuses a tampered (403), expired (410) or missing token, at the edge and at the origin reached directly', async () => {
+    const url = new URL(await located(imageId));
+    const md5 = url.searchParams.get('md5')!;
+    const tampered = edgeUrl(
+      imageId,
+      'original',
+      `md5=${md5[0] === 'A' ? 'B' : 'A'}${md5.slice(1)}&expires=${url.searchParams.get('expires')}`,
+    );
+    const longer = edgeUrl(imageId, 'original', `md5=${md5}&expires=${now() + 86_400}`);
+    const expired = queryString(signQuery(imageId, now() - 60, DELIVERY_SECRET));
+    const otherAssets = new URL(await located(clipId)).search.slice(1);
+    expect((await get(tampered)).status).toBe(403);
+    expect((await get(longer)).status).toBe(403);
+    expect((await get(edgeUrl(imageId, 'original', expired))).status).toBe(410);
+    expect((await get(edgeUrl(imageId, 'original', otherAssets))).status).toBe(403);
+    expect((await get(`${nginx.url}/d/${imageId}/original`)).status).toBe(403);
+
+    const origin = `${platform.baseUrl}/origin/d/${imageId}/original`;
+    expect((await get(origin)).status).toBe(403);
+    expect((await get(`${origin}?${expired}`)).status).toBe(410);
+    expect((await get(`${origin}?md5=${md5}&expires=${now() + 86_400}`)).status).toBe(403);
+    expect((await get(`${origin}${url.search}`)).status).toBe(200);
+
+    // Another owner gets no URL at all (the asset does not exist for them).
+    expect(
+      (await request('GET', `${platform.baseUrl}/media/${imageId}/content`, { token: stranger })).status,
+    ).toBe(404);
+  });
+
+  it('answers a byte range (206), an unsatisfiable one (416), If-None-Match (304) and HEAD', async () => {
+    const url = await located(imageId);
+    const part = await get(url, { range: 'bytes=0-99' });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 0-99/${image.length}`);
+    const body = await bytes(part);
+    expect(body.length).toBe(100);
+    expect(Buffer.compare(body, image.subarray(0, 100))).toBe(0);
+
+    const beyond = await get(url, { range: `bytes=${image.length}-` });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get('content-range')).toBe(`bytes */${image.length}`);
+
+    const etag = (await get(url, {}, 'HEAD')).headers.get('etag')!;
+    const cached = await get(url, { 'if-none-match': etag });
+    expect(cached.status).toBe(304);
+    expect((await bytes(cached)).length).toBe(0);
+    expect((await get(url, { 'if-none-match': '"something-else"' })).status).toBe(200);
+
+    const head = await get(url, {}, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(image.length));
+    expect(head.headers.get('content-type')).toBe('image/png');
+    expect((await bytes(head)).length).toBe(0);
+  });
+
+  it('caches renditions immutably, names an unknown rendition and refuses an asset that is not ready', async () => {
+    const thumb = await get(await located(imageId, 'thumb-256'));
+    expect(thumb.status).toBe(200);
+    expect(thumb.headers.get('content-type')).toBe('image/webp');
+    expect(thumb.headers.get('cache-control')).toBe(IMMUTABLE);
+    expect((await bytes(thumb)).subarray(8, 12).toString('latin1')).toBe('WEBP');
+
+    const unknown = await request('GET', `${platform.baseUrl}/media/${imageId}/content?rendition=nope`, {
+      token: owner,
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.detail).toContain('nope');
+    expect(unknown.body.detail).toContain('thumb-256');
+
+    const pending = await requestUpload(platform.baseUrl, owner, {
+      filename: 'later.png',
+      contentType: 'image/png',
+      sizeBytes: 10,
+    });
+    const early = await request('GET', `${platform.baseUrl}/media/${pending.body.assetId}/content`, {
+      token: owner,
+    });
+    expect(early.status).toBe(409);
+    expect(early.body.detail).toContain('pending');
+  });
+
+  it('plays HLS through the signed master URL alone: variants, init and segments carry the token', async () => {
+    const masterUrl = await located(clipId, 'hls');
+    expect(masterUrl).toContain(`/d/${clipId}/hls/master.m3u8?md5=`);
+    const master = await get(masterUrl);
+    expect(master.status).toBe(200);
+    expect(master.headers.get('content-type')).toContain('application/vnd.apple.mpegurl');
+    expect(master.headers.get('cache-control')).toBe(IMMUTABLE);
+    const variants = parseMaster(await master.text());
+    expect(variants.length).toBeGreaterThan(0);
+    expect(variants[0]!.uri).toMatch(/^360p\/index\.m3u8\?md5=[\w-]{22}&expires=\d+$/);
+
+    const variantUrl = new URL(variants[0]!.uri, masterUrl).toString();
+    const variant = await get(variantUrl);
+    expect(variant.status).toBe(200);
+    const media = parseMediaPlaylist(await variant.text());
+    expect(media.map).toMatch(/^init[\w]*\.mp4\?md5=/);
+    expect(media.segments[0]!.uri).toMatch(/^seg-000\.m4s\?md5=/);
+
+    const init = await get(new URL(media.map!, variantUrl).toString());
+    expect(init.status).toBe(200);
+    expect(init.headers.get('content-type')).toBe('video/mp4');
+    await init.arrayBuffer();
+    const segment = await get(new URL(media.segments[0]!.uri, variantUrl).toString());
+    expect(segment.status).toBe(200);
+    expect(segment.headers.get('content-type')).toBe('video/iso.segment');
+    expect(segment.headers.get('cache-control')).toBe(IMMUTABLE);
+    expect((await bytes(segment)).length).toBeGreaterThan(1000);
+
+    // A player with nothing but the URL: ffprobe walks master → variant → init → segments over HTTP.
+    const { stdout } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-print_format',
+      'json',
+      '-show_streams',
+      masterUrl,
+    ]);
+    const streams = (JSON.parse(stdout) as { streams: { codec_type: string; width?: number }[] }).streams;
+    expect(streams.find((s) => s.codec_type === 'video')).toMatchObject({ width: 320 });
+    expect(streams.some((s) => s.codec_type === 'audio')).toBe(true);
+  });
+
+  it('counts successful reads in memory and writes them in one flush', async () => {
+    const count = async () =>
+      Number(
+        (
+          await platform.db
+            .selectFrom('asset_access')
+            .select('access_count')
+            .where('asset_id', '=', imageId)
+            .executeTakeFirst()
+        )?.access_count ?? 0,
+      );
+    await platform.accessRecorder.flush();
+    const before = await count();
+    const url = await located(imageId);
+    const etag = (await get(url, {}, 'HEAD')).headers.get('etag')!;
+    for (let i = 0; i < 5; i++) await bytes(await get(url));
+    await get(url, { 'if-none-match': etag }); // not a read
+    await get(`${nginx.url}/d/${imageId}/original`); // refused: not a read
+    await platform.accessRecorder.flush();
+    expect(await count()).toBe(before + 5);
+  });
+
+  it('gives a public asset a stable unsigned /p/ URL, until the grant is removed', async () => {
+    const acl = (grants: unknown[]) =>
+      request('PUT', `${platform.baseUrl}/media/${imageId}/acl`, { token: owner, body: { grants } });
+    expect((await acl([{ principal: '*', permission: 'read' }])).status).toBe(200);
+    const url = await located(imageId);
+    expect(url).toBe(`${nginx.url}/p/${imageId}/original`);
+    expect(await located(imageId)).toBe(url);
+    const res = await get(url);
+    expect(res.status).toBe(200);
+    expect(sha256(await bytes(res))).toBe(sha256(image));
+    expect((await get(`${nginx.url}/p/${imageId}/r/thumb-256`)).status).toBe(200);
+    expect((await get(`${nginx.url}/p/${clipId}/original`)).status).toBe(404);
+
+    expect((await acl([])).status).toBe(200);
+    expect((await get(url)).status).toBe(404);
+  });
+
+  it('stops serving a deleted asset, even with a valid token', async () => {
+    const url = await located(imageId);
+    expect((await get(url)).status).toBe(200);
+    expect((await request('DELETE', `${platform.baseUrl}/media/${imageId}`, { token: owner })).status).toBe(
+      202,
+    );
+    await waitForStatus(platform.baseUrl, owner, imageId, ['deleted']);
+    expect((await get(url)).status).toBe(404);
+  });
+});

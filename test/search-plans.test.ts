@@ -1,0 +1,100 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import pg from 'pg';
+import type { Db } from '../shared/db/database';
+import { freshDatabase } from './helpers/stack';
+import {
+  explainListings,
+  planNodes,
+  renderPlansMarkdown,
+  seedCorpus,
+  type ExplainedQuery,
+} from './helpers/search-corpus';
+
+const ASSETS = 1_000_000;
+const SEARCHED_TABLES = ['media_assets', 'asset_metadata'];
+const INDEX_NODES = ['Index Scan', 'Index Only Scan', 'Bitmap Index Scan'];
+
+describe(`GET /media's queries at ${ASSETS.toLocaleString('en')} assets`, () => {
+  let db: Db;
+  let url: string;
+  let plans: ExplainedQuery[];
+
+  beforeAll(async () => {
+    ({ db, url } = await freshDatabase());
+    await seedCorpus(db, ASSETS);
+    plans = await explainListings(db);
+    if (process.env.WRITE_PLANS === '1') {
+      await mkdir(new URL('../docs/', import.meta.url), { recursive: true });
+      await writeFile(
+        new URL('../docs/search-plans.md', import.meta.url),
+        renderPlansMarkdown(plans, ASSETS),
+      );
+    }
+  }, 300_000);
+
+  afterAll(async () => {
+    await db?.destroy();
+    if (!url) return;
+    // 800 MB of synthetic rows: give the disk back instead of waiting for the run's teardown.
+    const admin = new pg.Client({ connectionString: inject('stack').databaseUrl });
+    await admin.connect();
+    await admin.query(`DROP DATABASE ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  const plan = (name: string) => {
+    const found = plans.find((p) => p.name === name);
+    if (!found) throw new Error(`no plan named ${name}`);
+    return planNodes(found.plan);
+  };
+  const indexesUsed = (name: string) =>
+    plan(name)
+      .filter((n) => INDEX_NODES.includes(n['Node Type']))
+      .map((n) => n['Index Name']);
+
+  it('never scans media_assets or asset_metadata sequentially', () => {
+    for (const { name } of plans) {
+      const seqScans = plan(name).filter(
+        (n) => n['Node Type'] === 'Seq Scan' && SEARCHED_TABLES.includes(n['Relation Name'] ?? ''),
+      );
+      expect(seqScans, name).toEqual([]);
+    }
+  });
+
+  it("walks the owner's index newest first and stops at a page", () => {
+    const nodes = plan('owner listing');
+    expect(nodes[0]).toMatchObject({ 'Node Type': 'Limit', 'Actual Rows': 51 });
+    const scan = nodes.find((n) => n['Index Name'] === 'media_assets_owner_created_desc_idx');
+    expect(scan).toMatchObject({ 'Node Type': 'Index Scan' });
+    // No sort of the owner's rows: the index order is the answer's order.
+    expect(scan!['Actual Rows']).toBeLessThanOrEqual(51);
+  });
+
+  it('filters by status, tag and type through indexes', () => {
+    expect(indexesUsed('status filter')).toContain('media_assets_owner_status_created_idx');
+    const tagged = plan('tag filter').filter((n) => INDEX_NODES.includes(n['Node Type']));
+    expect(tagged.map((n) => n['Index Name'])).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^asset_metadata_/),
+        expect.stringMatching(/^media_assets_/),
+      ]),
+    );
+    expect(indexesUsed('type family filter')).toContain('media_assets_owner_created_desc_idx');
+  });
+
+  it('finds shared assets through the ACL index and fetches them by primary key', () => {
+    expect(indexesUsed('shared listing')).toEqual(
+      expect.arrayContaining(['asset_acl_principal_idx', 'media_assets_pkey']),
+    );
+    expect(plan('shared listing')[0]).toMatchObject({ 'Actual Rows': 51 });
+  });
+
+  it('starts the second page inside the index (keyset, not OFFSET)', () => {
+    const scan = plan('second page by cursor').find(
+      (n) => n['Index Name'] === 'media_assets_owner_created_desc_idx',
+    );
+    expect(scan?.['Index Cond']).toMatch(/ROW\(created_at, asset_id\) < ROW\(/);
+    expect(scan!['Actual Rows']).toBeLessThanOrEqual(51);
+  });
+});
