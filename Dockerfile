@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Assetline API and worker image. TypeScript runs through tsx (a runtime dependency), so there is no build step:
-# the image holds the sources and production node_modules. The default command starts the API; the worker
-# service overrides it with worker/main.ts.
+# the image holds the runtime sources (api, worker, activities, workflows, shared; devstack, scripts and test are
+# development only) and production node_modules. The default command starts the API; the worker services
+# override it with worker/main.ts. clamd, Redis and nginx run in containers of their own.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # Production dependencies only. Native modules (sharp, the Temporal core bridge) ship prebuilt binaries for
@@ -12,10 +13,12 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
-# ffmpeg/ffprobe and poppler-utils (pdftoppm, pdfinfo) are used by the media pipeline's later stages.
+# ffmpeg/ffprobe and poppler-utils (pdftoppm, pdfinfo) are what the media worker runs; Debian 12's, as on the
+# machines the tests run on. WORK_DIR for a volume: a new volume takes this directory's owner.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends ca-certificates ffmpeg poppler-utils \
-  && rm -rf /var/lib/apt/lists/*
+  && rm -rf /var/lib/apt/lists/* \
+  && install -d -o node -g node /var/lib/assetline/work
 ENV NODE_ENV=production
 WORKDIR /app
 # Owned by root and only readable by the `node` user that runs the processes.

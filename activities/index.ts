@@ -16,6 +16,7 @@ import { recordTransitionActivity } from './record-transition';
 import { releaseBlobActivity } from './release-blob';
 import { scanBlobActivity } from './scan-blob';
 import { sniffContentActivity } from './sniff-content';
+import { tombstoneAssetActivity } from './tombstone-asset';
 import { verifyUploadActivity } from './verify-upload';
 import {
   abandonWebhookDeliveryActivity,
@@ -53,6 +54,7 @@ export function createIoActivities(deps: IoDeps) {
     takeOverBlob: takeOverBlobActivity(deps),
     copyMediaMetadata: copyMediaMetadataActivity(deps),
     releaseBlob: releaseBlobActivity(deps),
+    tombstoneAsset: tombstoneAssetActivity(deps),
     listWebhookTargets: listWebhookTargetsActivity(deps),
     deliverWebhook: deliverWebhookActivity(deps),
     abandonWebhookDelivery: abandonWebhookDeliveryActivity(deps),

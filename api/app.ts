@@ -4,6 +4,7 @@ import type { ApiDeps } from './deps';
 import { requireAuth } from './auth';
 import { notFoundRoute, problemHandler } from './problem';
 import { healthRoutes } from './routes/health';
+import { openapiRoutes } from './routes/openapi';
 import { mediaRoutes } from './routes/media';
 import { uploadRoutes } from './routes/uploads';
 import { aclRoutes } from './routes/acl';
@@ -32,6 +33,7 @@ export function createApp(deps: ApiDeps): express.Express {
   );
 
   app.use(healthRoutes(deps, workflows));
+  app.use(openapiRoutes(deps));
   app.use(storageEventRoutes(deps, workflows));
   // Delivery tokens authorise the origin, not JWTs.
   app.use(originRoutes(deps));

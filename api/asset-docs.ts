@@ -45,14 +45,16 @@ export class AssetDocCache {
     return this.listening && !this.dirty;
   }
 
+  /** `version` is the row's doc_version, read by the caller's access check: only a copy of that version is served. */
   async read(
     assetId: string,
+    version: number,
     load: () => Promise<AssetRecord | undefined>,
   ): Promise<AssetRecord | undefined> {
     if (this.active) {
       try {
         const hit = await this.cache.get(assetId);
-        if (hit) return hit;
+        if (hit?.version === version) return hit;
       } catch (err) {
         this.logger.warn({ err, assetId }, 'asset cache read failed; reading the database');
       }

@@ -21,6 +21,8 @@ export function renderAssetSummary(
   const servable = asset.status === 'ready' && blob?.status === 'ready';
   return {
     assetId: asset.asset_id,
+    /** Changes with everything this document shows; a cached copy is current while it equals the row's. */
+    version: Number(asset.doc_version),
     ownerId: asset.owner_id,
     status: asset.status,
     statusReason: asset.status_reason,

@@ -44,6 +44,7 @@ export interface ApiDeps {
     maxUploadBytes: number;
     multipartThresholdBytes: number;
     multipartPartBytes: number;
+    trashDays: number;
     jsonBodyLimitBytes: number;
     storageEventsSecret?: string | undefined;
     /** DELIVERY_SIGNING_SECRET: the origin verifies delivery tokens as the edge does. */

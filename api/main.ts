@@ -51,6 +51,7 @@ const app = createApp({
     maxUploadBytes: config.MAX_UPLOAD_BYTES,
     multipartThresholdBytes: config.MULTIPART_THRESHOLD_BYTES,
     multipartPartBytes: config.MULTIPART_PART_BYTES,
+    trashDays: config.TRASH_DAYS,
     jsonBodyLimitBytes: config.JSON_BODY_LIMIT_BYTES,
     storageEventsSecret: config.STORAGE_EVENTS_SECRET,
     deliverySigningSecret: config.DELIVERY_SIGNING_SECRET,

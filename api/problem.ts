@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../shared/logger';
 
@@ -50,7 +51,9 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       return send(res, badRequest(`request body is not valid JSON: ${e.message}`), req.originalUrl);
     }
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      return send(res, new HttpProblem(e.status, 'Bad Request', e.message ?? 'bad request'), req.originalUrl);
+      // body-parser also answers 415 (charset, content encoding): the title names the status it goes with.
+      const title = STATUS_CODES[e.status] ?? 'Bad Request';
+      return send(res, new HttpProblem(e.status, title, e.message ?? title), req.originalUrl);
     }
     logger.error({ err, path: req.path }, 'unhandled error');
     return send(

@@ -65,6 +65,11 @@ export function uploadRequestSchema(maxUploadBytes: number) {
       metadata: metadataSchema.optional(),
       /** Ask for a multipart upload below the size threshold too (e.g. unreliable mobile networks). */
       multipart: z.boolean().optional(),
+      /** Retention: the asset is purged at this moment (ISO 8601); overrides the owner's retention policy. */
+      expiresAt: z.iso
+        .datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
+        .refine((v) => Date.parse(v) > Date.now(), 'must be in the future')
+        .optional(),
     })
     .strict();
 }

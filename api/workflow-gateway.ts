@@ -8,6 +8,7 @@ import {
   assetWorkflowId,
   deleteRequestedSignal,
   OwnerIdAttribute,
+  restoreRequestedSignal,
   retryRequestedSignal,
   uploadCompletedSignal,
   type AssetLifecycleInput,
@@ -79,6 +80,10 @@ export class WorkflowGateway {
 
   async delete(assetId: string, reason: string): Promise<boolean> {
     return this.signal(assetId, (h) => h.signal(deleteRequestedSignal, { reason }));
+  }
+
+  async restore(assetId: string, requestedBy: string): Promise<boolean> {
+    return this.signal(assetId, (h) => h.signal(restoreRequestedSignal, { requestedBy }));
   }
 
   async retry(assetId: string, requestedBy: string): Promise<boolean> {

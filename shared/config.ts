@@ -75,6 +75,8 @@ const sections = {
     /** Per-owner defaults; rows in owner_quotas override them. */
     QUOTA_MAX_BYTES: positiveInt.default(100 * 1024 ** 3),
     QUOTA_MAX_ASSETS: positiveInt.default(100_000),
+    /** Days a deleted asset stays restorable before it is purged (fractions allowed, for tests). */
+    TRASH_DAYS: z.coerce.number().positive().default(30),
   },
   scanner: {
     /** clamd's TCP address; unset means no scanner, and assets show scan 'skipped', never 'clean'. */

@@ -128,6 +128,19 @@ describe.each(['lru', 'redis'] as const)('GET /media/:id through the %s asset ca
     expect(cache.hits).toBeGreaterThan(hitsBefore);
   });
 
+  it('serves the new status the moment its change commits, before any notification arrives', async () => {
+    const assetId = await readyAsset();
+    expect((await get(assetId)).status).toBe('ready');
+    expect((await get(assetId)).status).toBe('ready');
+    // A committed change whose NOTIFY has not been delivered (here: never sent): only the stamp moved.
+    await platform.db
+      .updateTable('media_assets')
+      .set({ status: 'failed', doc_version: sql<number>`doc_version + 1` })
+      .where('asset_id', '=', assetId)
+      .execute();
+    expect((await get(assetId)).status).toBe('failed');
+  });
+
   it('answers a second read from the cache without reading the record, until a change is announced', async () => {
     const assetId = await readyAsset();
     expect((await get(assetId)).filename).toBe('cached.png');

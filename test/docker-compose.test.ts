@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { nginxConfig } from '../devstack/nginx';
 import {
   API_SECTIONS,
   WORKER_SECTIONS,
@@ -28,10 +29,19 @@ interface Service {
   environment?: Environment;
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test?: string | string[]; disable?: boolean };
+  ports?: (string | number | { published?: string | number; target?: string | number })[];
+  volumes?: (string | { source?: string; target?: string })[];
+  configs?: (string | { source: string; target?: string })[];
+  cpus?: string | number;
+  deploy?: { resources?: { limits?: { cpus?: string | number } } };
 }
 interface ComposeFile {
   services?: Record<string, Service>;
+  configs?: Record<string, { content?: string }>;
+  volumes?: Record<string, unknown>;
 }
+
+const WORKERS = ['worker-io', 'worker-media'] as const;
 
 // Compose supports YAML merge keys (`<<: *anchor`); the yaml package needs them switched on.
 const compose = parse(fs.readFileSync(COMPOSE_PATH, 'utf8'), { merge: true }) as ComposeFile;
@@ -95,6 +105,64 @@ function hostOf(address: string): string {
   return address.includes('://') ? new URL(address).hostname : (address.split(':')[0] ?? '');
 }
 
+/** Ports a service publishes on the host (`[ip:]host:container[/proto]` or the long syntax). */
+function publishedPorts(svc: Service): { host: string; container: string }[] {
+  return (svc.ports ?? []).map((port) => {
+    if (typeof port === 'object')
+      return { host: String(port.published ?? ''), container: String(port.target) };
+    const parts = (String(port).split('/')[0] ?? '').split(':');
+    return { host: parts.length > 1 ? (parts.at(-2) ?? '') : '', container: parts.at(-1) ?? '' };
+  });
+}
+
+/** Mount target -> volume name or host path. */
+function volumeMounts(svc: Service): Map<string, string> {
+  return new Map(
+    (svc.volumes ?? []).map((v) => {
+      if (typeof v === 'object') return [v.target ?? '', v.source ?? ''];
+      const [source = '', target = ''] = v.split(':');
+      return [target, source];
+    }),
+  );
+}
+
+/** The raw (uninterpolated) inline content of the top-level config the service mounts at target. */
+function mountedConfig(name: string, target: string): string {
+  const mount = (service(name).configs ?? []).find((c) => typeof c === 'object' && c.target === target);
+  const content = typeof mount === 'object' ? compose.configs?.[mount.source]?.content : undefined;
+  if (content === undefined) throw new Error(`${name} mounts no inline config at ${target}`);
+  return content;
+}
+
+/** The nginx block that `opener` (ending in `{`) starts, with whitespace collapsed; '' when there is none. */
+function nginxBlock(conf: string, opener: string): string {
+  const start = conf.indexOf(opener);
+  let depth = 0;
+  for (let i = start + opener.length - 1; start !== -1 && i < conf.length; i++) {
+    if (conf[i] === '{') depth++;
+    else if (conf[i] === '}' && --depth === 0) return conf.slice(start, i + 1).replace(/\s+/g, ' ');
+  }
+  return '';
+}
+
+/** clamd.conf as option -> value. */
+function clamdOptions(conf: string): Map<string, string> {
+  const lines = conf.split('\n').map((line) => line.trim());
+  return new Map(
+    lines
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .map((line) => [line.split(/\s+/)[0] ?? '', line.split(/\s+/).slice(1).join(' ')]),
+  );
+}
+
+/** A clamd.conf SIZE (`104857600`, `512K`, `400M`) in bytes. */
+function clamdBytes(size: string | undefined): number {
+  const m = /^(\d+)([kKmM]?)$/.exec(size ?? '');
+  if (!m) return NaN;
+  const unit = m[2]?.toUpperCase();
+  return Number(m[1]) * (unit === 'M' ? 1024 ** 2 : unit === 'K' ? 1024 : 1);
+}
+
 const variables = configVariables();
 const known = new Set(variables.map((v) => v.name));
 const sectionsOf = (sections: readonly SectionName[]) =>
@@ -126,11 +194,15 @@ function dockerfileCmd(): string[] {
   return args.startsWith('[') ? (JSON.parse(args) as string[]) : words(args);
 }
 
+/** The instructions of the final stage (after the last FROM). */
+function finalStage(): string[] {
+  const lastFrom = dockerfileInstructions.findLastIndex((line) => /^FROM\s/i.test(line));
+  return dockerfileInstructions.slice(lastFrom + 1);
+}
+
 /** Top-level directories the final stage copies from the build context. */
 function copiedFromContext(): string[] {
-  const lastFrom = dockerfileInstructions.findLastIndex((line) => /^FROM\s/i.test(line));
-  return dockerfileInstructions
-    .slice(lastFrom + 1)
+  return finalStage()
     .filter((line) => /^COPY\s/i.test(line) && !/--from=/i.test(line))
     .flatMap((line) =>
       words(line.replace(/^COPY\s+/i, ''))
@@ -146,17 +218,30 @@ function entryPoint(command: string[]): string | undefined {
 }
 
 describe('docker-compose.yml', () => {
-  it('defines the stack: Postgres, Temporal, its UI, an S3 server, the API and the worker', () => {
-    for (const name of ['postgres', 'temporal', 'temporal-ui', 'api', 'worker']) {
+  it('defines the stack: Postgres, Temporal and its UI, S3, ClamAV, Redis, the API, the edge and both workers', () => {
+    for (const name of [
+      'postgres',
+      'temporal',
+      'temporal-ui',
+      'clamav',
+      'redis',
+      'api',
+      'edge',
+      ...WORKERS,
+    ]) {
       expect(services, `service ${name}`).toHaveProperty([name]);
     }
     expect(s3ServiceName, 'a service running an S3 server image (versitygw or minio)').toBeDefined();
     expect(service('temporal').image).toMatch(/^temporalio\/(server|auto-setup):/);
+    expect(service('clamav').image).toMatch(/^clamav\/clamav(-debian)?:/);
+    expect(service('redis').image).toMatch(/^redis:7/);
+    expect(service('edge').image).toMatch(/^nginx:/);
   });
 
   describe.each([
     ['api', API_SECTIONS],
-    ['worker', WORKER_SECTIONS],
+    ['worker-io', WORKER_SECTIONS],
+    ['worker-media', WORKER_SECTIONS],
   ] as const)('%s environment', (name, processSections) => {
     const sections: readonly SectionName[] = processSections;
     it('sets every required variable of its config sections', () => {
@@ -193,8 +278,8 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('does not give the worker API-only variables', () => {
-    const env = rawEnvironment(service('worker'));
+  it.each(WORKERS)('does not give %s API-only variables', (name) => {
+    const env = rawEnvironment(service(name));
     const apiOnly = variables
       .filter((v) => apiOnlySections.includes(v.section) && env.has(v.name))
       .map((v) => v.name);
@@ -202,9 +287,107 @@ describe('docker-compose.yml', () => {
     expect(apiOnly).toEqual([]);
   });
 
-  it('builds the API and the worker from the Dockerfile, whose entry points exist', () => {
+  it('splits the worker: worker-io polls the workflow (I/O) queue, worker-media the media queue', () => {
+    const roles = (name: string) => loadConfig(WORKER_SECTIONS, environment(service(name))).WORKER_ROLES;
+    expect(roles('worker-io')).toEqual(['io']);
+    expect(roles('worker-media')).toEqual(['media']);
+  });
+
+  it('caps the media worker at a CPU limit, with no more media activities at a time than CPUs', () => {
+    const svc = service('worker-media');
+    const cpus = Number(svc.deploy?.resources?.limits?.cpus ?? svc.cpus);
+    expect(cpus, 'deploy.resources.limits.cpus').toBeGreaterThan(0);
+    // Set explicitly: inside a container Node counts the host's cores, which is MEDIA_CONCURRENCY's default.
+    const concurrency = Number(rawEnvironment(svc).get('MEDIA_CONCURRENCY'));
+    expect(concurrency, 'MEDIA_CONCURRENCY').toBeGreaterThan(0);
+    expect(concurrency).toBeLessThanOrEqual(Math.ceil(cpus));
+  });
+
+  it("keeps the media worker's WORK_DIR on a named volume, created in the image for the node user", () => {
+    const workDir = environment(service('worker-media')).WORK_DIR ?? '';
+    expect(workDir, 'WORK_DIR').toMatch(/^\//);
+    const volume = volumeMounts(service('worker-media')).get(workDir) ?? '';
+    expect(compose.volumes ?? {}, `the volume mounted at ${workDir}`).toHaveProperty([volume]);
+    // A new volume takes the owner of the directory it is mounted on; without it the volume is root's.
+    const stage = finalStage();
+    expect(
+      stage.some((line) => /^RUN\s/i.test(line) && line.includes(workDir) && /\bnode\b/.test(line)),
+    ).toBe(true);
+    expect(stage).toContain('USER node');
+  });
+
+  it("scans with the clamav service, whose clamd.conf matches the workers' address and stream limit", () => {
+    const raw = mountedConfig('clamav', '/etc/clamav/clamd.conf');
+    const clamd = clamdOptions(interpolate(raw));
+    for (const name of WORKERS) {
+      const env = environment(service(name));
+      expect(env.CLAMD_HOST, `${name} CLAMD_HOST`).toBe('clamav');
+      expect(clamd.get('TCPSocket'), `${name} CLAMD_PORT`).toBe(env.CLAMD_PORT);
+      // The same host variable in both places, so raising the limit raises both.
+      expect(raw).toContain(`StreamMaxLength ${rawEnvironment(service(name)).get('CLAMD_MAX_STREAM_BYTES')}`);
+      const stream = Number(env.CLAMD_MAX_STREAM_BYTES);
+      expect(clamdBytes(clamd.get('StreamMaxLength'))).toBe(stream);
+      // Nothing clamd accepts may go unscanned and be reported clean.
+      expect(clamdBytes(clamd.get('MaxFileSize'))).toBeGreaterThanOrEqual(stream);
+      expect(clamdBytes(clamd.get('MaxScanSize'))).toBeGreaterThanOrEqual(stream);
+    }
+    expect(clamd.get('AlertExceedsMax')).toBe('yes');
+    // The image's entrypoint waits for this socket before it reports clamd started.
+    expect(clamd.get('LocalSocket')).toBe('/tmp/clamd.sock');
+    expect(compose.volumes ?? {}).toHaveProperty([
+      volumeMounts(service('clamav')).get('/var/lib/clamav') ?? '',
+    ]);
+  });
+
+  it("caches the API's asset records in the redis service", () => {
+    const url = environment(service('api')).REDIS_URL ?? '';
+    expect(url).toMatch(/^rediss?:\/\//);
+    expect(hostOf(url)).toBe('redis');
+    expect(dependencies(service('api'))).toContainEqual(['redis', 'service_healthy']);
+  });
+
+  it("delivers through the edge: devstack's nginx config, the API's secret, the API's origin", () => {
+    const raw = mountedConfig('edge', '/etc/nginx/conf.d/default.conf');
+    const api = environment(service('api'));
+    // The same host variable (and default) as the API's, so the edge verifies what the API signs.
+    expect(raw).toContain(rawEnvironment(service('api')).get('DELIVERY_SIGNING_SECRET'));
+    const conf = interpolate(raw);
+    const port = Number(/\blisten\s+(\d+);/.exec(conf)?.[1]);
+    const expected = nginxConfig({
+      dataDir: '/unused',
+      port,
+      origin: new URL(`http://api:${api.PORT}`),
+      signingSecret: api.DELIVERY_SIGNING_SECRET ?? '',
+    });
+    const openers = (text: string) =>
+      (text.match(/^\s*(map|upstream|location) [^{\n]*\{/gm) ?? []).map((o) => o.trim());
+    expect(openers(conf).sort()).toEqual(openers(expected).sort());
+    for (const opener of openers(expected)) {
+      expect(nginxBlock(conf, opener), opener).toBe(nginxBlock(expected, opener));
+    }
+    expect(conf).toContain('secure_link_md5');
+    expect(dependencies(service('edge')).map(([target]) => target)).toContain('api');
+
+    // Clients get the edge's published address; workers, which warm renditions from inside, reach it by name.
+    const published = publishedPorts(service('edge')).find((p) => p.container === String(port));
+    expect(published, `edge publishes ${port}`).toBeDefined();
+    expect(api.DELIVERY_BASE_URL).toBe(`http://localhost:${published?.host}`);
+    for (const name of WORKERS) {
+      expect(environment(service(name)).DELIVERY_BASE_URL, name).toBe(`http://edge:${port}`);
+    }
+  });
+
+  it('publishes each host port once', () => {
+    const hostPorts = Object.values(services)
+      .flatMap((svc) => publishedPorts(svc))
+      .map((p) => p.host);
+    expect(hostPorts.length).toBeGreaterThan(0);
+    expect(hostPorts).toEqual([...new Set(hostPorts)]);
+  });
+
+  it('builds the API and the workers from the Dockerfile, whose entry points exist', () => {
     expect(fs.existsSync(DOCKERFILE_PATH), 'Dockerfile').toBe(true);
-    for (const name of ['api', 'worker']) {
+    for (const name of ['api', ...WORKERS]) {
       const build = service(name).build;
       const context = typeof build === 'string' ? build : build?.context;
       const dockerfile = (typeof build === 'object' ? build.dockerfile : undefined) ?? 'Dockerfile';
@@ -221,11 +404,12 @@ describe('docker-compose.yml', () => {
         expected.split('/')[0],
       );
     };
-    // The image's default command is the API; the API service keeps it, the worker overrides it.
+    // The image's default command is the API; the API service keeps it, the workers override it.
     expectEntry('Dockerfile CMD', dockerfileCmd(), 'api/main.ts');
     const apiCommand = words(service('api').command);
     if (apiCommand.length > 0) expectEntry('api command', apiCommand, 'api/main.ts');
-    expectEntry('worker command', words(service('worker').command), 'worker/main.ts');
+    for (const name of WORKERS)
+      expectEntry(`${name} command`, words(service(name).command), 'worker/main.ts');
   });
 
   it('depends only on defined services, and waits for health only where a healthcheck exists', () => {
@@ -241,7 +425,7 @@ describe('docker-compose.yml', () => {
         }
       }
     }
-    for (const name of ['api', 'worker']) {
+    for (const name of ['api', ...WORKERS]) {
       const targets = dependencies(service(name)).map(([target]) => target);
       expect(targets, name).toEqual(expect.arrayContaining(['postgres']));
     }

@@ -233,29 +233,6 @@ describe('image and document pipeline', () => {
       .execute();
     expect(blobs).toHaveLength(1);
   });
-
-  it('deleting one of two references keeps the blob; deleting the last removes bytes and renditions', async () => {
-    const data = await sharp({ create: { width: 200, height: 100, channels: 3, background: 'orange' } })
-      .png()
-      .toBuffer();
-    const a = await uploadFile(platform.baseUrl, token, data, 'image/png', 'a.png');
-    await settle(a);
-    const b = await uploadFile(platform.baseUrl, token, data, 'image/png', 'b.png');
-    await settle(b);
-    const blob = (await platform.blobs.get(sha256(data)))!;
-    expect((await platform.store.list(`renditions/${blob.sha256}/`)).length).toBeGreaterThan(0);
-
-    expect((await request('DELETE', `${platform.baseUrl}/media/${a}`, { token })).status).toBe(202);
-    expect((await waitForStatus(platform.baseUrl, token, a, ['deleted'])).status).toBe('deleted');
-    expect(await platform.blobs.get(blob.sha256)).toMatchObject({ refcount: 1 });
-    expect(await platform.store.head(blob.object_key)).not.toBeNull();
-
-    await request('DELETE', `${platform.baseUrl}/media/${b}`, { token });
-    await waitForStatus(platform.baseUrl, token, b, ['deleted']);
-    expect(await platform.blobs.get(blob.sha256)).toBeUndefined();
-    expect(await platform.store.head(blob.object_key)).toBeNull();
-    expect(await platform.store.list(`renditions/${blob.sha256}/`)).toEqual([]);
-  });
 });
 
 describe('scanning when clamd is away', () => {

@@ -1,4 +1,8 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { WorkflowHandle } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
@@ -10,6 +14,7 @@ import {
   assetStateQuery,
   deleteRequestedSignal,
   mediaTaskQueue,
+  restoreRequestedSignal,
   retryRequestedSignal,
   uploadCompletedSignal,
   type AssetLifecycleInput,
@@ -18,6 +23,7 @@ import { registerSearchAttributes } from '../worker/search-attributes';
 import { uniqueName } from './helpers/stack';
 
 const TTL_SECONDS = 900;
+export const HISTORIES_DIR = path.join(import.meta.dirname, 'fixtures', 'histories');
 const WEBHOOK_ACTIVITIES = new Set(['listWebhookTargets', 'deliverWebhook', 'abandonWebhookDelivery']);
 const SHA = 'b'.repeat(64);
 
@@ -46,6 +52,7 @@ function fakeActivities(overrides: Overrides = {}) {
     takeOverBlob: async () => true,
     copyMediaMetadata: async () => undefined,
     releaseBlob: async () => ({ removed: true }),
+    tombstoneAsset: async () => undefined,
     listWebhookTargets: async () => [],
     deliverWebhook: async () => ({ status: 'skipped' }),
     abandonWebhookDelivery: async () => undefined,
@@ -95,6 +102,8 @@ function input(): AssetLifecycleInput {
     declaredSizeBytes: 10,
     declaredChecksumSha256: null,
     uploadTtlSeconds: TTL_SECONDS,
+    trashSeconds: 30 * 86_400,
+    retainUntil: null,
   };
 }
 
@@ -160,12 +169,32 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
     return fn(taskQueue);
   }
 
-  const start = (taskQueue: string) =>
-    env.client.workflow.start('assetLifecycle', {
+  // With RECORD_HISTORIES=1 each test's history is saved for test/replay.test.ts: the next version of the workflow
+  // must replay what this one recorded, or running assets would break on deploy.
+  const startedHere: WorkflowHandle[] = [];
+  const start = async (taskQueue: string, overrides: Partial<AssetLifecycleInput> = {}) => {
+    const handle = await env.client.workflow.start('assetLifecycle', {
       taskQueue,
       workflowId: uniqueName('asset'),
-      args: [input()],
+      args: [{ ...input(), ...overrides }],
     });
+    startedHere.push(handle);
+    return handle;
+  };
+  afterEach(async () => {
+    const handles = startedHere.splice(0);
+    if (process.env.RECORD_HISTORIES !== '1') return;
+    const name = expect.getState().currentTestName?.split(' > ').at(-1) ?? 'unnamed';
+    const slug = name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .slice(0, 60);
+    for (const [i, handle] of handles.entries()) {
+      const history = proto.temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish();
+      await fs.mkdir(HISTORIES_DIR, { recursive: true });
+      await fs.writeFile(path.join(HISTORIES_DIR, `${slug}${i ? `-${i}` : ''}.binpb`), history);
+    }
+  });
 
   it('expires at the TTL and not before, and discards whatever was uploaded', async () => {
     const fake = fakeActivities();
@@ -204,14 +233,44 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
       const processing = fake.calls.find((c) => (c.arg as TransitionRecord).to === 'processing')!;
       expect((processing.arg as TransitionRecord).reason).toBe('upload completed (reported by api)');
 
+      // Deleted, it waits in the trash: restorable for 30 days, then purged.
       await handle.signal(deleteRequestedSignal, { reason: 'deleted by its owner' });
-      expect(await handle.result()).toEqual({ status: 'deleted', reason: 'deleted by its owner' });
-      expect(fake.names().slice(-4)).toEqual([
+      await env.sleep('29d');
+      expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'deleted', stage: 'trash' });
+      expect(fake.names()).not.toContain('releaseBlob');
+      await handle.signal(restoreRequestedSignal, { requestedBy: '7' });
+      await env.sleep('1h');
+      expect(await handle.query(assetStateQuery)).toMatchObject({
+        status: 'ready',
+        reason: 'restored from the trash',
+      });
+
+      await handle.signal(deleteRequestedSignal, { reason: 'deleted again' });
+      const purged = await handle.result();
+      expect(purged).toEqual({ status: 'deleted', reason: 'purged: 2592000 s in the trash passed' });
+      expect(fake.names().slice(-5)).toEqual([
         'discardUpload',
         'releaseBlob',
         'purgeCdn',
+        'tombstoneAsset',
         'recordTransition',
       ]);
+    });
+  });
+
+  it('retention purges the asset when it ends, without a trash stay', async () => {
+    const fake = fakeActivities();
+    await withWorkers(fake, async (taskQueue) => {
+      const retainUntil = new Date((await env.currentTimeMs()) + 10 * 86_400_000).toISOString();
+      const handle = await start(taskQueue, { retainUntil });
+      await handle.signal(uploadCompletedSignal, { source: 'api' });
+      await env.sleep('9d');
+      expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'ready' });
+      expect(await handle.result()).toEqual({
+        status: 'deleted',
+        reason: `retention ended at ${retainUntil}`,
+      });
+      expect(fake.names()).toContain('tombstoneAsset');
     });
   });
 

@@ -18,6 +18,7 @@ import {
   AssetStatusAttribute,
   deleteRequestedSignal,
   mediaTaskQueue,
+  restoreRequestedSignal,
   retryRequestedSignal,
   uploadCompletedSignal,
   type AssetLifecycleInput,
@@ -74,6 +75,7 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
   let completion: UploadCompleted | undefined;
   let deletion: { reason: string } | undefined;
   let retryRequested = false;
+  let restoreRequested = false;
   let transitions = 0;
   let sha256: string | undefined;
   const processing = new CancellationScope();
@@ -89,6 +91,9 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
   });
   setHandler(retryRequestedSignal, () => {
     retryRequested = true;
+  });
+  setHandler(restoreRequestedSignal, () => {
+    restoreRequested = state.stage === 'trash';
   });
 
   const enter = (stage: Stage) => {
@@ -172,6 +177,7 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
       if (sha256) await storage.releaseBlob({ assetId: input.assetId, sha256 });
       // Edge copies of a deleted asset must not outlive it.
       await storage.purgeCdn({ assetId: input.assetId });
+      await bookkeeping.tombstoneAsset({ assetId: input.assetId });
       enter('done');
       return record('deleted', deletion?.reason ?? 'deleted');
     });
@@ -317,8 +323,39 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
     return record('rejected', err.message, {}, { stage: err.stage });
   }
 
-  // Rejected and expired assets have nothing left; the others live on until they are deleted.
+  // 11. Its life after processing: until deleted (then restorable from the trash for a while), or until its
+  // retention ends. Rejected assets have nothing left to keep.
   if (outcome.status === 'rejected') return outcome;
-  await condition(() => deletion !== undefined);
-  return deleteAsset();
+  for (;;) {
+    const retentionMs = input.retainUntil
+      ? Math.max(0, Date.parse(input.retainUntil) - Date.now())
+      : undefined;
+    const deleted =
+      retentionMs === undefined
+        ? (await condition(() => deletion !== undefined), true)
+        : await condition(() => deletion !== undefined, retentionMs);
+    if (!deleted) {
+      deletion = { reason: `retention ended at ${input.retainUntil}` };
+      return deleteAsset();
+    }
+
+    const before = state.status;
+    const purgeAt = new Date(Date.now() + input.trashSeconds * 1000).toISOString();
+    enter('trash');
+    await storage.purgeCdn({ assetId: input.assetId });
+    await record('deleted', `${deletion!.reason}; in the trash until ${purgeAt}`, {
+      purgeAt,
+      trashedFrom: before,
+    });
+    const restored = await condition(() => restoreRequested, input.trashSeconds * 1000);
+    if (!restored) {
+      deletion = { reason: `purged: ${input.trashSeconds} s in the trash passed` };
+      return deleteAsset();
+    }
+    restoreRequested = false;
+    deletion = undefined;
+    enter('done');
+    await record(before, 'restored from the trash');
+    if (before === 'ready') await storage.registerWithCdn({ assetId: input.assetId });
+  }
 }

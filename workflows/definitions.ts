@@ -24,6 +24,10 @@ export interface AssetLifecycleInput {
   declaredChecksumSha256: string | null;
   /** How long the pre-signed upload stays open; the workflow expires the asset after it. */
   uploadTtlSeconds: number;
+  /** How long a deleted asset stays restorable before it is purged. */
+  trashSeconds: number;
+  /** Retention: when set (ISO 8601), the asset is purged at that moment. */
+  retainUntil: string | null;
 }
 
 export type CompletionSource = 'api' | 'storage-event';
@@ -45,6 +49,7 @@ export type Stage =
   | 'validate'
   | 'publish'
   | 'failed'
+  | 'trash'
   | 'deleting'
   | 'done';
 
@@ -64,6 +69,8 @@ export interface AssetOutcome {
 export const uploadCompletedSignal = defineSignal<[UploadCompleted]>('uploadCompleted');
 /** Deleting cancels whatever processing is under way (ffmpeg is killed) and releases the blob. */
 export const deleteRequestedSignal = defineSignal<[{ reason: string }]>('deleteRequested');
+/** Takes a deleted asset out of the trash, back to the state it was deleted in. */
+export const restoreRequestedSignal = defineSignal<[{ requestedBy: string }]>('restoreRequested');
 /** An operator's retry of a failed asset re-runs the stage that failed. */
 export const retryRequestedSignal = defineSignal<[{ requestedBy: string }]>('retryRequested');
 export const assetStateQuery = defineQuery<AssetState>('assetState');

@@ -6,7 +6,7 @@ import { principalOf, type RouteContext } from '../route-context';
 
 const PRINCIPAL = /^(user:[1-9]\d{0,18}|group:[A-Za-z0-9_.:-]{1,64}|\*)$/;
 
-const aclBody = z
+export const aclBody = z
   .object({
     grants: z
       .array(

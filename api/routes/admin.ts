@@ -2,19 +2,25 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../problem';
-import { parseOr400 } from '../schemas';
+import { assetIdSchema, parseOr400 } from '../schemas';
 
-const query = z.object({
+export const failuresQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  before: z.string().optional(),
+  // A cursor that does not decode would silently restart from the first page: a client paging on would loop.
+  before: z
+    .string()
+    .refine((v) => decodeCursor(v) !== undefined, 'is not a cursor this API issued')
+    .optional(),
 });
 
 function decodeCursor(cursor: string | undefined) {
   if (!cursor) return undefined;
   const [at, assetId] = Buffer.from(cursor, 'base64url').toString().split('|');
   const updatedAt = new Date(at ?? '');
-  if (!assetId || Number.isNaN(updatedAt.getTime())) return undefined;
-  return { updatedAt, assetId };
+  // The id goes to a uuid column: anything else would fail the query (a 500) rather than the request.
+  const id = assetIdSchema.safeParse(assetId);
+  if (!id.success || Number.isNaN(updatedAt.getTime())) return undefined;
+  return { updatedAt, assetId: id.data };
 }
 
 /** Operator views; to anyone else they do not exist. */
@@ -24,7 +30,7 @@ export function adminRoutes(deps: ApiDeps): Router {
   router.get('/admin/failures', async (req, res) => {
     if (!req.principal?.operator)
       throw notFound(`no route for GET /admin/failures without the operator role`);
-    const q = parseOr400(query, req.query, 'query');
+    const q = parseOr400(failuresQuery, req.query, 'query');
     const rows = await deps.assets.listFailed(q.limit, decodeCursor(q.before));
     const last = rows.at(-1);
     res.json({

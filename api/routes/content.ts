@@ -6,7 +6,7 @@ import { HttpProblem, notFound } from '../problem';
 import { parseAssetId, parseOr400 } from '../schemas';
 import { principalOf, type RouteContext } from '../route-context';
 
-const contentQuery = z.object({
+export const contentQuery = z.object({
   rendition: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a rendition name such as thumb-256, poster or hls')

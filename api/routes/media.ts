@@ -13,10 +13,12 @@ export function mediaRoutes({ deps, workflows, access }: RouteContext): Router {
   router.get('/media/:id', async (req, res) => {
     const principal = principalOf(req);
     const assetId = parseAssetId(req.params.id);
+    // The access check reads the row (one primary-key lookup); the cache spares assembling the rest.
+    const asset = await access.require(principal, assetId, 'read');
     const load = () => loadAssetRecord(deps, assetId);
-    const record = deps.assetDocs ? await deps.assetDocs.read(assetId, load) : await load();
+    const version = Number(asset.doc_version);
+    const record = deps.assetDocs ? await deps.assetDocs.read(assetId, version, load) : await load();
     if (!record) throw notFound();
-    await access.requireOwnedBy(principal, assetId, record.ownerId, 'read');
     const settled = TERMINAL_STATUSES.includes(record.status) || record.status === 'ready';
     const live = settled ? null : await workflows.state(assetId);
     res.json(withLiveStage(record, live));
@@ -45,6 +47,22 @@ export function mediaRoutes({ deps, workflows, access }: RouteContext): Router {
     }
     const current = (await deps.assets.findById(assetId)) ?? asset;
     res.status(202).json({ assetId, status: current.status });
+  });
+
+  router.post('/media/:id/restore', async (req, res) => {
+    const principal = principalOf(req);
+    const assetId = parseAssetId(req.params.id);
+    const asset = await access.require(principal, assetId, 'delete');
+    const live = asset.status === 'deleted' ? await workflows.state(assetId) : null;
+    if (live?.stage !== 'trash') {
+      throw new HttpProblem(
+        409,
+        'Conflict',
+        `asset is ${asset.status} and not in the trash; nothing to restore`,
+      );
+    }
+    await workflows.restore(assetId, principal.userId);
+    res.status(202).json({ assetId, status: asset.status, restoring: true });
   });
 
   router.post('/media/:id/retry', async (req, res) => {

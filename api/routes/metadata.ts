@@ -14,7 +14,7 @@ const removeSchema = z
     });
   });
 
-const patchBody = z
+export const patchBody = z
   .object({ set: metadataSchema.optional(), remove: removeSchema.optional() })
   .strict()
   .superRefine((body, ctx) => {

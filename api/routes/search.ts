@@ -46,7 +46,7 @@ const tagSchema = z.string().transform((v, ctx): [string, string] => {
   return [key, value];
 });
 
-const searchQuery = z
+export const searchQuery = z
   .object({
     status: once.pipe(z.enum(LISTED_STATUSES, `must be one of ${LISTED_STATUSES.join(', ')}`)).optional(),
     type: once

@@ -13,7 +13,7 @@ const recordSchema = z.looseObject({
     object: z.looseObject({ key: z.string() }),
   }),
 });
-const notificationSchema = z.looseObject({ Records: z.array(z.unknown()).optional() });
+export const notificationSchema = z.looseObject({ Records: z.array(z.unknown()).optional() });
 
 function sameSecret(given: string | undefined, expected: string): boolean {
   if (!given) return false;

@@ -8,7 +8,7 @@ import { parseAssetId, parseOr400, uploadRequestSchema } from '../schemas';
 import { principalOf, type RouteContext } from '../route-context';
 import { MAX_PARTS, partCount, partSizeFor, presignParts } from '../upload-session';
 
-const completeBody = z
+export const completeBody = z
   .object({
     parts: z
       .array(
@@ -45,6 +45,12 @@ export function uploadRoutes({ deps, workflows, access }: RouteContext): Router 
     const excess = quotaExcess(limits, usage, body.sizeBytes);
     if (excess) throw new HttpProblem(403, 'Quota Exceeded', excess, { limits, usage });
 
+    const retentionDays = body.expiresAt ? null : await deps.quotas.retentionDays(principal.userId);
+    const retainUntil = body.expiresAt
+      ? new Date(body.expiresAt)
+      : retentionDays
+        ? new Date(Date.now() + retentionDays * 86_400_000)
+        : null;
     const assetId = randomUUID();
     const objectKey = `uploads/${principal.userId}/${assetId}`;
     const ttl = settings.uploadTtlSeconds;
@@ -73,6 +79,7 @@ export function uploadRoutes({ deps, workflows, access }: RouteContext): Router 
           upload_expires_at: expiresAt,
           multipart_upload_id: uploadId,
           multipart_part_bytes: partBytes,
+          retain_until: retainUntil,
         },
         body.metadata ?? {},
         `${assetId}/created`,
@@ -87,6 +94,8 @@ export function uploadRoutes({ deps, workflows, access }: RouteContext): Router 
           declaredSizeBytes: body.sizeBytes,
           declaredChecksumSha256: body.checksumSha256 ?? null,
           uploadTtlSeconds: ttl,
+          trashSeconds: Math.round(settings.trashDays * 86_400),
+          retainUntil: retainUntil?.toISOString() ?? null,
         });
       } catch (err) {
         // Without its workflow nothing would ever expire or process the record: take it back.

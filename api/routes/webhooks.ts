@@ -9,7 +9,7 @@ import { parseOr400 } from '../schemas';
 
 export const MAX_WEBHOOKS_PER_OWNER = 20;
 
-const webhookBody = z
+export const webhookBody = z
   .object({
     url: z
       .string()

@@ -127,6 +127,14 @@ export class AssetRepository {
     });
   }
 
+  /** A purged asset keeps its row (status deleted) as a tombstone; its tags and grants go. */
+  async tombstone(assetId: string): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('asset_metadata').where('asset_id', '=', assetId).execute();
+      await tx.deleteFrom('asset_acl').where('asset_id', '=', assetId).execute();
+    });
+  }
+
   async setDetectedType(assetId: string, mimeType: string): Promise<void> {
     await this.db
       .updateTable('media_assets')

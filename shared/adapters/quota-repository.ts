@@ -33,6 +33,24 @@ export class QuotaRepository {
     };
   }
 
+  /** The owner's retention policy in days, if any. */
+  async retentionDays(ownerId: string): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('owner_quotas')
+      .select('retention_days')
+      .where('owner_id', '=', ownerId)
+      .executeTakeFirst();
+    return row?.retention_days ?? null;
+  }
+
+  async setRetentionDays(ownerId: string, days: number | null): Promise<void> {
+    await this.db
+      .insertInto('owner_quotas')
+      .values({ owner_id: ownerId, retention_days: days })
+      .onConflict((oc) => oc.column('owner_id').doUpdateSet({ retention_days: days, updated_at: sql`now()` }))
+      .execute();
+  }
+
   async setLimits(ownerId: string, limits: Partial<QuotaLimits>): Promise<void> {
     await this.db
       .insertInto('owner_quotas')

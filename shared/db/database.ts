@@ -5,6 +5,8 @@ import * as m001 from './migrations/001-initial';
 import * as m002 from './migrations/002-blobs-and-stages';
 import * as m003 from './migrations/003-access-delivery';
 import * as m004 from './migrations/004-multipart';
+import * as m005 from './migrations/005-retention';
+import * as m006 from './migrations/006-doc-version';
 import * as m004search from './migrations/004-search';
 
 // Migrations are imported, not read from a folder, so they ship inside whatever bundle runs the process.
@@ -14,6 +16,8 @@ const migrations: Record<string, Migration> = {
   '003-access-delivery': m003,
   '004-multipart': m004,
   '004-search': m004search,
+  '005-retention': m005,
+  '006-doc-version': m006,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -27,6 +27,8 @@ export interface MediaAssetsTable {
   failure_attempts: ColumnType<number, number | undefined, number>;
   multipart_upload_id: ColumnType<string | null, string | null | undefined, string | null>;
   multipart_part_bytes: ColumnType<string | null, number | null | undefined, number | null>;
+  retain_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  doc_version: ColumnType<string, number | undefined, number>;
 }
 
 export type BlobStatus = 'processing' | 'ready' | 'quarantined' | 'failed';
@@ -90,6 +92,7 @@ export interface OwnerQuotasTable {
   owner_id: BigIntString;
   max_bytes: BigIntString | null;
   max_assets: number | null;
+  retention_days: ColumnType<number | null, number | null | undefined, number | null>;
   updated_at: Timestamp;
 }
 

@@ -8,7 +8,14 @@ export interface JsonResponse<T = Record<string, unknown>> {
 export async function request<T = Record<string, unknown>>(
   method: string,
   url: string,
-  opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  opts: {
+    token?: string;
+    body?: unknown;
+    rawBody?: string;
+    headers?: Record<string, string>;
+    /** 'manual' to see a 302 itself rather than where it leads. */
+    redirect?: RequestInit['redirect'];
+  } = {},
 ): Promise<JsonResponse<T>> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -20,7 +27,7 @@ export async function request<T = Record<string, unknown>>(
     body = JSON.stringify(opts.body);
     headers['content-type'] = 'application/json';
   }
-  const res = await fetch(url, { method, headers, body });
+  const res = await fetch(url, { method, headers, body, redirect: opts.redirect });
   const text = await res.text();
   let parsed: unknown = text;
   try {

@@ -115,6 +115,7 @@ export interface PlatformOptions {
   scanner?: Scanner;
   quota?: { maxBytes: number; maxAssets: number };
   multipartThresholdBytes?: number;
+  trashDays?: number;
   maxImagePixels?: number;
   /** Webhooks to loopback/private addresses (default true: test receivers listen on 127.0.0.1). */
   allowPrivateNetworks?: boolean;
@@ -239,6 +240,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
       maxUploadBytes: opts.maxUploadBytes ?? 100 * 1024 * 1024,
       multipartThresholdBytes: opts.multipartThresholdBytes ?? 64 * 1024 ** 2,
       multipartPartBytes: 5 * 1024 ** 2,
+      trashDays: opts.trashDays ?? 30,
       jsonBodyLimitBytes: 64 * 1024,
       storageEventsSecret: STORAGE_EVENTS_SECRET,
       deliverySigningSecret: DELIVERY_SECRET,

@@ -1,0 +1,42 @@
+import { failuresQuery } from '../routes/admin';
+import { dateTime, json, nullable, object, problems, queryParameters, uuid, type ApiArea } from './common';
+
+/** api/routes/admin.ts: operator views. */
+export const adminArea: ApiArea = {
+  paths: {
+    '/admin/failures': {
+      get: {
+        operationId: 'listFailures',
+        tags: ['admin'],
+        summary: 'Failed assets, most recently failed first (operators only)',
+        parameters: queryParameters(failuresQuery, {
+          before: { description: 'The `next` of the previous page.' },
+        }),
+        responses: {
+          200: json(
+            'One page',
+            object({
+              failures: {
+                type: 'array',
+                items: object({
+                  assetId: uuid,
+                  ownerId: { type: 'string' },
+                  contentType: { type: 'string' },
+                  stage: nullable({ type: 'string' }),
+                  error: nullable({ type: 'string' }),
+                  attempts: { type: 'integer' },
+                  failedAt: dateTime,
+                }),
+              },
+              next: nullable({ type: 'string' }),
+            }),
+          ),
+          ...problems([400, 'The query is invalid.'], 401, [
+            404,
+            'To anyone but an operator the route does not exist.',
+          ]),
+        },
+      },
+    },
+  },
+};

@@ -1,0 +1,153 @@
+import { ALLOWED_CONTENT_TYPES } from '../../shared/media-types';
+import { completeBody } from '../routes/uploads';
+import { uploadRequestSchema } from '../schemas';
+import {
+  annotate,
+  assetIdParameter,
+  dateTime,
+  fromZod,
+  json,
+  jsonBody,
+  object,
+  problems,
+  ref,
+  uuid,
+  type ApiArea,
+} from './common';
+
+const presignedPart = object({
+  partNumber: { type: 'integer', minimum: 1 },
+  url: { type: 'string', format: 'uri' },
+});
+
+const putUpload = object({
+  method: { const: 'PUT' },
+  url: { type: 'string', format: 'uri' },
+  headers: {
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'Send exactly these with the PUT: they are part of the signature.',
+  },
+  expiresAt: dateTime,
+});
+
+const multipartUpload = object({
+  method: { const: 'MULTIPART' },
+  uploadId: { type: 'string' },
+  partSizeBytes: { type: 'integer', description: 'Every part but the last has exactly this size.' },
+  parts: { type: 'array', items: presignedPart },
+  expiresAt: dateTime,
+});
+
+const quota: [number, string] = [
+  403,
+  'The upload would exceed the owner quota (the problem adds `limits` and `usage`).',
+];
+
+/** api/routes/uploads.ts: upload sessions. */
+export function uploadsArea(maxUploadBytes: number): ApiArea {
+  const parameters = [assetIdParameter];
+  const request = annotate(fromZod(uploadRequestSchema(maxUploadBytes)), {
+    contentType: { description: `One of: ${Object.keys(ALLOWED_CONTENT_TYPES).join(', ')}.` },
+    multipart: { description: 'Ask for a multipart upload below MULTIPART_THRESHOLD_BYTES too.' },
+  });
+  return {
+    paths: {
+      '/media/upload-url': {
+        post: {
+          operationId: 'requestUpload',
+          tags: ['uploads'],
+          summary: 'Create a pending asset and pre-signed URL(s) to upload its bytes to',
+          requestBody: jsonBody(request),
+          responses: {
+            201: json(
+              'The asset is pending until its upload completes',
+              object({
+                assetId: uuid,
+                status: { const: 'pending' },
+                upload: { oneOf: [putUpload, multipartUpload] },
+              }),
+            ),
+            ...problems(400, 401, quota, 503),
+          },
+        },
+      },
+      '/media/{id}/complete': {
+        post: {
+          operationId: 'completeUpload',
+          tags: ['uploads'],
+          summary: 'Tell the platform the upload is done (write permission); repeating it is harmless',
+          parameters,
+          requestBody: jsonBody(
+            annotate(fromZod(completeBody), {
+              parts: {
+                description: 'Required for a multipart upload: every part with the ETag S3 answered.',
+              },
+            }),
+            false,
+          ),
+          responses: {
+            202: json('Processing starts (or already has)', ref('AssetStatusChange')),
+            ...problems(400, 401, [403, 'The caller may read the asset but not write it.'], 404, 503),
+          },
+        },
+      },
+      '/media/{id}/upload': {
+        get: {
+          operationId: 'getUpload',
+          tags: ['uploads'],
+          summary: 'Resume: what has arrived, and fresh URLs for the missing parts (write permission)',
+          parameters,
+          responses: {
+            200: json('The upload session', {
+              oneOf: [
+                object({ method: { const: 'PUT' }, received: { type: 'boolean' } }),
+                object({
+                  method: { const: 'MULTIPART' },
+                  uploadId: { type: 'string' },
+                  partSizeBytes: { type: 'integer' },
+                  expiresAt: dateTime,
+                  parts: {
+                    type: 'array',
+                    description: 'The parts S3 already holds.',
+                    items: object({
+                      partNumber: { type: 'integer' },
+                      etag: { type: 'string' },
+                      sizeBytes: { type: 'integer' },
+                    }),
+                  },
+                  missing: {
+                    type: 'array',
+                    items: presignedPart,
+                    description: 'Fresh URLs for the rest; empty once the session has expired.',
+                  },
+                }),
+              ],
+            }),
+            ...problems(400, 401, [403, 'The caller may read the asset but not write it.'], 404, [
+              409,
+              'The upload is over: the asset is no longer pending.',
+            ]),
+          },
+        },
+        delete: {
+          operationId: 'abortUpload',
+          tags: ['uploads'],
+          summary: 'Abort a pending upload (write permission); the asset is deleted',
+          parameters,
+          responses: {
+            202: json('Aborted', object({ assetId: uuid, status: { const: 'deleted' } })),
+            ...problems(
+              400,
+              401,
+              [403, 'The caller may read the asset but not write it.'],
+              404,
+              [409, 'The upload is over: the asset is no longer pending.'],
+              503,
+            ),
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JsonResponse } from './helpers/http';
+import { requestUpload, SETTLED, uploadFile, waitForStatus } from './helpers/media';
+import { noisyPng } from './helpers/generate-media';
+import { ApiContract } from './helpers/openapi';
+import { startPlatform, type TestPlatform } from './helpers/stack';
+
+const OWNER = '8101';
+const STRANGER = '8102';
+const READER = '8103';
+const MEMBER = '8104';
+const OPERATOR = '8105';
+const GRANTS = [
+  { principal: 'group:reviewers', permission: 'read' },
+  { principal: `user:${READER}`, permission: 'read' },
+];
+
+const PRINCIPALS = ['nobody', 'stranger', 'reader', 'member', 'owner', 'operator'] as const;
+type Principal = (typeof PRINCIPALS)[number];
+
+interface Row {
+  route: string;
+  /** The asset the call is made on: the ready one (default) or a pending upload. */
+  on?: 'ready' | 'pending';
+  /** The call uses its asset up: every principal gets a fresh pending upload, shared like the others. */
+  consumes?: boolean;
+  body?: unknown;
+  /** Statuses for: no token, another owner, a user:<id> reader, a group:<name> reader, the owner, an operator. */
+  expected: [number, number, number, number, number, number];
+}
+
+// Assets a caller may not read are 404 like missing ones; readers who may not write or delete get 403.
+const MATRIX: Row[] = [
+  { route: 'GET /media/{id}', expected: [401, 404, 200, 200, 200, 200] },
+  { route: 'GET /media/{id}/content', expected: [401, 404, 302, 302, 302, 302] },
+  {
+    route: 'PATCH /media/{id}/metadata',
+    body: { set: { reviewed: 'yes' } },
+    expected: [401, 404, 403, 403, 200, 200],
+  },
+  { route: 'GET /media/{id}/acl', expected: [401, 404, 403, 403, 200, 200] },
+  // The same grants again: the matrix's asset keeps its readers.
+  { route: 'PUT /media/{id}/acl', body: { grants: GRANTS }, expected: [401, 404, 403, 403, 200, 200] },
+  // A ready asset has nothing left to complete: the answer is its status.
+  { route: 'POST /media/{id}/complete', expected: [401, 404, 403, 403, 202, 202] },
+  { route: 'GET /media/{id}/upload', on: 'pending', expected: [401, 404, 403, 403, 200, 200] },
+  {
+    route: 'DELETE /media/{id}/upload',
+    on: 'pending',
+    consumes: true,
+    expected: [401, 404, 403, 403, 202, 202],
+  },
+  { route: 'DELETE /media/{id}', on: 'pending', consumes: true, expected: [401, 404, 403, 403, 202, 202] },
+  // Not in the trash: access is granted, the state is wrong.
+  { route: 'POST /media/{id}/restore', expected: [401, 404, 403, 403, 409, 409] },
+  // Hidden from all but operators; only a failed asset can be retried.
+  { route: 'POST /media/{id}/retry', expected: [401, 404, 404, 404, 404, 409] },
+  { route: 'GET /admin/failures', expected: [401, 404, 404, 404, 404, 200] },
+];
+
+describe('access matrix: every asset route × every kind of caller', () => {
+  let platform: TestPlatform;
+  let api: ApiContract;
+  let tokens: Record<Principal, string | undefined>;
+  let ready: string;
+  let pending: string;
+
+  /** A pending upload of the owner's, shared like the ready one. */
+  async function pendingAsset(): Promise<string> {
+    const ticket = await requestUpload(platform.baseUrl, tokens.owner!, {
+      filename: 'pending.png',
+      contentType: 'image/png',
+      sizeBytes: 100,
+    });
+    expect(ticket.status).toBe(201);
+    await share(ticket.body.assetId);
+    return ticket.body.assetId;
+  }
+
+  async function share(assetId: string): Promise<void> {
+    const res = await api.call('PUT', '/media/{id}/acl', {
+      token: tokens.owner,
+      params: { id: assetId },
+      body: { grants: GRANTS },
+    });
+    expect(res.status).toBe(200);
+  }
+
+  beforeAll(async () => {
+    platform = await startPlatform();
+    api = await ApiContract.load(platform.baseUrl);
+    tokens = {
+      nobody: undefined,
+      stranger: await platform.token(STRANGER),
+      reader: await platform.token(READER),
+      member: await platform.token(MEMBER, { groups: ['reviewers'] }),
+      owner: await platform.token(OWNER),
+      operator: await platform.token(OPERATOR, { role: 'operator' }),
+    };
+    ready = await uploadFile(platform.baseUrl, tokens.owner!, await noisyPng(32, 32), 'image/png', 'm.png');
+    expect((await waitForStatus(platform.baseUrl, tokens.owner!, ready, SETTLED)).status).toBe('ready');
+    await share(ready);
+    pending = await pendingAsset();
+  });
+  afterAll(async () => platform?.stop());
+
+  it.each(MATRIX)('$route', async (row) => {
+    const [method, template] = row.route.split(' ') as [string, string];
+    const call = (principal: Principal, id: string): Promise<JsonResponse> =>
+      api.call(method, template, { token: tokens[principal], params: { id }, body: row.body });
+
+    const answers: number[] = [];
+    for (const principal of PRINCIPALS) {
+      const id = row.consumes ? await pendingAsset() : row.on === 'pending' ? pending : ready;
+      const res = await call(principal, id);
+      answers.push(res.status);
+      if (res.status === 404 && template.includes('{id}')) {
+        // A hidden asset and one that does not exist must be indistinguishable, detail and all.
+        const unknownId = randomUUID();
+        const unknown = await call(principal, unknownId);
+        expect(unknown.status).toBe(404);
+        expect({ ...res.body, instance: String(res.body.instance).replace(id, unknownId) }).toEqual(
+          unknown.body,
+        );
+      }
+    }
+    // ApiContract has checked each answer: documented status, problem+json for errors, body matching its schema.
+    expect(Object.fromEntries(PRINCIPALS.map((p, i) => [p, answers[i]]))).toEqual(
+      Object.fromEntries(PRINCIPALS.map((p, i) => [p, row.expected[i]])),
+    );
+  });
+});
