@@ -18,13 +18,29 @@ import { webhookRoutes } from './routes/webhooks';
 import { searchRoutes } from './routes/search';
 import { metadataRoutes } from './routes/metadata';
 import { WorkflowGateway } from './workflow-gateway';
+import { createMetrics } from './metrics';
 
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   const workflows = new WorkflowGateway(deps.temporal, deps.settings.taskQueue);
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(pinoHttp({ logger: deps.logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  const metrics = createMetrics();
+  app.use(metrics.measure);
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+      // Delivery tokens in origin URLs are credentials until they expire: keep them out of the logs.
+      serializers: {
+        req: (req: { method: string; url: string; id: unknown }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url.replace(/([?&]md5=)[^&]*/, '$1[redacted]'),
+        }),
+      },
+    }),
+  );
   app.use(
     express.json({
       limit: deps.settings.jsonBodyLimitBytes,
@@ -33,6 +49,7 @@ export function createApp(deps: ApiDeps): express.Express {
   );
 
   app.use(healthRoutes(deps, workflows));
+  app.get('/metrics', metrics.expose);
   app.use(openapiRoutes(deps));
   app.use(storageEventRoutes(deps, workflows));
   // Delivery tokens authorise the origin, not JWTs.

@@ -97,6 +97,11 @@ const sections = {
         message: 'must be a comma-separated list of io and media',
       }),
     WORK_DIR: z.string().min(1).default(path.join(tmpdir(), 'assetline-work')),
+    /** host:port where the worker's Temporal SDK serves Prometheus metrics (task latency, slots, polls); off if unset. */
+    WORKER_METRICS_ADDRESS: z
+      .string()
+      .regex(/^[^\s:]*:\d{1,5}$/, 'must be host:port')
+      .optional(),
     /** Decompression-bomb guard: larger images are rejected from their header, before decoding. */
     MAX_IMAGE_PIXELS: positiveInt.default(100_000_000),
   },

@@ -140,6 +140,18 @@ describe('API input and access checks', () => {
     expect(ok.status).toBe(200);
   });
 
+  it('exposes Prometheus metrics labelled by route pattern, never by id', async () => {
+    await request('GET', `${platform.baseUrl}/media/${crypto.randomUUID()}`, { token });
+    const res = await fetch(`${platform.baseUrl}/metrics`);
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    expect(text).toMatch(
+      /assetline_http_request_duration_seconds_count\{method="GET",route="\/media\/:id",status="404"\} \d+/,
+    );
+    expect(text).not.toMatch(/route="\/media\/[0-9a-f]{8}-/);
+    expect(text).toContain('process_cpu_user_seconds_total');
+  });
+
   it('answers unknown routes with a problem document', async () => {
     const res = await request('GET', `${platform.baseUrl}/nope`, { token });
     expect(res.status).toBe(404);

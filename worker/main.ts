@@ -1,4 +1,4 @@
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { WORKER_SECTIONS, loadConfigOrExit } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { createDb, migrateToLatest } from '../shared/db/database';
@@ -10,6 +10,12 @@ import { workerAdapters } from './adapters';
 import { TemporalEventPublisher } from '../shared/adapters/event-publisher';
 
 const config = loadConfigOrExit(WORKER_SECTIONS);
+if (config.WORKER_METRICS_ADDRESS) {
+  // Must precede every connection: the SDK's runtime is installed once per process.
+  Runtime.install({
+    telemetryOptions: { metrics: { prometheus: { bindAddress: config.WORKER_METRICS_ADDRESS } } },
+  });
+}
 const logger = createLogger('assetline-worker', config.LOG_LEVEL);
 
 const db = createDb(config.DATABASE_URL, config.DATABASE_POOL_SIZE);

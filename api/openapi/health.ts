@@ -20,6 +20,20 @@ export const healthArea: ApiArea = {
         },
       },
     },
+    '/metrics': {
+      get: {
+        operationId: 'metrics',
+        tags: ['health'],
+        summary: 'Prometheus metrics: process, and request latency by route pattern and status',
+        ...noAuth,
+        responses: {
+          200: {
+            description: 'Prometheus text exposition format',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
     '/readyz': {
       get: {
         operationId: 'readiness',

@@ -1,0 +1,34 @@
+import type { RequestHandler } from 'express';
+import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics for the API: the process' own (event loop lag, heap, GC) and a latency histogram per route
+ * pattern and status. The route label is the pattern (`/media/:id`), never the URL, so ids cannot explode it.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const latency = new Histogram({
+    name: 'assetline_http_request_duration_seconds',
+    help: 'API request latency by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+
+  const measure: RequestHandler = (req, res, next) => {
+    const stop = latency.startTimer();
+    res.on('finish', () => {
+      const pattern = req.route?.path as string | undefined;
+      const route = pattern ? `${req.baseUrl}${pattern}` : 'unmatched';
+      stop({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  };
+
+  const expose: RequestHandler = async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  };
+
+  return { measure, expose };
+}
