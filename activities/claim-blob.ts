@@ -1,4 +1,5 @@
 import type { BlobRepository } from '../shared/adapters/blob-repository';
+import type { IntegrityRepository } from '../shared/adapters/integrity-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
 
 export const blobKey = (sha256: string) => `blobs/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
@@ -11,9 +12,14 @@ export interface ClaimBlobResult {
 
 /**
  * Dedup: the asset takes a reference on the blob with its bytes. The first owner moves its upload to the blob's
- * content address; every later one deletes its own copy of the same bytes.
+ * content address (and, with a replica store, copies it there too); every later one deletes its own copy.
  */
-export function claimBlobActivity(deps: { store: ObjectStore; blobs: BlobRepository }) {
+export function claimBlobActivity(deps: {
+  store: ObjectStore;
+  blobs: BlobRepository;
+  integrity: IntegrityRepository;
+  replica?: ObjectStore | undefined;
+}) {
   return async function claimBlob(input: {
     assetId: string;
     sha256: string;
@@ -30,11 +36,25 @@ export function claimBlobActivity(deps: { store: ObjectStore; blobs: BlobReposit
       sizeBytes: input.sizeBytes,
       mimeType: input.mimeType,
     });
-    // A retry may find the copy already made and the upload already gone.
-    if (role === 'owner' && !(await deps.store.head(blob.object_key))) {
-      await deps.store.copy(input.uploadKey, blob.object_key);
+    if (role === 'owner') {
+      // A retry may find the copy already made and the upload already gone.
+      if (!(await deps.store.head(blob.object_key))) await deps.store.copy(input.uploadKey, blob.object_key);
+      await deps.integrity.adoptManifest(input.sha256);
+      if (deps.replica && blob.replica_key === null) {
+        await replicate(deps.store, deps.replica, blob.object_key, input.sizeBytes);
+        await deps.integrity.setReplicaKey(input.sha256, blob.object_key);
+      }
     }
     await deps.store.delete(input.uploadKey);
     return { role, sha256: input.sha256, blobKey: blob.object_key };
   };
+}
+
+/**
+ * Streams the blob to the replica: a server-side copy cannot cross endpoints or credentials, and the replica is
+ * meant to live apart from the primary. A copy already there at the right size (a retry) is kept.
+ */
+async function replicate(from: ObjectStore, to: ObjectStore, key: string, sizeBytes: number): Promise<void> {
+  if ((await to.head(key))?.sizeBytes === sizeBytes) return;
+  await to.write(key, await from.read(key));
 }

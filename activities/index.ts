@@ -1,15 +1,23 @@
 import type { AssetRepository } from '../shared/adapters/asset-repository';
 import type { BlobRepository } from '../shared/adapters/blob-repository';
 import type { EventPublisher } from '../shared/adapters/event-publisher';
+import type { IntegrityRepository } from '../shared/adapters/integrity-repository';
 import type { QuotaRepository } from '../shared/adapters/quota-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
 import type { Scanner } from '../shared/adapters/scanner';
+import type { SweepRepository } from '../shared/adapters/sweep-repository';
 import { awaitBlobActivity } from './await-blob';
 import { purgeCdnActivity, registerWithCdnActivity, type CdnDeps } from './cdn';
 import { failBlobActivity, takeOverBlobActivity } from './blob-status';
 import { claimBlobActivity } from './claim-blob';
+import { checkBlobIntegrityActivity, pickBlobsForIntegrityActivity } from './integrity';
 import { checkQuotaActivity } from './check-quota';
 import { discardUploadActivity } from './discard-upload';
+import {
+  abortStaleMultipartActivity,
+  failMissingBlobsActivity,
+  sweepOrphanObjectsActivity,
+} from './orphan-sweep';
 import { copyMediaMetadataActivity } from './finish-asset';
 import { publishRenditionsActivity } from './publish-renditions';
 import { recordTransitionActivity } from './record-transition';
@@ -36,6 +44,10 @@ export interface IoDeps extends WebhookDeps, CdnDeps {
   scanner: Scanner;
   quotas: QuotaRepository;
   events: EventPublisher;
+  sweeps: SweepRepository;
+  integrity: IntegrityRepository;
+  /** Where blobs are copied at ingest, and integrity scans repair from; absent without REPLICA_S3_BUCKET. */
+  replica?: ObjectStore | undefined;
 }
 
 /** Light activities: database and storage I/O. They run on the workflow's own task queue. */
@@ -60,6 +72,11 @@ export function createIoActivities(deps: IoDeps) {
     abandonWebhookDelivery: abandonWebhookDeliveryActivity(deps),
     registerWithCdn: registerWithCdnActivity(deps),
     purgeCdn: purgeCdnActivity(deps),
+    sweepOrphanObjects: sweepOrphanObjectsActivity(deps),
+    abortStaleMultipart: abortStaleMultipartActivity(deps),
+    failMissingBlobs: failMissingBlobsActivity(deps),
+    pickBlobsForIntegrity: pickBlobsForIntegrityActivity(deps),
+    checkBlobIntegrity: checkBlobIntegrityActivity(deps),
   };
 }
 

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { ObjectStore } from '../shared/adapters/object-store';
-import { sha256OfStream } from '../shared/hash';
+import type { IntegrityRepository } from '../shared/adapters/integrity-repository';
+import { CHUNK_BYTES, chunkedSha256OfStream } from '../shared/hash';
 
 export interface VerifyUploadInput {
   objectKey: string;
@@ -9,13 +10,16 @@ export interface VerifyUploadInput {
 }
 
 export type VerifyUploadResult =
-  | { ok: true; sizeBytes: number; sha256: string }
+  | { ok: true; sizeBytes: number; sha256: string; chunkBytes?: number; chunkSha256?: string[] }
   | { ok: false; reason: string; details: Record<string, unknown> };
 
 const HEARTBEAT_EVERY_BYTES = 8 * 1024 * 1024;
 
-/** Checks that the uploaded object exists, has the declared size and, when declared, the declared SHA-256. */
-export function verifyUploadActivity(deps: { store: ObjectStore }) {
+/**
+ * Checks that the uploaded object exists, has the declared size and, when declared, the declared SHA-256. The same
+ * pass hashes every CHUNK_BYTES chunk; that manifest is kept by SHA-256 for the integrity scans of the blob.
+ */
+export function verifyUploadActivity(deps: { store: ObjectStore; integrity: IntegrityRepository }) {
   return async function verifyUpload(input: VerifyUploadInput): Promise<VerifyUploadResult> {
     const head = await deps.store.head(input.objectKey);
     if (!head) {
@@ -36,7 +40,7 @@ export function verifyUploadActivity(deps: { store: ObjectStore }) {
     const onCancel = () => body.destroy();
     ctx.cancellationSignal.addEventListener('abort', onCancel);
     try {
-      const { sha256, bytes } = await sha256OfStream(body, (read) => {
+      const { sha256, bytes, chunkSha256 } = await chunkedSha256OfStream(body, CHUNK_BYTES, (read) => {
         if (read >= nextBeat) {
           nextBeat += HEARTBEAT_EVERY_BYTES;
           ctx.heartbeat({ bytesHashed: read, totalBytes: head.sizeBytes });
@@ -55,7 +59,8 @@ export function verifyUploadActivity(deps: { store: ObjectStore }) {
           details: { declaredSha256: input.declaredChecksumSha256, actualSha256: sha256 },
         };
       }
-      return { ok: true, sizeBytes: bytes, sha256 };
+      await deps.integrity.saveManifest(sha256, { chunkBytes: CHUNK_BYTES, chunkSha256 });
+      return { ok: true, sizeBytes: bytes, sha256, chunkBytes: CHUNK_BYTES, chunkSha256 };
     } finally {
       ctx.cancellationSignal.removeEventListener('abort', onCancel);
     }

@@ -6,7 +6,8 @@ import { BlobRepository } from '../shared/adapters/blob-repository';
 import { AccessRepository } from '../shared/adapters/access-repository';
 import { QuotaRepository } from '../shared/adapters/quota-repository';
 import { S3ObjectStore } from '../shared/adapters/s3-object-store';
-import { s3Settings } from '../shared/adapters/s3-settings';
+import { replicaS3Settings, s3Settings } from '../shared/adapters/s3-settings';
+import { FailoverObjectStore } from '../shared/adapters/failover-object-store';
 import { WebhookClient } from '../shared/adapters/webhook-client';
 import { WebhookRepository } from '../shared/adapters/webhook-repository';
 import { connectTemporalClient, temporalSettings } from '../shared/temporal-connection';
@@ -27,13 +28,21 @@ await migrateToLatest(db);
 const temporal = await connectTemporalClient(temporalSettings(config));
 const accessRecorder = new AccessRecorder(new AssetAccessRepository(db), logger, config.ACCESS_FLUSH_SECONDS);
 accessRecorder.start();
+const primaryStore = new S3ObjectStore(s3Settings(config));
+const replicaSettings = replicaS3Settings(config);
+// The origin's reads fail over to the replica; uploads and every write stay on the primary.
+const store = replicaSettings
+  ? new FailoverObjectStore(primaryStore, new S3ObjectStore(replicaSettings), (op, key, err) =>
+      logger.warn({ op, key, err: (err as Error).message }, 'primary store failed; read from the replica'),
+    )
+  : primaryStore;
 const assetDocs = await startAssetDocCache(await assetCacheFromConfig(config), config.DATABASE_URL, logger);
 const app = createApp({
   assets: new AssetRepository(db),
   blobs: new BlobRepository(db),
   acl: new AccessRepository(db),
   quotas: new QuotaRepository(db, { maxBytes: config.QUOTA_MAX_BYTES, maxAssets: config.QUOTA_MAX_ASSETS }),
-  store: new S3ObjectStore(s3Settings(config)),
+  store,
   webhooks: new WebhookRepository(db),
   webhookClient: new WebhookClient({ allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS }),
   cdn: cdnFromConfig(config, logger),

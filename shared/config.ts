@@ -13,6 +13,10 @@ const bool = z
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** A Temporal duration string, as schedules take them. */
+const duration = (example: string) =>
+  z.string().regex(/^\d+(ms|s|m|h|d)$/, `must be a duration such as '${example}' or '30m'`);
+
 const url = (protocols: string[]) =>
   z.string().refine(
     (v) => {
@@ -44,6 +48,18 @@ const sections = {
     S3_ACCESS_KEY_ID: z.string().min(1),
     S3_SECRET_ACCESS_KEY: z.string().min(1),
     S3_FORCE_PATH_STYLE: bool.default(true),
+    /** A second bucket holding a copy of every blob: reads fail over to it, integrity scans repair from it. */
+    REPLICA_S3_BUCKET: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        'must be a valid S3 bucket name (3-63 lowercase characters)',
+      )
+      .optional(),
+    /** The replica's endpoint and credentials default to the primary's. */
+    REPLICA_S3_ENDPOINT: url(['http:', 'https:']).optional(),
+    REPLICA_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    REPLICA_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   },
   temporal: {
     TEMPORAL_ADDRESS: z
@@ -104,6 +120,21 @@ const sections = {
       .optional(),
     /** Decompression-bomb guard: larger images are rejected from their header, before decoding. */
     MAX_IMAGE_PIXELS: positiveInt.default(100_000_000),
+  },
+  integrity: {
+    /** How often the integrity scan starts, as a Temporal duration ('6h', '30m'). */
+    INTEGRITY_SCAN_INTERVAL: z
+      .string()
+      .regex(/^\d+(ms|s|m|h|d)$/, "must be a duration such as '6h' or '30m'")
+      .default('6h'),
+    /** Each run stops starting new blobs after this long; the next run carries on where it stopped. */
+    INTEGRITY_SCAN_BUDGET_SECONDS: positiveInt.max(24 * 3600).default(600),
+  },
+  sweeps: {
+    /** How often the orphan sweep starts, as a Temporal duration. */
+    ORPHAN_SWEEP_INTERVAL: duration('1h').default('1h'),
+    /** Objects younger than this are never swept: in-flight uploads and unpublished renditions look orphaned. */
+    ORPHAN_GRACE_SECONDS: positiveInt.max(30 * 24 * 3600).default(3600),
   },
   webhooks: {
     /** Let webhooks target loopback, private and link-local addresses; off in production, where that is SSRF. */
@@ -176,6 +207,8 @@ export const WORKER_SECTIONS = [
   'uploads',
   'scanner',
   'media',
+  'integrity',
+  'sweeps',
   'webhooks',
   'delivery',
   'logging',

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateMultipartUploadCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../shared/adapters/object-store';
+import { FailoverObjectStore } from '../shared/adapters/failover-object-store';
 import { sha256OfStream } from '../shared/hash';
 import { freshStore, s3SettingsFor } from './helpers/stack';
 import { sha256, someBytes } from './helpers/media';
@@ -12,6 +13,15 @@ import { sha256, someBytes } from './helpers/media';
  */
 const implementations: { name: string; make: () => Promise<ObjectStore & { destroy?(): void }> }[] = [
   { name: 'S3ObjectStore on versitygw', make: () => freshStore() },
+  {
+    name: 'FailoverObjectStore over two buckets',
+    make: async () => {
+      const [primary, replica] = await Promise.all([freshStore(), freshStore()]);
+      return Object.assign(new FailoverObjectStore(primary, replica), {
+        destroy: () => [primary, replica].forEach((s) => s.destroy()),
+      });
+    },
+  },
 ];
 
 for (const impl of implementations) {
@@ -86,6 +96,46 @@ for (const impl of implementations) {
       expect(await store.abortMultipartUploads('mp/target')).toBe(0);
       expect(await store.abortMultipartUploads('mp/target-other')).toBe(1);
       s3.destroy();
+    });
+
+    it('lists page by page in key order with each object age, and unfinished multipart uploads with theirs', async () => {
+      const before = Date.now() - 60_000;
+      for (const name of ['c', 'a', 'e', 'b', 'd']) await store.write(`paged/${name}`, name);
+      await store.write('pagedx/other', 'x');
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page = await store.listPage('paged/', cursor, 2);
+        expect(page.objects.length).toBeLessThanOrEqual(2);
+        for (const o of page.objects) {
+          expect(o.lastModified.getTime()).toBeGreaterThan(before);
+          expect(o.sizeBytes).toBe(1);
+        }
+        seen.push(...page.objects.map((o) => o.key));
+        cursor = page.next;
+        pages += 1;
+      } while (cursor);
+      expect(seen).toEqual(['paged/a', 'paged/b', 'paged/c', 'paged/d', 'paged/e']);
+      expect(pages).toBe(3);
+      expect(await store.listPage('nothing-here/', null, 10)).toEqual({ objects: [], next: null });
+
+      const ids = [
+        await store.createMultipartUpload('mpl/one', { contentType: 'video/mp4' }),
+        await store.createMultipartUpload('mpl/two', { contentType: 'video/mp4' }),
+        await store.createMultipartUpload('mpl/three', { contentType: 'video/mp4' }),
+      ];
+      await store.createMultipartUpload('mplx/elsewhere', { contentType: 'video/mp4' });
+      const uploads: { key: string; uploadId: string }[] = [];
+      cursor = null;
+      do {
+        const page = await store.listMultipartUploadsPage('mpl/', cursor, 2);
+        for (const u of page.uploads) expect(u.initiated.getTime()).toBeGreaterThan(before);
+        uploads.push(...page.uploads.map(({ key, uploadId }) => ({ key, uploadId })));
+        cursor = page.next;
+      } while (cursor);
+      expect(uploads.map((u) => u.key).sort()).toEqual(['mpl/one', 'mpl/three', 'mpl/two']);
+      expect(uploads.map((u) => u.uploadId).sort()).toEqual([...ids].sort());
     });
 
     it('reads the head of an object, copies server-side and deletes by prefix', async () => {

@@ -58,6 +58,11 @@ function fakeActivities(overrides: Overrides = {}) {
     abandonWebhookDelivery: async () => undefined,
     registerWithCdn: async () => [],
     purgeCdn: async () => undefined,
+    pickBlobsForIntegrity: async () => [],
+    checkBlobIntegrity: async () => ({ sha256: SHA, status: 'ok', detail: null }),
+    sweepOrphanObjects: async () => ({ scanned: 0, deleted: 0, next: null }),
+    abortStaleMultipart: async () => ({ scanned: 0, aborted: 0, next: null }),
+    failMissingBlobs: async () => ({ scanned: 0, missing: [], next: null }),
   };
   const media: MediaActivities = {
     extractMetadata: async () => ({
@@ -255,6 +260,28 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
         'tombstoneAsset',
         'recordTransition',
       ]);
+    });
+  });
+
+  it('a delete arriving while the outcome is recorded sends the asset to the trash, not to a purge', async () => {
+    let handle: WorkflowHandle | undefined;
+    const fake = fakeActivities({
+      // Runs after processing settled: a delete now must not cancel the recording of the outcome.
+      copyMediaMetadata: async () => {
+        await handle!.signal(deleteRequestedSignal, { reason: 'deleted at once' });
+      },
+    });
+    await withWorkers(fake, async (taskQueue) => {
+      handle = await start(taskQueue);
+      await handle.signal(uploadCompletedSignal, { source: 'api' });
+      await env.sleep('1h');
+      expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'deleted', stage: 'trash' });
+      expect(fake.transitions().slice(-2)).toEqual(['ready', 'deleted']);
+      expect(fake.names()).not.toContain('releaseBlob');
+      // Out of the trash again, so its purge timer cannot fire while later tests skip time.
+      await handle.signal(restoreRequestedSignal, { requestedBy: '7' });
+      await env.sleep('1m');
+      expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'ready' });
     });
   });
 

@@ -6,9 +6,12 @@ import { AssetRepository } from '../shared/adapters/asset-repository';
 import { cdnFromConfig } from '../shared/adapters/secure-link-cdn';
 import { BlobRepository } from '../shared/adapters/blob-repository';
 import { QuotaRepository } from '../shared/adapters/quota-repository';
+import { SweepRepository } from '../shared/adapters/sweep-repository';
 import { ClamdScanner } from '../shared/adapters/clamd-scanner';
 import { S3ObjectStore } from '../shared/adapters/s3-object-store';
-import { s3Settings } from '../shared/adapters/s3-settings';
+import { replicaS3Settings, s3Settings } from '../shared/adapters/s3-settings';
+import { FailoverObjectStore } from '../shared/adapters/failover-object-store';
+import { IntegrityRepository } from '../shared/adapters/integrity-repository';
 import { NoScanner, type Scanner } from '../shared/adapters/scanner';
 import { LocalWorkspace } from '../shared/adapters/workspace';
 import { WebhookClient } from '../shared/adapters/webhook-client';
@@ -16,7 +19,10 @@ import { WebhookRepository } from '../shared/adapters/webhook-repository';
 
 /** The adapters a worker process needs, built once from the configuration. */
 export function workerAdapters(config: WorkerConfig, db: Db) {
+  const logger = createLogger('assetline-worker', config.LOG_LEVEL);
   const store = new S3ObjectStore(s3Settings(config));
+  const replicaSettings = replicaS3Settings(config);
+  const replica = replicaSettings ? new S3ObjectStore(replicaSettings) : undefined;
   const scanner: Scanner = config.CLAMD_HOST
     ? new ClamdScanner({
         host: config.CLAMD_HOST,
@@ -25,16 +31,29 @@ export function workerAdapters(config: WorkerConfig, db: Db) {
       })
     : new NoScanner();
   return {
+    /** The primary: the pipeline's I/O and the integrity scans, which must see the primary's own bytes. */
     store,
+    replica,
+    /** For the media activities' reads of blobs: the replica serves them while the primary is down. */
+    readStore: replica
+      ? new FailoverObjectStore(store, replica, (op, key, err) =>
+          logger.warn(
+            { op, key, err: (err as Error).message },
+            'primary store failed; read from the replica',
+          ),
+        )
+      : store,
+    integrity: new IntegrityRepository(db),
     scanner,
     assets: new AssetRepository(db),
     blobs: new BlobRepository(db),
+    sweeps: new SweepRepository(db),
     quotas: new QuotaRepository(db, { maxBytes: config.QUOTA_MAX_BYTES, maxAssets: config.QUOTA_MAX_ASSETS }),
     webhooks: new WebhookRepository(db),
     webhookClient: new WebhookClient({ allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS }),
     workspace: new LocalWorkspace(config.WORK_DIR),
     acl: new AccessRepository(db),
-    cdn: cdnFromConfig(config, createLogger('assetline-worker', config.LOG_LEVEL)),
+    cdn: cdnFromConfig(config, logger),
     warmRenditions: config.CDN_WARM_RENDITIONS,
     limits: { maxImagePixels: config.MAX_IMAGE_PIXELS },
   };

@@ -6,6 +6,7 @@ import { connectTemporalClient, temporalSettings } from '../shared/temporal-conn
 import { createIoActivities, createMediaActivities } from '../activities';
 import { createIoWorker, createMediaWorker } from './create-worker';
 import { ensureSearchAttributes } from './search-attributes';
+import { ensureSchedules } from './schedules';
 import { workerAdapters } from './adapters';
 import { TemporalEventPublisher } from '../shared/adapters/event-publisher';
 
@@ -24,6 +25,7 @@ await migrateToLatest(db);
 const settings = temporalSettings(config);
 const client = await connectTemporalClient(settings);
 await ensureSearchAttributes(client.connection, settings.namespace, logger);
+await ensureSchedules(client, config.TEMPORAL_TASK_QUEUE, logger, config);
 
 const connection = await NativeConnection.connect({
   address: settings.address,
@@ -39,7 +41,13 @@ const workers: Worker[] = [];
 if (config.WORKER_ROLES.includes('io'))
   workers.push(await createIoWorker(setup, createIoActivities(adapters)));
 if (config.WORKER_ROLES.includes('media')) {
-  workers.push(await createMediaWorker(setup, createMediaActivities(adapters), config.MEDIA_CONCURRENCY));
+  workers.push(
+    await createMediaWorker(
+      setup,
+      createMediaActivities({ ...adapters, store: adapters.readStore }),
+      config.MEDIA_CONCURRENCY,
+    ),
+  );
 }
 logger.info(
   { taskQueue: config.TEMPORAL_TASK_QUEUE, roles: config.WORKER_ROLES, scanner: adapters.scanner.name },

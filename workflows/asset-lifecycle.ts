@@ -76,6 +76,7 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
   let deletion: { reason: string } | undefined;
   let retryRequested = false;
   let restoreRequested = false;
+  let settling = false;
   let transitions = 0;
   let sha256: string | undefined;
   const processing = new CancellationScope();
@@ -87,7 +88,8 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
   });
   setHandler(deleteRequestedSignal, (signal) => {
     deletion ??= signal;
-    processing.cancel();
+    // Work under way is cancelled; once the outcome is being recorded, the asset is settled and goes to the trash.
+    if (!settling) processing.cancel();
   });
   setHandler(retryRequestedSignal, () => {
     retryRequested = true;
@@ -303,14 +305,12 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
       }
 
       // 9. The end state, with the blob's facts copied onto the asset.
+      settling = true;
       enter('done');
       if (result.status === 'ready') {
         await bookkeeping.copyMediaMetadata({ assetId: input.assetId, sha256: blob.sha256 });
       }
-      const outcome = await record(result.status, result.reason, { sha256: blob.sha256 });
-      // 10. Delivery: the edge learns the asset's URLs and warms the ones clients fetch first.
-      if (result.status === 'ready') await storage.registerWithCdn({ assetId: input.assetId });
-      return outcome;
+      return record(result.status, result.reason, { sha256: blob.sha256 });
     });
   } catch (err) {
     // Whatever the cancelled work threw on its way out, a requested delete wins.
@@ -323,9 +323,17 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
     return record('rejected', err.message, {}, { stage: err.stage });
   }
 
+  // Rejected assets have nothing left to keep.
+  if (outcome.status === 'rejected') {
+    // Set by the signal handler meanwhile, which the type checker cannot see.
+    const requested = deletion as { reason: string } | undefined;
+    return requested ? record('deleted', requested.reason, {}, { stage: 'done' }) : outcome;
+  }
+  // 10. Delivery: the edge learns the asset's URLs and warms the ones clients fetch first.
+  if (outcome.status === 'ready') await storage.registerWithCdn({ assetId: input.assetId });
+
   // 11. Its life after processing: until deleted (then restorable from the trash for a while), or until its
-  // retention ends. Rejected assets have nothing left to keep.
-  if (outcome.status === 'rejected') return outcome;
+  // retention ends.
   for (;;) {
     const retentionMs = input.retainUntil
       ? Math.max(0, Date.parse(input.retainUntil) - Date.now())

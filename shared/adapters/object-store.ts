@@ -20,6 +20,21 @@ export interface ObjectHead {
   contentType: string | undefined;
 }
 
+export interface ListedObject {
+  key: string;
+  lastModified: Date;
+  sizeBytes: number;
+}
+
+export interface MultipartUploadInfo {
+  key: string;
+  uploadId: string;
+  initiated: Date;
+}
+
+/** Where a listing page stopped; null when there is nothing more. */
+export type ListCursor = string | null;
+
 /** Bytes start..end inclusive (end omitted: to the last byte), or the last `suffix` bytes. */
 export type ByteRange = { start: number; end?: number } | { suffix: number };
 
@@ -85,6 +100,21 @@ export interface ObjectStore {
   /** Aborts unfinished multipart uploads at exactly this key; returns how many it aborted. */
   abortMultipartUploads(key: string): Promise<number>;
   list(prefix: string): Promise<string[]>;
+  /**
+   * One page (at most `limit`) of the objects below the prefix, in key order, with their age; pass `next` back to
+   * continue. A sweep over a large bucket holds one page at a time.
+   */
+  listPage(
+    prefix: string,
+    cursor: ListCursor,
+    limit: number,
+  ): Promise<{ objects: ListedObject[]; next: ListCursor }>;
+  /** One page of the unfinished multipart uploads below the prefix, with when each was initiated. */
+  listMultipartUploadsPage(
+    prefix: string,
+    cursor: ListCursor,
+    limit: number,
+  ): Promise<{ uploads: MultipartUploadInfo[]; next: ListCursor }>;
   /** Deletes every object below the prefix; returns how many. */
   deletePrefix(prefix: string): Promise<number>;
   /** Throws when the store or its bucket cannot be reached. */

@@ -22,6 +22,9 @@ import { Upload } from '@aws-sdk/lib-storage';
 import {
   RangeNotSatisfiableError,
   type ByteRange,
+  type ListCursor,
+  type ListedObject,
+  type MultipartUploadInfo,
   type ObjectHead,
   type ObjectStore,
   type PresignedUpload,
@@ -279,6 +282,53 @@ export class S3ObjectStore implements ObjectStore {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return keys;
+  }
+
+  async listPage(
+    prefix: string,
+    cursor: ListCursor,
+    limit: number,
+  ): Promise<{ objects: ListedObject[]; next: ListCursor }> {
+    // StartAfter (a key) rather than a continuation token: the cursor stays meaningful across processes and retries.
+    const page = await this.s3.send(
+      new ListObjectsV2Command({
+        Bucket: this.bucket,
+        Prefix: prefix,
+        MaxKeys: limit,
+        ...(cursor ? { StartAfter: cursor } : {}),
+      }),
+    );
+    const objects = (page.Contents ?? []).flatMap((item) =>
+      item.Key
+        ? [{ key: item.Key, lastModified: item.LastModified ?? new Date(0), sizeBytes: item.Size ?? 0 }]
+        : [],
+    );
+    const last = objects.at(-1);
+    return { objects, next: page.IsTruncated && last ? last.key : null };
+  }
+
+  async listMultipartUploadsPage(
+    prefix: string,
+    cursor: ListCursor,
+    limit: number,
+  ): Promise<{ uploads: MultipartUploadInfo[]; next: ListCursor }> {
+    // The key marker alone: versitygw refuses the upload-id marker it hands out. A page that ends amid several
+    // uploads at one key skips the rest of them, which a periodic sweep picks up on a later run.
+    const page = await this.s3.send(
+      new ListMultipartUploadsCommand({
+        Bucket: this.bucket,
+        Prefix: prefix,
+        MaxUploads: limit,
+        ...(cursor ? { KeyMarker: cursor } : {}),
+      }),
+    );
+    const uploads = (page.Uploads ?? []).flatMap((u) =>
+      u.Key && u.UploadId
+        ? [{ key: u.Key, uploadId: u.UploadId, initiated: u.Initiated ?? new Date(0) }]
+        : [],
+    );
+    const next = page.IsTruncated ? (page.NextKeyMarker ?? uploads.at(-1)?.key ?? null) : null;
+    return { uploads, next };
   }
 
   async deletePrefix(prefix: string): Promise<number> {

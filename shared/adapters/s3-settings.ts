@@ -19,3 +19,25 @@ export function s3Settings(config: {
     forcePathStyle: config.S3_FORCE_PATH_STYLE,
   };
 }
+
+/** The replica bucket's settings, its endpoint and credentials defaulting to the primary's; null without one. */
+export function replicaS3Settings(
+  config: Parameters<typeof s3Settings>[0] & {
+    REPLICA_S3_BUCKET?: string | undefined;
+    REPLICA_S3_ENDPOINT?: string | undefined;
+    REPLICA_S3_ACCESS_KEY_ID?: string | undefined;
+    REPLICA_S3_SECRET_ACCESS_KEY?: string | undefined;
+  },
+): S3Settings | null {
+  if (!config.REPLICA_S3_BUCKET) return null;
+  const primary = s3Settings(config);
+  return {
+    ...primary,
+    // Pre-signed URLs always point at the primary: clients never write to the replica.
+    publicEndpoint: undefined,
+    endpoint: config.REPLICA_S3_ENDPOINT ?? primary.endpoint,
+    bucket: config.REPLICA_S3_BUCKET,
+    accessKeyId: config.REPLICA_S3_ACCESS_KEY_ID ?? primary.accessKeyId,
+    secretAccessKey: config.REPLICA_S3_SECRET_ACCESS_KEY ?? primary.secretAccessKey,
+  };
+}

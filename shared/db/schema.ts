@@ -51,6 +51,22 @@ export interface BlobsTable {
   rendition_prefix: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  chunk_bytes: ColumnType<number | null, number | null | undefined, number | null>;
+  chunk_sha256: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
+  integrity_status: ColumnType<IntegrityStatus, IntegrityStatus | undefined, IntegrityStatus>;
+  integrity_checked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  integrity_detail: string | null;
+  replica_key: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export type IntegrityStatus = 'unchecked' | 'ok' | 'corrupt' | 'repaired';
+
+/** SHA-256 per chunk of an upload, written at verification before the blob row exists. */
+export interface BlobManifestsTable {
+  sha256: string;
+  chunk_bytes: number;
+  chunk_sha256: string[];
+  created_at: ColumnType<Date, never, never>;
 }
 
 export interface BlobRenditionsTable {
@@ -129,6 +145,7 @@ export interface Database {
   asset_events: AssetEventsTable;
   blobs: BlobsTable;
   blob_renditions: BlobRenditionsTable;
+  blob_manifests: BlobManifestsTable;
   owner_quotas: OwnerQuotasTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;

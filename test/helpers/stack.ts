@@ -15,8 +15,10 @@ import { signDevToken } from '../../shared/dev-token';
 import { createIoActivities, createMediaActivities } from '../../activities';
 import { createIoWorker, createMediaWorker } from '../../worker/create-worker';
 import { BlobRepository } from '../../shared/adapters/blob-repository';
+import { IntegrityRepository } from '../../shared/adapters/integrity-repository';
 import { AccessRepository } from '../../shared/adapters/access-repository';
 import { QuotaRepository } from '../../shared/adapters/quota-repository';
+import { SweepRepository } from '../../shared/adapters/sweep-repository';
 import { TemporalEventPublisher } from '../../shared/adapters/event-publisher';
 import { NoScanner, type Scanner } from '../../shared/adapters/scanner';
 import { LocalWorkspace } from '../../shared/adapters/workspace';
@@ -125,6 +127,8 @@ export interface PlatformOptions {
   deliveryBaseUrl?: string;
   /** Cache GET /media/:id records here, invalidated through Postgres notifications as in production. */
   assetCache?: AssetCache<AssetRecord>;
+  /** A replica bucket (REPLICA_S3_BUCKET): blobs are copied there at ingest, integrity scans repair from it. */
+  replica?: S3ObjectStore;
 }
 
 /**
@@ -195,11 +199,14 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
           store,
           scanner,
           quotas,
+          sweeps: new SweepRepository(db),
           webhooks,
           webhookClient,
           acl,
           cdn,
           warmRenditions: ['poster', 'thumb-256'],
+          integrity: new IntegrityRepository(db),
+          replica: opts.replica,
         }),
       ),
     );

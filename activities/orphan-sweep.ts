@@ -1,0 +1,146 @@
+import { Context } from '@temporalio/activity';
+import type { AssetRepository } from '../shared/adapters/asset-repository';
+import type { BlobRepository } from '../shared/adapters/blob-repository';
+import type { EventPublisher } from '../shared/adapters/event-publisher';
+import type { ListCursor, ListedObject, ObjectStore } from '../shared/adapters/object-store';
+import type { SweepRepository } from '../shared/adapters/sweep-repository';
+import { blobKey } from './claim-blob';
+import { renditionsRoot } from './publish-renditions';
+import { quarantineKey } from './scan-blob';
+import type { SweptPrefix } from '../workflows/orphan-sweep';
+
+export interface SweepDeps {
+  store: ObjectStore;
+  sweeps: SweepRepository;
+  assets: AssetRepository;
+  blobs: BlobRepository;
+  events: EventPublisher;
+}
+
+export interface PageResult {
+  scanned: number;
+  next: ListCursor;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** The blob a key under blobs/, quarantine/ or renditions/ belongs to; null when the key has no such shape. */
+function blobOf(prefix: SweptPrefix, key: string): string | null {
+  const parts = key.split('/');
+  const sha = prefix === 'blobs/' ? parts[3] : parts[1];
+  return sha && SHA256.test(sha) ? sha : null;
+}
+
+/** Which of a page of objects no database row accounts for. */
+async function orphansAmong(
+  deps: SweepDeps,
+  prefix: SweptPrefix,
+  objects: ListedObject[],
+): Promise<string[]> {
+  const keys = objects.map((o) => o.key);
+  if (prefix === 'uploads/') {
+    // A processing asset still reads its upload until dedup moves it to the blob's address.
+    const live = await deps.sweeps.uploadKeysOfAssets(deps.store.bucket, keys, ['pending', 'processing']);
+    return keys.filter((k) => !live.has(k));
+  }
+  const shas = [...new Set(keys.flatMap((k) => blobOf(prefix, k) ?? []))];
+  const blobs = await deps.sweeps.blobsByHash(shas);
+  return keys.filter((key) => {
+    const sha = blobOf(prefix, key);
+    const blob = sha ? blobs.get(sha) : undefined;
+    if (!sha || !blob) return true;
+    if (prefix === 'blobs/') return key !== blobKey(sha);
+    if (prefix === 'quarantine/') return key !== quarantineKey(sha);
+    // Renditions: only the published attempt counts; others are leftovers of retries or crashes.
+    return !(
+      key.startsWith(renditionsRoot(sha)) &&
+      blob.renditionPrefix &&
+      key.startsWith(blob.renditionPrefix)
+    );
+  });
+}
+
+/** One page of one prefix: deletes the orphans older than the grace period. */
+export function sweepOrphanObjectsActivity(deps: SweepDeps) {
+  return async function sweepOrphanObjects(input: {
+    prefix: SweptPrefix;
+    cursor: ListCursor;
+    graceSeconds: number;
+    pageSize: number;
+  }): Promise<PageResult & { deleted: number }> {
+    const cutoff = Date.now() - input.graceSeconds * 1000;
+    const page = await deps.store.listPage(input.prefix, input.cursor, input.pageSize);
+    const old = page.objects.filter((o) => o.lastModified.getTime() <= cutoff);
+    const orphans = await orphansAmong(deps, input.prefix, old);
+    for (const [i, key] of orphans.entries()) {
+      await deps.store.delete(key);
+      Context.current().heartbeat({ deleted: i + 1 });
+    }
+    return { scanned: page.objects.length, deleted: orphans.length, next: page.next };
+  };
+}
+
+/** One page of the bucket's unfinished multipart uploads: aborts those older than the limit with no pending asset. */
+export function abortStaleMultipartActivity(deps: SweepDeps) {
+  return async function abortStaleMultipart(input: {
+    cursor: ListCursor;
+    olderThanSeconds: number;
+    pageSize: number;
+  }): Promise<PageResult & { aborted: number }> {
+    const cutoff = Date.now() - input.olderThanSeconds * 1000;
+    const page = await deps.store.listMultipartUploadsPage('', input.cursor, input.pageSize);
+    const old = page.uploads.filter((u) => u.initiated.getTime() <= cutoff);
+    const pending = await deps.sweeps.uploadKeysOfAssets(
+      deps.store.bucket,
+      old.map((u) => u.key),
+      ['pending'],
+    );
+    const stale = old.filter((u) => !pending.has(u.key));
+    for (const [i, upload] of stale.entries()) {
+      await deps.store.abortMultipartUpload(upload.key, upload.uploadId);
+      Context.current().heartbeat({ aborted: i + 1 });
+    }
+    return { scanned: page.uploads.length, aborted: stale.length, next: page.next };
+  };
+}
+
+/**
+ * One page of ready blobs: a blob whose object is gone fails every ready asset on it, with the reason, and is
+ * itself marked failed. Event ids come from the sweep and the asset, so a retried page records nothing twice.
+ */
+export function failMissingBlobsActivity(deps: SweepDeps) {
+  return async function failMissingBlobs(input: {
+    sweepId: string;
+    cursor: ListCursor;
+    pageSize: number;
+  }): Promise<PageResult & { missing: string[] }> {
+    const blobs = await deps.sweeps.readyBlobsAfter(deps.store.bucket, input.cursor, input.pageSize);
+    const missing: string[] = [];
+    for (const blob of blobs) {
+      Context.current().heartbeat({ sha256: blob.sha256 });
+      if (await deps.store.head(blob.object_key)) continue;
+      const reason = `stored object ${blob.object_key} is missing`;
+      for (const assetId of await deps.sweeps.readyAssetsOnBlob(blob.sha256)) {
+        const eventId = `sweep/${input.sweepId}/${assetId}`;
+        await deps.assets.recordTransition({
+          assetId,
+          eventId,
+          from: 'ready',
+          to: 'failed',
+          reason,
+          details: { sha256: blob.sha256, objectKey: blob.object_key },
+          stage: 'sweep',
+        });
+        await deps.events.publish(eventId);
+      }
+      await deps.blobs.setStatus(blob.sha256, 'failed', reason);
+      missing.push(blob.object_key);
+    }
+    const last = blobs.at(-1);
+    return {
+      scanned: blobs.length,
+      missing,
+      next: blobs.length === input.pageSize && last ? last.sha256 : null,
+    };
+  };
+}
