@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { freePort } from './ports';
+import { exchange, freePort } from './ports';
 import { chownRecursive, ensureTraversable, isRoot, lookupOsUser } from './os-user';
 import { spawnService, waitUntilReady } from './process';
 
@@ -73,24 +72,10 @@ function clamdPath(): string {
 
 /** One `zPING`: true when clamd answers PONG. */
 function pingClamd(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    let reply = '';
-    const done = (ok: boolean): void => {
-      socket.removeAllListeners();
-      socket.on('error', () => {});
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.setEncoding('utf8');
-    socket.once('connect', () => socket.write('zPING\0'));
-    socket.on('data', (d: string) => {
-      reply += d;
-      if (reply.includes('\0')) done(reply.startsWith('PONG'));
-    });
-    socket.once('error', () => done(false));
-    socket.once('close', () => done(false));
+  return exchange(host, port, timeoutMs, {
+    send: 'zPING\0',
+    terminator: '\0',
+    accept: (r) => r.startsWith('PONG'),
   });
 }
 

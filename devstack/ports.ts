@@ -21,8 +21,22 @@ export function freePort(): Promise<number> {
 
 /** One connection attempt: resolves true if something accepts a TCP connection on host:port. */
 export function canConnect(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return exchange(host, port, timeoutMs);
+}
+
+/**
+ * One connection, optionally one request: resolves true when the peer accepts (no request) or its reply, up to the
+ * terminator, satisfies `accept`; false on refusal, timeout or close. For health pings of line protocols.
+ */
+export function exchange(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  request?: { send: string; terminator: string; accept: (reply: string) => boolean },
+): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
+    let reply = '';
     const done = (ok: boolean): void => {
       socket.removeAllListeners();
       socket.on('error', () => {});
@@ -30,8 +44,14 @@ export function canConnect(host: string, port: number, timeoutMs = 1000): Promis
       resolve(ok);
     };
     socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
+    socket.setEncoding('utf8');
+    socket.once('connect', () => (request ? socket.write(request.send) : done(true)));
+    socket.on('data', (d: string) => {
+      reply += d;
+      if (request && reply.includes(request.terminator)) done(request.accept(reply));
+    });
     socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
   });
 }
 

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { freePort } from './ports';
+import { exchange, freePort } from './ports';
 import { spawnService, waitUntilReady } from './process';
 
 export interface StartRedisOptions {
@@ -36,24 +35,10 @@ function redisServerPath(): string {
 
 /** One inline PING: true when the server answers +PONG. */
 function pingRedis(port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    let reply = '';
-    const done = (ok: boolean): void => {
-      socket.removeAllListeners();
-      socket.on('error', () => {});
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.setEncoding('utf8');
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (d: string) => {
-      reply += d;
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-    socket.once('error', () => done(false));
-    socket.once('close', () => done(false));
+  return exchange('127.0.0.1', port, timeoutMs, {
+    send: 'PING\r\n',
+    terminator: '\r\n',
+    accept: (r) => r.startsWith('+PONG'),
   });
 }
 

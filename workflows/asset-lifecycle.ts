@@ -172,6 +172,13 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
     }
   };
 
+  /** Bad input before it became content: the upload goes, the reason stays. */
+  const reject = async (reason: string, details: Record<string, unknown>, stage: Stage) => {
+    await storage.discardUpload({ objectKey: input.objectKey });
+    enter('done');
+    return record('rejected', reason, details, { stage });
+  };
+
   const deleteAsset = async (): Promise<AssetOutcome> =>
     CancellationScope.nonCancellable(async () => {
       enter('deleting');
@@ -242,17 +249,9 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
         declaredSizeBytes: input.declaredSizeBytes,
         declaredChecksumSha256: input.declaredChecksumSha256,
       });
-      if (!verified.ok) {
-        await storage.discardUpload({ objectKey: input.objectKey });
-        enter('done');
-        return record('rejected', verified.reason, verified.details, { stage: 'verify' });
-      }
+      if (!verified.ok) return reject(verified.reason, verified.details, 'verify');
       const quota = await storage.checkQuota({ assetId: input.assetId, sizeBytes: verified.sizeBytes });
-      if (!quota.ok) {
-        await storage.discardUpload({ objectKey: input.objectKey });
-        enter('done');
-        return record('rejected', quota.reason, {}, { stage: 'verify' });
-      }
+      if (!quota.ok) return reject(quota.reason, {}, 'verify');
       await record(
         'processing',
         'size and SHA-256 verified',
@@ -270,11 +269,7 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
         objectKey: input.objectKey,
         declaredContentType: input.declaredContentType,
       });
-      if (!sniffed.ok) {
-        await storage.discardUpload({ objectKey: input.objectKey });
-        enter('done');
-        return record('rejected', sniffed.reason, { detected: sniffed.detected }, { stage: 'sniff' });
-      }
+      if (!sniffed.ok) return reject(sniffed.reason, { detected: sniffed.detected }, 'sniff');
 
       // 4. Dedup: the same bytes are stored and processed once, whoever uploads them.
       enter('dedup');
