@@ -67,6 +67,16 @@ if have flock; then
 fi
 
 # ---------------------------------------------------------------------------
+# npm dependencies: `npm start` / `npm test` on a fresh clone need no `npm install` first.
+# ---------------------------------------------------------------------------
+if [ ! -f "$REPO_ROOT/node_modules/.package-lock.json" ] ||
+  [ "$REPO_ROOT/package-lock.json" -nt "$REPO_ROOT/node_modules/.package-lock.json" ]; then
+  t=$(now_ms)
+  (cd "$REPO_ROOT" && run_logged "$LOG_DIR/npm-ci.log" npm ci --no-audit --no-fund)
+  say "installed npm dependencies ($(elapsed "$t"))"
+fi
+
+# ---------------------------------------------------------------------------
 # Debian packages
 # ---------------------------------------------------------------------------
 missing_pkgs=()
