@@ -26,6 +26,7 @@ import { scanBlobActivity } from './scan-blob';
 import { sniffContentActivity } from './sniff-content';
 import { tombstoneAssetActivity } from './tombstone-asset';
 import { verifyUploadActivity } from './verify-upload';
+import { moveBlobTierActivity, type TierDeps } from './move-blob-tier';
 import {
   abandonWebhookDeliveryActivity,
   deliverWebhookActivity,
@@ -37,7 +38,7 @@ import { extractMetadataActivity } from './media/extract-metadata';
 import { renderRenditionsActivity } from './media/render-renditions';
 import { validateRenditionsActivity } from './media/validate-renditions';
 
-export interface IoDeps extends WebhookDeps, CdnDeps {
+export interface IoDeps extends WebhookDeps, CdnDeps, TierDeps {
   assets: AssetRepository;
   blobs: BlobRepository;
   store: ObjectStore;
@@ -77,6 +78,7 @@ export function createIoActivities(deps: IoDeps) {
     failMissingBlobs: failMissingBlobsActivity(deps),
     pickBlobsForIntegrity: pickBlobsForIntegrityActivity(deps),
     checkBlobIntegrity: checkBlobIntegrityActivity(deps),
+    moveBlobTier: moveBlobTierActivity(deps),
   };
 }
 

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { AssetRepository } from '../shared/adapters/asset-repository';
 import type { EventPublisher } from '../shared/adapters/event-publisher';
 import type { BlobForCheck, IntegrityRepository } from '../shared/adapters/integrity-repository';
+import type { BucketRouter } from '../shared/adapters/bucket-router';
 import type { ObjectStore } from '../shared/adapters/object-store';
 import type { IntegrityStatus } from '../shared/db/schema';
 import { CHUNK_BYTES, chunkedSha256OfStream, differingRanges } from '../shared/hash';
@@ -9,6 +10,8 @@ import { CHUNK_BYTES, chunkedSha256OfStream, differingRanges } from '../shared/h
 export interface IntegrityDeps {
   /** The primary store: a check must read the primary's bytes, never fail over. */
   store: ObjectStore;
+  /** The storage tiers' stores, for blobs that moved out of the primary. */
+  buckets?: BucketRouter;
   replica?: ObjectStore | undefined;
   integrity: IntegrityRepository;
   assets: AssetRepository;
@@ -45,13 +48,18 @@ export function checkBlobIntegrityActivity(deps: IntegrityDeps) {
     const blob = await deps.integrity.blobForCheck(input.sha256);
     if (!blob) return { sha256: input.sha256, status: 'skipped', detail: null };
 
-    const damage = await findDamage(deps.store, blob);
+    const store = deps.buckets?.bucket(blob.bucket) ?? deps.store;
+    const damage = await findDamage(store, blob);
+    // A tier move switched the blob's bucket (and removed the old copy) while it was read: check it next run.
+    if (damage !== null && (await deps.integrity.blobForCheck(input.sha256))?.bucket !== blob.bucket) {
+      return { sha256: input.sha256, status: 'skipped', detail: null };
+    }
     if (damage === null) {
       await deps.integrity.recordCheck(blob.sha256, 'ok', null);
       return { sha256: blob.sha256, status: 'ok', detail: null };
     }
 
-    const repaired = await repairFromReplica(deps, blob);
+    const repaired = await repairFromReplica(deps, store, blob);
     const detail = repaired
       ? `${damage} differed; repaired from the replica`
       : `${damage} differ; ${blob.replicaKey && deps.replica ? 'the replica is damaged too' : 'no replica'}`;
@@ -102,12 +110,16 @@ async function hashWithHeartbeats(
   }
 }
 
-/** Copies a replica that hashes right over the primary and checks the primary again. */
-async function repairFromReplica(deps: IntegrityDeps, blob: BlobForCheck): Promise<boolean> {
+/** Copies a replica that hashes right over the blob's copy (primary or tier) and checks that again. */
+async function repairFromReplica(
+  deps: IntegrityDeps,
+  store: ObjectStore,
+  blob: BlobForCheck,
+): Promise<boolean> {
   if (!deps.replica || !blob.replicaKey) return false;
   if ((await findDamage(deps.replica, blob, blob.replicaKey)) !== null) return false;
-  await deps.store.write(blob.objectKey, await deps.replica.read(blob.replicaKey));
-  return (await findDamage(deps.store, blob)) === null;
+  await store.write(blob.objectKey, await deps.replica.read(blob.replicaKey));
+  return (await findDamage(store, blob)) === null;
 }
 
 async function failAssets(

@@ -14,6 +14,8 @@ export class AccessRecorder {
     private readonly repository: Pick<AssetAccessRepository, 'add'>,
     private readonly logger: Logger,
     private readonly flushSeconds: number,
+    /** Told, once per flush, which assets were read (their workflows bring cold blobs back to hot). */
+    private readonly onFlushed?: (assetIds: string[]) => Promise<void>,
   ) {}
 
   record(assetId: string): void {
@@ -55,13 +57,21 @@ export class AccessRecorder {
     try {
       await this.repository.add(rows);
     } catch (err) {
-      // Keep the counts for the next flush: a database blip must not lose them.
-      for (const row of rows) {
-        const entry = this.pending.get(row.assetId);
-        if (entry) entry.count += row.count;
-        else this.pending.set(row.assetId, { count: row.count, last: row.lastAccessAt });
-      }
-      this.logger.warn({ err, assets: rows.length }, 'access counts not written; retrying at the next flush');
+      this.keep(rows, err);
+      return;
     }
+    await this.onFlushed?.(rows.map((r) => r.assetId)).catch((err: unknown) =>
+      this.logger.warn({ err, assets: rows.length }, 'read assets not signalled'),
+    );
+  }
+
+  /** Keeps the counts for the next flush: a database blip must not lose them. */
+  private keep(rows: AccessCount[], err: unknown): void {
+    for (const row of rows) {
+      const entry = this.pending.get(row.assetId);
+      if (entry) entry.count += row.count;
+      else this.pending.set(row.assetId, { count: row.count, last: row.lastAccessAt });
+    }
+    this.logger.warn({ err, assets: rows.length }, 'access counts not written; retrying at the next flush');
   }
 }

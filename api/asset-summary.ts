@@ -36,6 +36,9 @@ export function renderAssetSummary(
     media: blob?.media_info ?? null,
     scan: blob ? { status: blob.scan_status, signature: blob.scan_signature } : null,
     placeholder: servable ? blob.placeholder : null,
+    /** The storage tier of the bytes (shared by duplicates); delivery works the same from every tier. */
+    tier: blob?.tier ?? null,
+    tierChangedAt: blob?.tier_changed_at ? iso(blob.tier_changed_at) : null,
     renditions: servable
       ? renditions.map((r) => ({
           name: r.name,

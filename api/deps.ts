@@ -5,6 +5,7 @@ import type { BlobRepository } from '../shared/adapters/blob-repository';
 import type { EventPublisher } from '../shared/adapters/event-publisher';
 import type { QuotaRepository } from '../shared/adapters/quota-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
+import type { BucketRouter } from '../shared/adapters/bucket-router';
 import type { WebhookClient } from '../shared/adapters/webhook-client';
 import type { WebhookRepository } from '../shared/adapters/webhook-repository';
 import type { Logger } from '../shared/logger';
@@ -22,6 +23,8 @@ export interface ApiDeps {
   quotas: QuotaRepository;
   events: EventPublisher;
   store: ObjectStore;
+  /** The storage tiers' stores by bucket name: an original is read from the bucket its blob row names. */
+  buckets?: BucketRouter;
   webhooks: WebhookRepository;
   /** Checks webhook targets at registration (SSRF rule). */
   webhookClient: WebhookClient;
@@ -45,6 +48,9 @@ export interface ApiDeps {
     multipartThresholdBytes: number;
     multipartPartBytes: number;
     trashDays: number;
+    /** HOT_DAYS / COLD_DAYS, handed to each asset's workflow for its storage tiering. */
+    hotDays: number;
+    coldDays: number;
     jsonBodyLimitBytes: number;
     storageEventsSecret?: string | undefined;
     /** DELIVERY_SIGNING_SECRET: the origin verifies delivery tokens as the edge does. */

@@ -6,7 +6,9 @@ import { BlobRepository } from '../shared/adapters/blob-repository';
 import { AccessRepository } from '../shared/adapters/access-repository';
 import { QuotaRepository } from '../shared/adapters/quota-repository';
 import { S3ObjectStore } from '../shared/adapters/s3-object-store';
-import { replicaS3Settings, s3Settings } from '../shared/adapters/s3-settings';
+import { replicaS3Settings, s3Settings, tierS3Settings } from '../shared/adapters/s3-settings';
+import { BucketRouter } from '../shared/adapters/bucket-router';
+import { signalAccessed } from './access-signals';
 import { FailoverObjectStore } from '../shared/adapters/failover-object-store';
 import { WebhookClient } from '../shared/adapters/webhook-client';
 import { WebhookRepository } from '../shared/adapters/webhook-repository';
@@ -26,7 +28,12 @@ const logger = createLogger('assetline-api', config.LOG_LEVEL);
 const db = createDb(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
 await migrateToLatest(db);
 const temporal = await connectTemporalClient(temporalSettings(config));
-const accessRecorder = new AccessRecorder(new AssetAccessRepository(db), logger, config.ACCESS_FLUSH_SECONDS);
+const accessRecorder = new AccessRecorder(
+  new AssetAccessRepository(db),
+  logger,
+  config.ACCESS_FLUSH_SECONDS,
+  signalAccessed(temporal, logger),
+);
 accessRecorder.start();
 const primaryStore = new S3ObjectStore(s3Settings(config));
 const replicaSettings = replicaS3Settings(config);
@@ -36,6 +43,12 @@ const store = replicaSettings
       logger.warn({ op, key, err: (err as Error).message }, 'primary store failed; read from the replica'),
     )
   : primaryStore;
+const tierSettings = tierS3Settings(config);
+const buckets = new BucketRouter({
+  hot: store,
+  warm: new S3ObjectStore(tierSettings.warm),
+  cold: new S3ObjectStore(tierSettings.cold),
+});
 const assetDocs = await startAssetDocCache(await assetCacheFromConfig(config), config.DATABASE_URL, logger);
 const app = createApp({
   assets: new AssetRepository(db),
@@ -43,6 +56,7 @@ const app = createApp({
   acl: new AccessRepository(db),
   quotas: new QuotaRepository(db, { maxBytes: config.QUOTA_MAX_BYTES, maxAssets: config.QUOTA_MAX_ASSETS }),
   store,
+  buckets,
   webhooks: new WebhookRepository(db),
   webhookClient: new WebhookClient({ allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS }),
   cdn: cdnFromConfig(config, logger),
@@ -61,6 +75,8 @@ const app = createApp({
     multipartThresholdBytes: config.MULTIPART_THRESHOLD_BYTES,
     multipartPartBytes: config.MULTIPART_PART_BYTES,
     trashDays: config.TRASH_DAYS,
+    hotDays: config.HOT_DAYS,
+    coldDays: config.COLD_DAYS,
     jsonBodyLimitBytes: config.JSON_BODY_LIMIT_BYTES,
     storageEventsSecret: config.STORAGE_EVENTS_SECRET,
     deliverySigningSecret: config.DELIVERY_SIGNING_SECRET,

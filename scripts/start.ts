@@ -133,7 +133,7 @@ try {
     port: ports.s3,
     accessKey: 'assetline',
     secretKey: secret.s3Secret,
-    buckets: ['assetline'],
+    buckets: ['assetline', 'assetline-warm', 'assetline-cold'],
     eventWebhookUrl: `${apiUrl}/storage-events?token=${secret.storageEvents}`,
   });
   stoppers.splice(2, 0, s3.stop);

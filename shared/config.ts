@@ -13,6 +13,9 @@ const bool = z
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** Only the classes a read can be served from at once: GLACIER and DEEP_ARCHIVE would need a restore first. */
+const storageClass = z.enum(['STANDARD', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR']);
+
 /** A Temporal duration string, as schedules take them. */
 const duration = (example: string) =>
   z.string().regex(/^\d+(ms|s|m|h|d)$/, `must be a duration such as '${example}' or '30m'`);
@@ -174,6 +177,30 @@ const sections = {
     /** Bound of the in-process cache (without REDIS_URL). */
     ASSET_CACHE_MAX_ENTRIES: positiveInt.default(10_000),
   },
+  tiering: {
+    /** A ready asset unread this many days moves to the warm bucket (fractions allowed, for tests). */
+    HOT_DAYS: z.coerce.number().positive().default(30),
+    /** ... and unread this many days (counted from the same read) to the cold bucket. */
+    COLD_DAYS: z.coerce.number().positive().default(90),
+    /** Same endpoint and credentials as S3_BUCKET; default `<S3_BUCKET>-warm` / `<S3_BUCKET>-cold`. */
+    WARM_S3_BUCKET: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        'must be a valid S3 bucket name (3-63 lowercase characters)',
+      )
+      .optional(),
+    COLD_S3_BUCKET: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        'must be a valid S3 bucket name (3-63 lowercase characters)',
+      )
+      .optional(),
+    /** S3 storage classes for the tiers (STANDARD_IA, GLACIER_IR...); unset for servers without them (versitygw). */
+    WARM_S3_STORAGE_CLASS: storageClass.optional(),
+    COLD_S3_STORAGE_CLASS: storageClass.optional(),
+  },
   logging: {
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   },
@@ -198,6 +225,7 @@ export const API_SECTIONS = [
   'webhooks',
   'delivery',
   'cache',
+  'tiering',
   'logging',
 ] as const;
 export const WORKER_SECTIONS = [

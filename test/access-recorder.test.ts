@@ -12,6 +12,8 @@ describe('AccessRecorder', () => {
   let writes: AccessCount[][];
   let failNext = false;
   let recorder: AccessRecorder;
+  let notified: string[][];
+  let failNotify = false;
 
   const asset = async () => {
     const id = randomUUID();
@@ -41,6 +43,7 @@ describe('AccessRecorder', () => {
     ({ db } = await freshDatabase());
     const repository = new AssetAccessRepository(db);
     writes = [];
+    notified = [];
     // The real repository, watched: how many statements a flush costs is the point of the batching.
     recorder = new AccessRecorder(
       {
@@ -55,6 +58,10 @@ describe('AccessRecorder', () => {
       },
       createLogger('test', 'silent'),
       3600,
+      async (ids) => {
+        notified.push(ids);
+        if (failNotify) throw new Error('temporal unavailable');
+      },
     );
   });
   afterAll(async () => db?.destroy());
@@ -100,5 +107,26 @@ describe('AccessRecorder', () => {
     recorder.record(a);
     await recorder.flush();
     expect(await row(a)).toMatchObject({ access_count: '1' });
+  });
+
+  it('tells the workflows of read assets once per flush, however many reads, and only after the write', async () => {
+    const [a, b] = [await asset(), await asset()];
+    notified.length = 0;
+    for (let i = 0; i < 40; i++) recorder.record(a);
+    recorder.record(b);
+    failNext = true;
+    await recorder.flush();
+    expect(notified).toEqual([]);
+    await recorder.flush();
+    expect(notified).toEqual([[a, b]]);
+    await recorder.flush();
+    expect(notified).toHaveLength(1);
+
+    // A signal that cannot be delivered costs nothing but the signal: the counts are written.
+    failNotify = true;
+    recorder.record(a);
+    await expect(recorder.flush()).resolves.toBeUndefined();
+    failNotify = false;
+    expect(await row(a)).toMatchObject({ access_count: '41' });
   });
 });

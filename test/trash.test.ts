@@ -85,11 +85,13 @@ describe('trash, restore and purge', () => {
     expect([tags, grants]).toEqual([[], []]);
 
     await request('DELETE', `${platform.baseUrl}/media/${b}`, { token });
+    // The purge is recorded last, after the bytes and renditions are gone.
     await eventually(
       'the last purge',
-      () => platform.blobs.get(blob.sha256),
-      (row) => row === undefined,
+      () => get(b),
+      (r) => /^purged/.test(String(r.body.statusReason)),
     );
+    expect(await platform.blobs.get(blob.sha256)).toBeUndefined();
     expect(await platform.store.head(blob.object_key)).toBeNull();
     expect(await platform.store.list(`renditions/${blob.sha256}/`)).toEqual([]);
   });

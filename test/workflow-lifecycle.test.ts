@@ -5,12 +5,14 @@ import type { WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import { toolPath } from '../devstack';
 import type { IoActivities, MediaActivities } from '../activities';
 import type { TransitionRecord } from '../shared/adapters/asset-repository';
 import type { ValidationReport } from '../shared/media/types';
 import {
+  accessedSignal,
   assetStateQuery,
   deleteRequestedSignal,
   mediaTaskQueue,
@@ -63,6 +65,7 @@ function fakeActivities(overrides: Overrides = {}) {
     sweepOrphanObjects: async () => ({ scanned: 0, deleted: 0, next: null }),
     abortStaleMultipart: async () => ({ scanned: 0, aborted: 0, next: null }),
     failMissingBlobs: async () => ({ scanned: 0, missing: [], next: null }),
+    moveBlobTier: async ({ to }) => ({ moved: true, tier: to }),
   };
   const media: MediaActivities = {
     extractMetadata: async () => ({
@@ -127,6 +130,12 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
   // One pair of workers for the whole file, dispatching to the current test's fakes: webhook fan-outs a finished
   // test started as children still find a worker, and the test server's clock is never held by orphaned tasks.
   let current: ReturnType<typeof fakeActivities> | undefined;
+  // An asset started by an earlier test keeps its own fakes: its tier timers fire while later tests skip time.
+  const fakeOfWorkflow = new Map<string, ReturnType<typeof fakeActivities>>();
+  const fakeFor = () =>
+    fakeOfWorkflow.get(Context.current().info.workflowExecution?.workflowId ?? '') ??
+    current ??
+    fakeActivities();
   let taskQueue: string;
   let workersDone: Promise<unknown>;
   let stopWorkers: () => void;
@@ -138,9 +147,7 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
         names.map((name) => [
           name,
           (...args: unknown[]) =>
-            (pick(current ?? fakeActivities()) as Record<string, (...a: unknown[]) => Promise<unknown>>)[
-              name
-            ]!(...args),
+            (pick(fakeFor()) as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(...args),
         ]),
       );
     const template = fakeActivities();
@@ -178,9 +185,11 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
   // must replay what this one recorded, or running assets would break on deploy.
   const startedHere: WorkflowHandle[] = [];
   const start = async (taskQueue: string, overrides: Partial<AssetLifecycleInput> = {}) => {
+    const workflowId = uniqueName('asset');
+    if (current) fakeOfWorkflow.set(workflowId, current);
     const handle = await env.client.workflow.start('assetLifecycle', {
       taskQueue,
-      workflowId: uniqueName('asset'),
+      workflowId,
       args: [{ ...input(), ...overrides }],
     });
     startedHere.push(handle);
@@ -395,6 +404,131 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
       });
       expect(fake.names()).not.toContain('scanBlob');
       expect(fake.names()).not.toContain('renderRenditions');
+    });
+  });
+
+  describe('storage tiering while ready', () => {
+    const DAY = 86_400;
+    // A blob of its own: assets of earlier tests, still ready, move their blobs too while time is skipped.
+    // A blob and asset of their own, so the moves and events asserted are this asset's alone.
+    const tiered = (overrides: (sha256: string) => Overrides = () => ({})) => {
+      const sha256 = crypto.randomUUID().replaceAll('-', '').padEnd(64, '0');
+      const assetId = crypto.randomUUID();
+      const fake = fakeActivities({
+        ...overrides(sha256),
+        claimBlob: async () => ({ role: 'owner', sha256, blobKey: `blobs/${sha256}` }),
+      });
+      const moves = () =>
+        fake.calls
+          .filter((c) => c.name === 'moveBlobTier' && (c.arg as { sha256: string }).sha256 === sha256)
+          .map((c) => (c.arg as { to: string }).to);
+      const tierEvents = () =>
+        fake.calls
+          .filter((c) => c.name === 'recordTransition')
+          .map((c) => c.arg as TransitionRecord)
+          .filter((t) => t.assetId === assetId && t.stage === 'tier')
+          .map((t) => t.reason);
+      return { fake, sha256, assetId, moves, tierEvents };
+    };
+
+    it('an unread asset moves to warm after hotSeconds and to cold after coldSeconds, not before', async () => {
+      const { fake, assetId, moves, tierEvents } = tiered();
+      await withWorkers(fake, async (taskQueue) => {
+        const handle = await start(taskQueue, { assetId, hotSeconds: 10 * DAY, coldSeconds: 25 * DAY });
+        await handle.signal(uploadCompletedSignal, { source: 'api' });
+        await env.sleep(`${10 * DAY - 3600}s`);
+        expect(moves()).toEqual([]);
+        await env.sleep('2h');
+        expect(moves()).toEqual(['warm']);
+        await env.sleep(`${15 * DAY - 7200}s`);
+        expect(moves()).toEqual(['warm']);
+        await env.sleep('2h');
+        expect(moves()).toEqual(['warm', 'cold']);
+        // Cold is the last tier: no further timer.
+        await env.sleep('60d');
+        expect(moves()).toEqual(['warm', 'cold']);
+        expect(tierEvents()).toEqual([
+          `moved from hot to warm: not read for ${10 * DAY} s`,
+          `moved from warm to cold: not read for ${25 * DAY} s`,
+        ]);
+        expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'ready', stage: 'done' });
+        await handle.signal(deleteRequestedSignal, { reason: 'done with it' });
+        await env.sleep('1m');
+        expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'deleted', stage: 'trash' });
+      });
+    });
+
+    it('a read of a cold asset brings it back to hot and restarts its clock', async () => {
+      const { fake, assetId, moves, tierEvents } = tiered();
+      await withWorkers(fake, async (taskQueue) => {
+        const handle = await start(taskQueue, { assetId, hotSeconds: 10 * DAY, coldSeconds: 20 * DAY });
+        await handle.signal(uploadCompletedSignal, { source: 'api' });
+        await env.sleep(`${20 * DAY + 3600}s`);
+        expect(moves()).toEqual(['warm', 'cold']);
+
+        await handle.signal(accessedSignal, { at: new Date().toISOString() });
+        await env.sleep('1m');
+        expect(moves()).toEqual(['warm', 'cold', 'hot']);
+        expect(tierEvents().at(-1)).toBe('moved from cold to hot: read while cold');
+        // A read while hot moves nothing, but the ten idle days count from it.
+        await env.sleep('5d');
+        await handle.signal(accessedSignal, { at: new Date().toISOString() });
+        await env.sleep(`${10 * DAY - 3600}s`);
+        expect(moves()).toEqual(['warm', 'cold', 'hot']);
+        await env.sleep('2h');
+        expect(moves()).toEqual(['warm', 'cold', 'hot', 'warm']);
+        await handle.signal(deleteRequestedSignal, { reason: 'done with it' });
+        await env.sleep('1m');
+        expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'deleted', stage: 'trash' });
+      });
+    });
+
+    it('a run continued as new picks up the ready asset where the last one left it', async () => {
+      const { fake, sha256, assetId, moves } = tiered();
+      await withWorkers(fake, async (taskQueue) => {
+        const handle = await start(taskQueue, {
+          assetId,
+          hotSeconds: 10 * DAY,
+          coldSeconds: 20 * DAY,
+          resume: {
+            status: 'ready',
+            tier: 'warm',
+            sha256,
+            lastAccessMs: (await env.currentTimeMs()) - 15 * DAY * 1000,
+          },
+        });
+        await env.sleep('1m');
+        expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'ready', stage: 'done' });
+        // No upload, no processing: straight to its life, where the warm blob is due for cold in five days.
+        expect(fake.names()).not.toContain('verifyUpload');
+        await env.sleep(`${5 * DAY - 3600}s`);
+        expect(moves()).toEqual([]);
+        await env.sleep('2h');
+        expect(moves()).toEqual(['cold']);
+        await handle.signal(deleteRequestedSignal, { reason: 'done with it' });
+        await env.sleep('1m');
+        expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'deleted', stage: 'trash' });
+      });
+    });
+
+    it('a blob another asset still reads stays where it is, and the idle window starts over', async () => {
+      let refusals = 1;
+      const { fake, assetId, moves, tierEvents } = tiered((mine) => ({
+        moveBlobTier: async ({ sha256, to }) =>
+          sha256 === mine && refusals-- > 0 ? { moved: false, tier: 'hot' } : { moved: true, tier: to },
+      }));
+      await withWorkers(fake, async (taskQueue) => {
+        const handle = await start(taskQueue, { assetId, hotSeconds: 10 * DAY, coldSeconds: 20 * DAY });
+        await handle.signal(uploadCompletedSignal, { source: 'api' });
+        await env.sleep(`${10 * DAY + 3600}s`);
+        expect(moves()).toEqual(['warm']);
+        expect(tierEvents()).toEqual([]);
+        await env.sleep(`${10 * DAY}s`);
+        expect(moves()).toEqual(['warm', 'warm']);
+        expect(tierEvents()).toEqual([`moved from hot to warm: not read for ${10 * DAY} s`]);
+        await handle.signal(deleteRequestedSignal, { reason: 'done with it' });
+        await env.sleep('1m');
+      });
     });
   });
 });

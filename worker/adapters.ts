@@ -9,7 +9,9 @@ import { QuotaRepository } from '../shared/adapters/quota-repository';
 import { SweepRepository } from '../shared/adapters/sweep-repository';
 import { ClamdScanner } from '../shared/adapters/clamd-scanner';
 import { S3ObjectStore } from '../shared/adapters/s3-object-store';
-import { replicaS3Settings, s3Settings } from '../shared/adapters/s3-settings';
+import { replicaS3Settings, s3Settings, tierS3Settings } from '../shared/adapters/s3-settings';
+import { BucketRouter } from '../shared/adapters/bucket-router';
+import { TierRepository } from '../shared/adapters/tier-repository';
 import { FailoverObjectStore } from '../shared/adapters/failover-object-store';
 import { IntegrityRepository } from '../shared/adapters/integrity-repository';
 import { NoScanner, type Scanner } from '../shared/adapters/scanner';
@@ -23,6 +25,12 @@ export function workerAdapters(config: WorkerConfig, db: Db) {
   const store = new S3ObjectStore(s3Settings(config));
   const replicaSettings = replicaS3Settings(config);
   const replica = replicaSettings ? new S3ObjectStore(replicaSettings) : undefined;
+  const tierSettings = tierS3Settings(config);
+  const buckets = new BucketRouter({
+    hot: store,
+    warm: new S3ObjectStore(tierSettings.warm),
+    cold: new S3ObjectStore(tierSettings.cold),
+  });
   const scanner: Scanner = config.CLAMD_HOST
     ? new ClamdScanner({
         host: config.CLAMD_HOST,
@@ -44,6 +52,9 @@ export function workerAdapters(config: WorkerConfig, db: Db) {
         )
       : store,
     integrity: new IntegrityRepository(db),
+    /** The tiers' stores, by tier and by the bucket a blob row names. */
+    buckets,
+    tiers: new TierRepository(db),
     scanner,
     assets: new AssetRepository(db),
     blobs: new BlobRepository(db),

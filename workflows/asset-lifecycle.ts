@@ -4,7 +4,9 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -14,6 +16,7 @@ import type { AssetStatus } from '../shared/asset-status';
 import type { MediaFamily } from '../shared/media-types';
 import type { IoActivities, MediaActivities } from '../activities';
 import {
+  accessedSignal,
   assetStateQuery,
   AssetStatusAttribute,
   deleteRequestedSignal,
@@ -25,6 +28,8 @@ import {
   type AssetOutcome,
   type AssetState,
   type Stage,
+  type Tier,
+  TierAttribute,
   type UploadCompleted,
 } from './definitions';
 
@@ -79,6 +84,11 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
   let settling = false;
   let transitions = 0;
   let sha256: string | undefined;
+  const hotSeconds = input.hotSeconds ?? 30 * 86_400;
+  const coldSeconds = input.coldSeconds ?? 90 * 86_400;
+  let tier: Tier = input.resume?.tier ?? 'hot';
+  let lastAccessMs = input.resume?.lastAccessMs ?? Date.now();
+  let accessedPending = false;
   const processing = new CancellationScope();
 
   setHandler(assetStateQuery, () => state);
@@ -90,6 +100,9 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
     deletion ??= signal;
     // Work under way is cancelled; once the outcome is being recorded, the asset is settled and goes to the trash.
     if (!settling) processing.cancel();
+  });
+  setHandler(accessedSignal, () => {
+    accessedPending = true;
   });
   setHandler(retryRequestedSignal, () => {
     retryRequested = true;
@@ -226,6 +239,13 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
     return { status: 'ready' as const, reason: `${rendered.renditions.length} renditions published` };
   };
 
+  if (input.resume) {
+    state.status = input.resume.status;
+    sha256 = input.resume.sha256 ?? undefined;
+    enter('done');
+    return live();
+  }
+
   // 1. Pending: the client uploads straight to object storage with the pre-signed URL.
   const uploaded = await condition(
     () => completion !== undefined || deletion !== undefined,
@@ -327,38 +347,100 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
   // 10. Delivery: the edge learns the asset's URLs and warms the ones clients fetch first.
   if (outcome.status === 'ready') await storage.registerWithCdn({ assetId: input.assetId });
 
-  // 11. Its life after processing: until deleted (then restorable from the trash for a while), or until its
-  // retention ends.
-  for (;;) {
-    const retentionMs = input.retainUntil
-      ? Math.max(0, Date.parse(input.retainUntil) - Date.now())
-      : undefined;
-    const deleted =
-      retentionMs === undefined
-        ? (await condition(() => deletion !== undefined), true)
-        : await condition(() => deletion !== undefined, retentionMs);
-    if (!deleted) {
-      deletion = { reason: `retention ended at ${input.retainUntil}` };
-      return deleteAsset();
-    }
+  lastAccessMs = Date.now();
+  return live();
 
-    const before = state.status;
-    const purgeAt = new Date(Date.now() + input.trashSeconds * 1000).toISOString();
-    enter('trash');
-    await storage.purgeCdn({ assetId: input.assetId });
-    await record('deleted', `${deletion!.reason}; in the trash until ${purgeAt}`, {
-      purgeAt,
-      trashedFrom: before,
-    });
-    const restored = await condition(() => restoreRequested, input.trashSeconds * 1000);
-    if (!restored) {
-      deletion = { reason: `purged: ${input.trashSeconds} s in the trash passed` };
-      return deleteAsset();
+  // 11. Its life after processing: until deleted (then restorable from the trash for a while), or until its
+  // retention ends. Meanwhile a ready asset's blob moves down the storage tiers while nobody reads it.
+  async function live(): Promise<AssetOutcome> {
+    for (;;) {
+      const retentionMs = input.retainUntil
+        ? Math.max(0, Date.parse(input.retainUntil) - Date.now())
+        : undefined;
+      // Runs recorded before tiering existed wait for the deletion or the retention alone.
+      const tiering = state.status === 'ready' && sha256 !== undefined && patched('tiering');
+      const deleted = tiering
+        ? await tierUntilDeleted(retentionMs)
+        : retentionMs === undefined
+          ? (await condition(() => deletion !== undefined), true)
+          : await condition(() => deletion !== undefined, retentionMs);
+      if (!deleted) {
+        deletion = { reason: `retention ended at ${input.retainUntil}` };
+        return deleteAsset();
+      }
+
+      const before = state.status;
+      const purgeAt = new Date(Date.now() + input.trashSeconds * 1000).toISOString();
+      enter('trash');
+      await storage.purgeCdn({ assetId: input.assetId });
+      await record('deleted', `${deletion!.reason}; in the trash until ${purgeAt}`, {
+        purgeAt,
+        trashedFrom: before,
+      });
+      const restored = await condition(() => restoreRequested, input.trashSeconds * 1000);
+      if (!restored) {
+        deletion = { reason: `purged: ${input.trashSeconds} s in the trash passed` };
+        return deleteAsset();
+      }
+      restoreRequested = false;
+      deletion = undefined;
+      enter('done');
+      await record(before, 'restored from the trash');
+      if (before === 'ready') await storage.registerWithCdn({ assetId: input.assetId });
     }
-    restoreRequested = false;
-    deletion = undefined;
-    enter('done');
-    await record(before, 'restored from the trash');
-    if (before === 'ready') await storage.registerWithCdn({ assetId: input.assetId });
+  }
+
+  /**
+   * Moves the blob down a tier after each idle window and back to hot on a read; returns true when the asset is
+   * deleted, false when its retention (retentionMs from now) ends first.
+   */
+  async function tierUntilDeleted(retentionMs: number | undefined): Promise<boolean> {
+    const retentionEndsAt = retentionMs === undefined ? undefined : Date.now() + retentionMs;
+    // From the start, so `Tier = "hot"` finds the assets that never moved.
+    upsertSearchAttributes([{ key: TierAttribute, value: tier }]);
+    for (;;) {
+      if (deletion) return true;
+      if (accessedPending) {
+        accessedPending = false;
+        lastAccessMs = Date.now();
+        if (tier !== 'hot') await moveTier('hot', 0, `read while ${tier}`);
+        continue;
+      }
+      if (workflowInfo().continueAsNewSuggested) {
+        await continueAsNew<typeof assetLifecycle>({
+          ...input,
+          resume: { status: state.status, tier, sha256: sha256 ?? null, lastAccessMs },
+        });
+      }
+      const idleSeconds = tier === 'hot' ? hotSeconds : tier === 'warm' ? coldSeconds : undefined;
+      const moveAt = idleSeconds === undefined ? undefined : lastAccessMs + idleSeconds * 1000;
+      const wakeAt = Math.min(moveAt ?? Infinity, retentionEndsAt ?? Infinity);
+      const woken =
+        wakeAt === Infinity
+          ? (await condition(() => deletion !== undefined || accessedPending), true)
+          : await condition(
+              () => deletion !== undefined || accessedPending,
+              Math.max(1, wakeAt - Date.now()),
+            );
+      if (woken) continue;
+      if (retentionEndsAt !== undefined && Date.now() >= retentionEndsAt) return false;
+      if (moveAt !== undefined && Date.now() >= moveAt) {
+        await moveTier(tier === 'hot' ? 'warm' : 'cold', idleSeconds!, `not read for ${idleSeconds} s`);
+      }
+    }
+  }
+
+  async function moveTier(to: Tier, idleSeconds: number, why: string): Promise<void> {
+    const from = tier;
+    const moved = await storage.moveBlobTier({ sha256: sha256!, to, idleSeconds });
+    tier = moved.tier;
+    upsertSearchAttributes([{ key: TierAttribute, value: tier }]);
+    // Not moved: another asset on the same blob was read meanwhile, so the idle window starts over.
+    if (!moved.moved) lastAccessMs = Date.now();
+    if (!moved.moved) return;
+    const previous = state.stage;
+    state.stage = 'tier';
+    await record(state.status, `moved from ${from} to ${to}: ${why}`, { from, to }, { stage: 'tier' });
+    state.stage = previous;
   }
 }

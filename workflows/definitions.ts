@@ -28,6 +28,30 @@ export interface AssetLifecycleInput {
   trashSeconds: number;
   /** Retention: when set (ISO 8601), the asset is purged at that moment. */
   retainUntil: string | null;
+  /** Tiering: a ready asset unread this long moves to the warm tier (absent in older runs: 30 days). */
+  hotSeconds?: number;
+  /** ... and unread this long (counted from the last read, too) to the cold tier (absent: 90 days). */
+  coldSeconds?: number;
+  /** Set by continue-as-new: the run picks up the asset's life after processing where the last one left it. */
+  resume?: LifeState;
+}
+
+export type Tier = 'hot' | 'warm' | 'cold';
+
+/** What a ready (or failed/quarantined) asset's workflow carries over a continue-as-new. */
+export interface LifeState {
+  status: AssetStatus;
+  tier: Tier;
+  sha256: string | null;
+  /** Epoch milliseconds of the last read, or of the last tier move when that came later. */
+  lastAccessMs: number;
+}
+
+export interface MoveBlobTier {
+  sha256: string;
+  to: Tier;
+  /** Demotions happen only when no asset on the blob was read within this many seconds. */
+  idleSeconds: number;
 }
 
 export type CompletionSource = 'api' | 'storage-event';
@@ -50,6 +74,7 @@ export type Stage =
   | 'publish'
   | 'failed'
   | 'trash'
+  | 'tier'
   | 'deleting'
   | 'done';
 
@@ -73,10 +98,14 @@ export const deleteRequestedSignal = defineSignal<[{ reason: string }]>('deleteR
 export const restoreRequestedSignal = defineSignal<[{ requestedBy: string }]>('restoreRequested');
 /** An operator's retry of a failed asset re-runs the stage that failed. */
 export const retryRequestedSignal = defineSignal<[{ requestedBy: string }]>('retryRequested');
+/** Sent by the API's access recorder, at most once per asset per flush: a read brings a warm/cold asset back. */
+export const accessedSignal = defineSignal<[{ at: string }]>('accessed');
 export const assetStateQuery = defineQuery<AssetState>('assetState');
 
 /** Registered on the server (dev server flags, or `temporal operator search-attribute create` in production). */
 export const AssetStatusAttribute = defineSearchAttributeKey('AssetStatus', 'KEYWORD');
 export const OwnerIdAttribute = defineSearchAttributeKey('OwnerId', 'INT');
 
-export const SEARCH_ATTRIBUTES = [AssetStatusAttribute, OwnerIdAttribute] as const;
+export const TierAttribute = defineSearchAttributeKey('Tier', 'KEYWORD');
+
+export const SEARCH_ATTRIBUTES = [AssetStatusAttribute, OwnerIdAttribute, TierAttribute] as const;

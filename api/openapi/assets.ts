@@ -44,6 +44,11 @@ const summaryProperties: Record<string, Json> = {
     }),
   ),
   placeholder: nullable({ type: 'string', description: 'A ThumbHash (base64) of a ready image or poster.' }),
+  tier: {
+    ...nullable({ type: 'string', enum: ['hot', 'warm', 'cold'] }),
+    description: 'Storage tier of the bytes: moves down while nobody reads them, back to hot on a read.',
+  },
+  tierChangedAt: nullable(dateTime),
   renditions: { type: 'array', items: ref('Rendition'), description: 'Empty until the asset is ready.' },
   uploadExpiresAt: dateTime,
   createdAt: dateTime,

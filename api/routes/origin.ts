@@ -1,4 +1,5 @@
 import { Router, type Request } from 'express';
+import type { ObjectStore } from '../../shared/adapters/object-store';
 import type { BlobRow, MediaAssetRow } from '../../shared/db/schema';
 import {
   hlsContentType,
@@ -53,9 +54,9 @@ export function originRoutes(deps: ApiDeps): Router {
     };
     if (path.kind === 'hls' && isPlaylist(path.file)) {
       const rewrite = signed ? (text: string) => signPlaylist(text, queryString(signed)) : (t: string) => t;
-      await servePlaylist(req, res, deps.store, target.key, rewrite, opts);
+      await servePlaylist(req, res, target.store, target.key, rewrite, opts);
     } else {
-      await serveObject(req, res, deps.store, target.key, opts, deps.logger);
+      await serveObject(req, res, target.store, target.key, opts, deps.logger);
     }
   });
 
@@ -76,16 +77,20 @@ async function resolve(
   asset: MediaAssetRow,
   blob: BlobRow,
   path: AssetPath,
-): Promise<{ key: string; contentType: string }> {
-  if (path.kind === 'original') return { key: blob.object_key, contentType: asset.mime_type };
+): Promise<{ store: ObjectStore; key: string; contentType: string }> {
+  // The original follows its blob through the storage tiers; renditions stay in the primary bucket.
+  if (path.kind === 'original') {
+    const store = deps.buckets?.bucket(blob.bucket) ?? deps.store;
+    return { store, key: blob.object_key, contentType: asset.mime_type };
+  }
   if (path.kind === 'rendition') {
     const rendition = (await deps.blobs.renditions(blob.sha256)).find((r) => r.name === path.name);
     if (!rendition) throw notFound(`no rendition ${path.name}`);
-    return { key: rendition.object_key, contentType: rendition.mime_type };
+    return { store: deps.store, key: rendition.object_key, contentType: rendition.mime_type };
   }
   if (!blob.rendition_prefix) throw notFound('no HLS renditions');
   const key = `${blob.rendition_prefix}hls/${path.file}`;
   // parseAssetPath already refuses '..' and separators; this keeps the promise even if it ever changes.
   if (!key.startsWith(`${blob.rendition_prefix}hls/`) || key.includes('/../')) throw notFound();
-  return { key, contentType: hlsContentType(path.file) };
+  return { store: deps.store, key, contentType: hlsContentType(path.file) };
 }

@@ -95,6 +95,8 @@ export function uploadRoutes({ deps, workflows, access }: RouteContext): Router 
           declaredChecksumSha256: body.checksumSha256 ?? null,
           uploadTtlSeconds: ttl,
           trashSeconds: Math.round(settings.trashDays * 86_400),
+          hotSeconds: Math.max(1, Math.round(settings.hotDays * 86_400)),
+          coldSeconds: Math.max(1, Math.round(settings.coldDays * 86_400)),
           retainUntil: retainUntil?.toISOString() ?? null,
         });
       } catch (err) {

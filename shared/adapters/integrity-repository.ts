@@ -10,6 +10,8 @@ export interface ChunkManifest {
 
 export interface BlobForCheck {
   sha256: string;
+  /** The primary, or a warm/cold tier's bucket the blob moved to. */
+  bucket: string;
   objectKey: string;
   sizeBytes: number;
   replicaKey: string | null;
@@ -66,6 +68,7 @@ export class IntegrityRepository {
       .leftJoin('blob_manifests', 'blob_manifests.sha256', 'blobs.sha256')
       .select([
         'blobs.sha256',
+        'blobs.bucket',
         'blobs.object_key',
         'blobs.size_bytes',
         'blobs.replica_key',
@@ -78,6 +81,7 @@ export class IntegrityRepository {
     if (!row) return null;
     return {
       sha256: row.sha256,
+      bucket: row.bucket,
       objectKey: row.object_key,
       sizeBytes: Number(row.size_bytes),
       replicaKey: row.replica_key,

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import {
+  type StorageClass,
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -40,6 +41,8 @@ export interface S3Settings {
   accessKeyId: string;
   secretAccessKey: string;
   forcePathStyle: boolean;
+  /** The storage class objects are written with (a tier's STANDARD_IA, GLACIER_IR); unset: the bucket's default. */
+  storageClass?: string | undefined;
 }
 
 function client(settings: S3Settings, endpoint: string | undefined): S3Client {
@@ -66,9 +69,11 @@ export class S3ObjectStore implements ObjectStore {
   readonly bucket: string;
   private readonly s3: S3Client;
   private readonly signer: S3Client;
+  private readonly storageClass: StorageClass | undefined;
 
   constructor(settings: S3Settings) {
     this.bucket = settings.bucket;
+    this.storageClass = settings.storageClass as StorageClass | undefined;
     this.s3 = client(settings, settings.endpoint);
     this.signer = settings.publicEndpoint ? client(settings, settings.publicEndpoint) : this.s3;
   }
@@ -165,7 +170,13 @@ export class S3ObjectStore implements ObjectStore {
     // lib-storage switches to multipart for large streams, so the size need not be known up front.
     await new Upload({
       client: this.s3,
-      params: { Bucket: this.bucket, Key: key, Body: body, ContentType: opts.contentType },
+      params: {
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentType: opts.contentType,
+        StorageClass: this.storageClass,
+      },
     }).done();
   }
 

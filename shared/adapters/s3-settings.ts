@@ -41,3 +41,27 @@ export function replicaS3Settings(
     secretAccessKey: config.REPLICA_S3_SECRET_ACCESS_KEY ?? primary.secretAccessKey,
   };
 }
+
+/** The warm and cold tiers' buckets: the primary's endpoint and credentials, another bucket each. */
+export function tierS3Settings(
+  config: Parameters<typeof s3Settings>[0] & {
+    WARM_S3_BUCKET?: string | undefined;
+    COLD_S3_BUCKET?: string | undefined;
+    WARM_S3_STORAGE_CLASS?: string | undefined;
+    COLD_S3_STORAGE_CLASS?: string | undefined;
+  },
+): { warm: S3Settings; cold: S3Settings } {
+  const primary = { ...s3Settings(config), publicEndpoint: undefined };
+  return {
+    warm: {
+      ...primary,
+      bucket: config.WARM_S3_BUCKET ?? `${config.S3_BUCKET}-warm`,
+      storageClass: config.WARM_S3_STORAGE_CLASS,
+    },
+    cold: {
+      ...primary,
+      bucket: config.COLD_S3_BUCKET ?? `${config.S3_BUCKET}-cold`,
+      storageClass: config.COLD_S3_STORAGE_CLASS,
+    },
+  };
+}

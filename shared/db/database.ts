@@ -8,6 +8,7 @@ import * as m004 from './migrations/004-multipart';
 import * as m005 from './migrations/005-retention';
 import * as m006 from './migrations/006-doc-version';
 import * as m007 from './migrations/007-integrity';
+import * as m009 from './migrations/009-tiering';
 import * as m004search from './migrations/004-search';
 
 // Migrations are imported, not read from a folder, so they ship inside whatever bundle runs the process.
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '005-retention': m005,
   '006-doc-version': m006,
   '007-integrity': m007,
+  '009-tiering': m009,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -44,6 +44,8 @@ export interface BlobsTable {
   status: BlobStatus;
   status_reason: string | null;
   owner_asset_id: string;
+  tier: ColumnType<'hot' | 'warm' | 'cold', 'hot' | 'warm' | 'cold' | undefined>;
+  tier_changed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   scan_status: ColumnType<ScanStatus, ScanStatus | undefined, ScanStatus>;
   scan_signature: string | null;
   media_info: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;

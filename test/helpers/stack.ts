@@ -9,6 +9,9 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createDb, migrateToLatest, type Db } from '../../shared/db/database';
 import { AssetRepository } from '../../shared/adapters/asset-repository';
+import { BucketRouter } from '../../shared/adapters/bucket-router';
+import { signalAccessed } from '../../api/access-signals';
+import { TierRepository } from '../../shared/adapters/tier-repository';
 import { S3ObjectStore, type S3Settings } from '../../shared/adapters/s3-object-store';
 import { createLogger } from '../../shared/logger';
 import { signDevToken } from '../../shared/dev-token';
@@ -93,6 +96,8 @@ export interface TestPlatform {
   baseUrl: string;
   db: Db;
   store: S3ObjectStore;
+  /** The primary (hot) and the warm and cold tiers' buckets. */
+  buckets: BucketRouter;
   assets: AssetRepository;
   blobs: BlobRepository;
   quotas: QuotaRepository;
@@ -127,6 +132,9 @@ export interface PlatformOptions {
   deliveryBaseUrl?: string;
   /** Cache GET /media/:id records here, invalidated through Postgres notifications as in production. */
   assetCache?: AssetCache<AssetRecord>;
+  /** HOT_DAYS / COLD_DAYS (fractions: 3 / 86_400 is three seconds). */
+  hotDays?: number;
+  coldDays?: number;
   /** A replica bucket (REPLICA_S3_BUCKET): blobs are copied there at ingest, integrity scans repair from it. */
   replica?: S3ObjectStore;
 }
@@ -153,6 +161,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
   }
   const { db, url: databaseUrl } = await freshDatabase();
   const store = await freshStore(opts.s3Endpoint, opts.s3Bucket);
+  // The tiers live on the run's own S3 server: a test's s3Endpoint may only come up after the platform.
+  const buckets = new BucketRouter({ hot: store, warm: await freshStore(), cold: await freshStore() });
   const assets = new AssetRepository(db);
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const temporal = new Client({ connection, namespace: 'default' });
@@ -171,7 +181,12 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     ttlSeconds: 3600,
     logger,
   });
-  const accessRecorder = new AccessRecorder(new AssetAccessRepository(db), logger, 10);
+  const accessRecorder = new AccessRecorder(
+    new AssetAccessRepository(db),
+    logger,
+    10,
+    signalAccessed(temporal, logger),
+  );
   accessRecorder.start();
   const quotas = new QuotaRepository(db, opts.quota ?? { maxBytes: 10 * 1024 ** 3, maxAssets: 10_000 });
   const webhooks = new WebhookRepository(db);
@@ -207,6 +222,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
           warmRenditions: ['poster', 'thumb-256'],
           integrity: new IntegrityRepository(db),
           replica: opts.replica,
+          buckets,
+          tiers: new TierRepository(db),
         }),
       ),
     );
@@ -231,6 +248,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     acl,
     quotas,
     store,
+    buckets,
     webhooks,
     webhookClient,
     cdn,
@@ -248,6 +266,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
       multipartThresholdBytes: opts.multipartThresholdBytes ?? 64 * 1024 ** 2,
       multipartPartBytes: 5 * 1024 ** 2,
       trashDays: opts.trashDays ?? 30,
+      hotDays: opts.hotDays ?? 30,
+      coldDays: opts.coldDays ?? 90,
       jsonBodyLimitBytes: 64 * 1024,
       storageEventsSecret: STORAGE_EVENTS_SECRET,
       deliverySigningSecret: DELIVERY_SECRET,
@@ -264,6 +284,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     baseUrl: `http://127.0.0.1:${port}`,
     db,
     store,
+    buckets,
     assets,
     blobs,
     quotas,

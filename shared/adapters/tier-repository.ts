@@ -1,0 +1,43 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database';
+import type { BlobRow } from '../db/schema';
+
+export type Tier = 'hot' | 'warm' | 'cold';
+
+/** The blob rows' storage tier, and the reads that decide whether a blob may move down. */
+export class TierRepository {
+  constructor(private readonly db: Db) {}
+
+  async blob(sha256: string): Promise<BlobRow | undefined> {
+    return this.db.selectFrom('blobs').selectAll().where('sha256', '=', sha256).executeTakeFirst();
+  }
+
+  /** True when any asset on the blob (duplicates share it) was read within the last `seconds`. */
+  async readWithin(sha256: string, seconds: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('asset_access')
+      .innerJoin('media_assets', 'media_assets.asset_id', 'asset_access.asset_id')
+      .select('asset_access.asset_id')
+      .where('media_assets.blob_sha256', '=', sha256)
+      .where('asset_access.last_access_at', '>', sql<Date>`now() - make_interval(secs => ${seconds})`)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Points the blob at its copy in another tier, only if it is still where the caller found it (retry-safe). */
+  async switchTier(
+    sha256: string,
+    from: { tier: Tier; bucket: string },
+    to: { tier: Tier; bucket: string; objectKey: string },
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable('blobs')
+      .set({ tier: to.tier, bucket: to.bucket, object_key: to.objectKey, tier_changed_at: sql`now()` })
+      .where('sha256', '=', sha256)
+      .where('tier', '=', from.tier)
+      .where('bucket', '=', from.bucket)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+}
