@@ -122,7 +122,24 @@ export async function startTemporalDevServer(
       const custom =
         (JSON.parse(r.stdout) as { customAttributes?: Record<string, string> }).customAttributes ?? {};
       const missing = wanted.filter((name) => !(name in custom));
-      if (missing.length > 0) throw new Error(`search attributes not registered yet: ${missing.join(', ')}`);
+      if (missing.length > 0) {
+        // A database kept from an earlier version lacks attributes added since: the start-dev flags only
+        // register them on a fresh database, so add them here and check again on the next probe.
+        const add = [
+          'operator',
+          'search-attribute',
+          'create',
+          '--address',
+          address,
+          '--namespace',
+          namespace,
+        ];
+        for (const name of missing) add.push('--name', name, '--type', opts.searchAttributes[name]!);
+        await runCommand(temporal, [...add, '--disable-config-file', '--disable-config-env'], {
+          timeoutMs: 15_000,
+        });
+        throw new Error(`search attributes not registered yet: ${missing.join(', ')}`);
+      }
       if (uiUrl && !(await httpResponds(uiUrl))) throw new Error(`UI at ${uiUrl} does not answer yet`);
       return true;
     });
