@@ -7,6 +7,7 @@ import {
   assetStateQuery,
   assetWorkflowId,
   deleteRequestedSignal,
+  MimeTypeAttribute,
   OwnerIdAttribute,
   restoreRequestedSignal,
   retryRequestedSignal,
@@ -36,6 +37,7 @@ export class WorkflowGateway {
         typedSearchAttributes: [
           { key: AssetStatusAttribute, value: 'pending' },
           { key: OwnerIdAttribute, value: Number(input.ownerId) },
+          { key: MimeTypeAttribute, value: input.declaredContentType },
         ],
       });
     } catch (err) {

@@ -95,7 +95,7 @@ describe('upload → verify → ready, against real Temporal, S3 and Postgres', 
       },
       (attrs) => attrs.AssetStatus === 'ready',
     );
-    expect(attributes).toMatchObject({ AssetStatus: 'ready', OwnerId: 1001 });
+    expect(attributes).toMatchObject({ AssetStatus: 'ready', OwnerId: 1001, MimeType: 'image/png' });
   });
 
   it('rejects a declared checksum that does not match, and deletes the object', async () => {

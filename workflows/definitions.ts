@@ -108,4 +108,12 @@ export const OwnerIdAttribute = defineSearchAttributeKey('OwnerId', 'INT');
 
 export const TierAttribute = defineSearchAttributeKey('Tier', 'KEYWORD');
 
-export const SEARCH_ATTRIBUTES = [AssetStatusAttribute, OwnerIdAttribute, TierAttribute] as const;
+/** The declared content type, set when the workflow starts (sniffing only ever narrows it within its family). */
+export const MimeTypeAttribute = defineSearchAttributeKey('MimeType', 'KEYWORD');
+
+export const SEARCH_ATTRIBUTES = [
+  AssetStatusAttribute,
+  OwnerIdAttribute,
+  TierAttribute,
+  MimeTypeAttribute,
+] as const;
