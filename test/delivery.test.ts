@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { ffprobe } from './helpers/ffprobe';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startNginx, type NginxHandle } from '../devstack/nginx';
 import { freePort } from '../devstack/ports';
@@ -12,7 +11,6 @@ import { clip, noisyPng } from './helpers/generate-media';
 import { SETTLED, requestUpload, sha256, uploadFile, waitForStatus } from './helpers/media';
 import { DELIVERY_SECRET, startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
 
-const run = promisify(execFile);
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** The platform behind a real nginx secure_link edge: every answer below went through nginx unless it says origin. */
@@ -199,15 +197,7 @@ describe('delivery: signed URLs, the origin and an nginx edge', () => {
     expect((await bytes(segment)).length).toBeGreaterThan(1000);
 
     // A player with nothing but the URL: ffprobe walks master → variant → init → segments over HTTP.
-    const { stdout } = await run('ffprobe', [
-      '-v',
-      'error',
-      '-print_format',
-      'json',
-      '-show_streams',
-      masterUrl,
-    ]);
-    const streams = (JSON.parse(stdout) as { streams: { codec_type: string; width?: number }[] }).streams;
+    const { streams } = await ffprobe(masterUrl);
     expect(streams.find((s) => s.codec_type === 'video')).toMatchObject({ width: 320 });
     expect(streams.some((s) => s.codec_type === 'audio')).toBe(true);
   });

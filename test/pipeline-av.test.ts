@@ -1,35 +1,12 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { request, eventually } from './helpers/http';
+import { ffprobe } from './helpers/ffprobe';
 import { clip, tone, type ClipOptions } from './helpers/generate-media';
 import { SETTLED, sha256, uploadFile, waitForStatus, type RenditionView } from './helpers/media';
 import { startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
-
-const run = promisify(execFile);
-
-interface ProbedStream {
-  codec_type: string;
-  codec_name: string;
-  width?: number;
-  height?: number;
-  channels?: number;
-}
-
-async function ffprobe(file: string): Promise<{ streams: ProbedStream[]; format: { duration?: string } }> {
-  const { stdout } = await run('ffprobe', [
-    '-v',
-    'error',
-    '-print_format',
-    'json',
-    '-show_streams',
-    '-show_format',
-    file,
-  ]);
-  return JSON.parse(stdout);
-}
 
 /** Video and audio through the whole pipeline: real ffmpeg, the HLS ladder checked with ffprobe. */
 describe('video and audio pipeline', () => {
