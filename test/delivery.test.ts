@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ffprobe } from './helpers/ffprobe';
+import { ffprobe } from './helpers/ffmpeg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startNginx, type NginxHandle } from '../devstack/nginx';
 import { freePort } from '../devstack/ports';

@@ -1,31 +1,13 @@
-import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ffmpeg, ffmpegChildren } from './helpers/ffmpeg';
 import { transcodeAudio } from '../shared/media/audio';
 import { probeAv } from '../shared/media/probe';
 import { MediaError, type AvInfo } from '../shared/media/types';
 import { validateAudio } from '../shared/media/validate';
-
-const exec = promisify(execFile);
-
-async function ffmpeg(...args: string[]): Promise<void> {
-  await exec('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args], {
-    timeout: 60_000,
-  });
-}
-
-function ffmpegChildren(): number[] {
-  const out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter(([, comm]) => comm === 'ffmpeg')
-    .map(([pid]) => Number(pid));
-}
 
 let dir: string;
 const media = { mp3: '', wav: '', long: '', truncated: '' };

@@ -1,56 +1,16 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ffmpeg, ffprobe, ffmpegChildren } from './helpers/ffmpeg';
 import { ensureMasterAttributes, parseMaster, parseMediaPlaylist } from '../shared/media/hls-playlist';
 import { planLadder } from '../shared/media/ladder';
 import { probeAv } from '../shared/media/probe';
 import { MediaError, type AvInfo, type RenditionFile } from '../shared/media/types';
 import { validateVideo } from '../shared/media/validate';
 import { transcodeVideo } from '../shared/media/video';
-
-const exec = promisify(execFile);
-
-async function ffmpeg(...args: string[]): Promise<void> {
-  await exec('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args], {
-    timeout: 60_000,
-  });
-}
-
-interface ProbedStream {
-  codec_type: string;
-  codec_name: string;
-  width?: number;
-  height?: number;
-}
-
-async function ffprobeJson(
-  file: string,
-): Promise<{ streams: ProbedStream[]; format: { duration?: string } }> {
-  const { stdout } = await exec('ffprobe', [
-    '-v',
-    'error',
-    '-show_streams',
-    '-show_format',
-    '-of',
-    'json',
-    file,
-  ]);
-  return JSON.parse(stdout) as { streams: ProbedStream[]; format: { duration?: string } };
-}
-
-/** ffmpeg processes that are children of this test process. */
-function ffmpegChildren(): number[] {
-  const out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter(([, comm]) => comm === 'ffmpeg')
-    .map(([pid]) => Number(pid));
-}
 
 const X264_FAST = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
 
@@ -200,7 +160,7 @@ async function expectLadder(t: Transcoded, expected: string[], withAudio: boolea
     );
 
     const playlist = path.join(t.outDir, 'hls', variant.uri);
-    const probed = await ffprobeJson(playlist);
+    const probed = await ffprobe(playlist);
     const v = probed.streams.find((s) => s.codec_type === 'video');
     expect(v).toMatchObject({ codec_name: 'h264', width: rung.width, height: rung.height });
     const a = probed.streams.find((s) => s.codec_type === 'audio');
@@ -255,7 +215,7 @@ describe('transcodeVideo and validateVideo', () => {
     });
 
     const mp4Path = path.join(landscape.outDir, 'mp4/720p.mp4');
-    const mp4 = await ffprobeJson(mp4Path);
+    const mp4 = await ffprobe(mp4Path);
     expect(mp4.streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
     const bytes = await fs.readFile(mp4Path);
     expect(bytes.indexOf('moov')).toBeLessThan(bytes.indexOf('mdat')); // +faststart
@@ -356,7 +316,7 @@ describe('transcodeVideo and validateVideo', () => {
   it('makes portrait rungs without audio from a portrait clip without sound', async () => {
     const t = await transcode(media.portrait, 'out-portrait');
     await expectLadder(t, ['360p 360x640', '480p 480x854', '720p 720x1280'], false);
-    const mp4 = await ffprobeJson(path.join(t.outDir, 'mp4/720p.mp4'));
+    const mp4 = await ffprobe(path.join(t.outDir, 'mp4/720p.mp4'));
     expect(mp4.streams.map((s) => s.codec_name)).toEqual(['h264']);
     const report = await validateVideo(media.portrait, t.outDir, t.info, t.renditions);
     expect(report.reason).toBeUndefined();

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { request, eventually } from './helpers/http';
-import { ffprobe } from './helpers/ffprobe';
+import { ffprobe } from './helpers/ffmpeg';
 import { clip, tone, type ClipOptions } from './helpers/generate-media';
 import { SETTLED, sha256, uploadFile, waitForStatus, type RenditionView } from './helpers/media';
 import { startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
