@@ -16,3 +16,18 @@ export {
   type ClamdHandle,
 } from './clamd';
 export { startNginx, nginxConfig, type StartNginxOptions, type NginxHandle } from './nginx';
+export {
+  startAssetline,
+  killHard,
+  rssBytes,
+  treeRssBytes,
+  type AssetlineProcess,
+  type AssetlineRole,
+  type StartAssetlineOptions,
+} from './assetline';
+export {
+  startLocalPlatform,
+  type LocalPlatform,
+  type LocalPlatformOptions,
+  type ServiceName,
+} from './local-platform';

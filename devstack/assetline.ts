@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnService, waitUntilReady, type ServiceProcess } from './process';
+import { repoRoot } from './tools';
+
+export type AssetlineRole = 'api' | 'worker';
+
+export interface StartAssetlineOptions {
+  /** The process's whole configuration (DATABASE_URL, S3_*, TEMPORAL_*, ...), as in production. */
+  env: NodeJS.ProcessEnv;
+  /** stdout/stderr (pino JSON lines) are appended here. */
+  logFile: string;
+  /** Default 60 s. */
+  startTimeoutMs?: number;
+}
+
+export interface AssetlineProcess extends ServiceProcess {
+  role: AssetlineRole;
+  /** `http://127.0.0.1:PORT` for the API. */
+  url?: string;
+}
+
+const entryPoints: Record<AssetlineRole, string> = { api: 'api/main.ts', worker: 'worker/main.ts' };
+
+/**
+ * The API or a worker as its own OS process, configured only through the environment: what the benchmark
+ * measures (RSS, latency) and what the chaos suite kills with SIGKILL. Ready when the API answers /healthz, or
+ * when the worker has logged that it polls (after migrations, search attributes and schedules).
+ */
+export async function startAssetline(
+  role: AssetlineRole,
+  opts: StartAssetlineOptions,
+): Promise<AssetlineProcess> {
+  const logFile = path.resolve(opts.logFile);
+  // Only lines written by this incarnation count towards readiness: the log is appended across restarts.
+  const marker = `assetline-start-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  fs.appendFileSync(logFile, `${marker}\n`);
+  const service = await spawnService({
+    name: `assetline-${role}`,
+    command: process.execPath,
+    args: ['--import', 'tsx', entryPoints[role]],
+    cwd: repoRoot,
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, ...opts.env },
+    logFile,
+    stopTimeoutMs: 20_000,
+  });
+  const timeout = opts.startTimeoutMs ?? 60_000;
+  if (role === 'api') {
+    const url = `http://127.0.0.1:${opts.env.PORT ?? 3000}`;
+    await waitUntilReady(service, `${url}/healthz`, timeout, async () => (await fetch(`${url}/healthz`)).ok);
+    return Object.assign(service, { role, url });
+  }
+  await waitUntilReady(service, 'worker running', timeout, async () => {
+    const text = fs.readFileSync(logFile, 'utf8');
+    return text.slice(text.lastIndexOf(marker)).includes('worker running');
+  });
+  return Object.assign(service, { role });
+}
+
+/** SIGKILL to the whole process group: no shutdown hook runs, in-flight activities just stop. */
+export async function killHard(proc: ServiceProcess): Promise<void> {
+  try {
+    process.kill(-proc.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  await proc.exited;
+}
+
+/** Resident set size of a process and its descendants (ffmpeg, poppler run as children), from /proc. */
+export function treeRssBytes(pid: number): number {
+  const children = (p: number): number[] => {
+    try {
+      return fs
+        .readFileSync(`/proc/${p}/task/${p}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      return [];
+    }
+  };
+  let total = 0;
+  const pending = [pid];
+  while (pending.length > 0) {
+    const p = pending.pop()!;
+    total += rssBytes(p);
+    pending.push(...children(p));
+  }
+  return total;
+}
+
+export function rssBytes(pid: number): number {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
