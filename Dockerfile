@@ -29,6 +29,10 @@ COPY activities ./activities
 COPY workflows ./workflows
 COPY api ./api
 COPY worker ./worker
+COPY scripts/bundle-workflows.ts ./scripts/
+# Workflow code bundled at build time: workers load it instead of running webpack at start (seconds, ~200 MB RSS).
+RUN node --import tsx scripts/bundle-workflows.ts /app/dist/workflow-bundle.js
+ENV WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 USER node
 EXPOSE 3000
 # One Node process (no npx wrapper), so SIGTERM reaches the app's own shutdown handlers.

@@ -25,7 +25,8 @@ const entryPoints: Record<AssetlineRole, string> = { api: 'api/main.ts', worker:
 /**
  * The API or a worker as its own OS process, configured only through the environment: what the benchmark
  * measures (RSS, latency) and what the chaos suite kills with SIGKILL. Ready when the API answers /healthz, or
- * when the worker has logged that it polls (after migrations, search attributes and schedules).
+ * when the worker has logged that it polls (after migrations, search attributes and schedules; so LOG_LEVEL must
+ * be info or finer).
  */
 export async function startAssetline(
   role: AssetlineRole,

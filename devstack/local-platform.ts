@@ -7,6 +7,7 @@ import { startVersitygw, type VersitygwHandle } from './object-store';
 import { startTemporalDevServer, type TemporalDevServerHandle } from './temporal';
 import { freePort } from './ports';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions';
+import { bundleWorkflows } from '../worker/bundle-workflows';
 
 export type ServiceName = 'postgres' | 's3' | 'temporal' | 'clamd' | 'api' | 'worker';
 
@@ -38,8 +39,8 @@ export interface LocalPlatform {
   stop(name: ServiceName): Promise<void>;
   /** SIGKILL: nothing gets to clean up. */
   kill(name: ServiceName): Promise<void>;
-  /** Starts a stopped service again on the same port with the same data. */
-  start(name: ServiceName): Promise<void>;
+  /** Starts a stopped service again on the same port with the same data (the API or worker with extra env). */
+  start(name: ServiceName, extraEnv?: NodeJS.ProcessEnv): Promise<void>;
   stopAll(): Promise<void>;
 }
 
@@ -84,11 +85,13 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
     clamd: () => startClamd({ dataDir: dir('clamd'), port: ports.clamd }),
   };
 
-  const [postgres, s3, temporal, clamd] = await Promise.all([
+  const [postgres, s3, temporal, clamd, workflowBundle] = await Promise.all([
     starters.postgres(),
     starters.s3(),
     starters.temporal(),
     opts.clamd ? starters.clamd() : undefined,
+    // As in production: bundled ahead, so webpack never runs in (and never bloats) the worker.
+    bundleWorkflows(dir('workflow-bundle.js')),
   ]);
   const env: Record<string, string> = {
     DATABASE_URL: postgres.url,
@@ -104,18 +107,22 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
     DELIVERY_BASE_URL: `http://127.0.0.1:${ports.api}/origin`,
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     WORK_DIR: dir('work'),
+    WORKFLOW_BUNDLE_PATH: workflowBundle,
     LOG_LEVEL: 'info',
     ...(clamd ? { CLAMD_HOST: clamd.host, CLAMD_PORT: String(clamd.port) } : {}),
     ...(opts.env as Record<string, string>),
   };
   const processStarters = {
-    api: () =>
+    api: (extra?: NodeJS.ProcessEnv) =>
       startAssetline('api', {
-        env: { ...env, PORT: String(ports.api), ...opts.apiEnv },
+        env: { ...env, PORT: String(ports.api), ...opts.apiEnv, ...extra },
         logFile: dir('logs/api.log'),
       }),
-    worker: () =>
-      startAssetline('worker', { env: { ...env, ...opts.workerEnv }, logFile: dir('logs/worker.log') }),
+    worker: (extra?: NodeJS.ProcessEnv) =>
+      startAssetline('worker', {
+        env: { ...env, ...opts.workerEnv, ...extra },
+        logFile: dir('logs/worker.log'),
+      }),
   };
   // The worker first: it runs the migrations and registers the schedules the API relies on.
   const worker = await processStarters.worker();
@@ -138,11 +145,11 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       if (name === 'api' || name === 'worker') await killHard(platform[name]);
       else await platform[name]?.stop();
     },
-    async start(name) {
+    async start(name, extraEnv) {
       switch (name) {
         case 'api':
         case 'worker':
-          platform[name] = await processStarters[name]();
+          platform[name] = await processStarters[name](extraEnv);
           return;
         case 'clamd':
           platform.clamd = await starters.clamd();

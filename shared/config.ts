@@ -123,6 +123,11 @@ const sections = {
       .optional(),
     /** Decompression-bomb guard: larger images are rejected from their header, before decoding. */
     MAX_IMAGE_PIXELS: positiveInt.default(100_000_000),
+    /**
+     * Workflow code bundled ahead (`npm run bundle:workflows`, done by the Docker build and `npm start`). Without it
+     * the worker runs webpack at start, which costs seconds and ~200 MB of resident memory for the process's life.
+     */
+    WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   },
   integrity: {
     /** How often the integrity scan starts, as a Temporal duration ('6h', '30m'). */

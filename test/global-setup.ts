@@ -3,9 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { startPostgres, startVersitygw, toolPath } from '../devstack';
-import { WORKFLOWS_PATH } from '../worker/create-worker';
+import { bundleWorkflows } from '../worker/bundle-workflows';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions';
 
 export interface TestStackInfo {
@@ -34,7 +33,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const s3AccessKey = 'assetline-test';
   const s3SecretKey = 'assetline-test-secret-key';
 
-  const [postgres, s3, temporal, bundle] = await Promise.all([
+  const [postgres, s3, temporal, workflowBundlePath] = await Promise.all([
     startPostgres({ dataDir: path.join(tmpDir, 'pg') }),
     startVersitygw({
       dataDir: path.join(tmpDir, 's3'),
@@ -49,11 +48,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
         extraArgs: ['--log-level', 'error'],
       },
     }),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger }),
+    bundleWorkflows(path.join(tmpDir, 'workflow-bundle.js')),
   ]);
-
-  const workflowBundlePath = path.join(tmpDir, 'workflow-bundle.js');
-  await fs.writeFile(workflowBundlePath, bundle.code);
 
   project.provide('stack', {
     databaseUrl: postgres.url,
@@ -70,12 +66,3 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await fs.rm(tmpDir, { recursive: true, force: true });
   };
 }
-
-const quietBundlerLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string, meta?: unknown) => console.warn(message, meta ?? ''),
-  error: (message: string, meta?: unknown) => console.error(message, meta ?? ''),
-  log: () => undefined,
-};

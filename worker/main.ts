@@ -9,6 +9,7 @@ import { ensureSearchAttributes } from './search-attributes';
 import { ensureSchedules } from './schedules';
 import { workerAdapters } from './adapters';
 import { TemporalEventPublisher } from '../shared/adapters/event-publisher';
+import { WebhookRepository } from '../shared/adapters/webhook-repository';
 
 const config = loadConfigOrExit(WORKER_SECTIONS);
 if (config.WORKER_METRICS_ADDRESS) {
@@ -34,13 +35,20 @@ const connection = await NativeConnection.connect({
 });
 const adapters = {
   ...workerAdapters(config, db),
-  events: new TemporalEventPublisher(client, config.TEMPORAL_TASK_QUEUE),
+  events: new TemporalEventPublisher(client, config.TEMPORAL_TASK_QUEUE, new WebhookRepository(db)),
 };
-const setup = { connection, namespace: settings.namespace, taskQueue: config.TEMPORAL_TASK_QUEUE };
+const setup = {
+  connection,
+  namespace: settings.namespace,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
+};
 const workers: Worker[] = [];
 if (config.WORKER_ROLES.includes('io'))
   workers.push(await createIoWorker(setup, createIoActivities(adapters)));
 if (config.WORKER_ROLES.includes('media')) {
+  // What a predecessor killed mid-render left on this disk goes before new work arrives.
+  await adapters.workspace.prune();
   workers.push(
     await createMediaWorker(
       setup,

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import type { ObjectStore } from '../shared/adapters/object-store';
+import type { Scanner } from '../shared/adapters/scanner';
+import type { LocalWorkspace } from '../shared/adapters/workspace';
+import { CHUNK_BYTES, chunkedSha256OfStream } from '../shared/hash';
+import { SNIFF_BYTES, sniffContent } from '../shared/media/content-policy';
+import { probeImage, renderImage } from '../shared/media/image';
+import { probeAv } from '../shared/media/probe';
+import { transcodeVideo } from '../shared/media/video';
+import { validateVideo } from '../shared/media/validate';
+import type { RenditionFile } from '../shared/media/types';
+
+export interface RawDeps {
+  store: ObjectStore;
+  scanner: Scanner;
+  workspace: LocalWorkspace;
+  maxImagePixels: number;
+}
+
+/**
+ * The baseline: the pipeline's work on an object already in S3 — streamed SHA-256, sniffing, the copy to its
+ * content address, the clamd scan, the download, the probe, the same sharp or ffmpeg calls, for video the same
+ * validation (on the local outputs, as a plain script would), and the upload of the renditions — as one plain
+ * function: no Temporal, no API, no database.
+ */
+export async function rawPipeline(deps: RawDeps, uploadKey: string, contentType: string): Promise<void> {
+  const { store, workspace } = deps;
+  const head = await store.head(uploadKey);
+  if (!head) throw new Error(`${uploadKey} is missing`);
+  const { sha256 } = await chunkedSha256OfStream(await store.read(uploadKey), CHUNK_BYTES, () => undefined);
+  const sniffed = await sniffContent(await store.readHead(uploadKey, SNIFF_BYTES), contentType);
+  if (!sniffed.ok) throw new Error(`sniffing refused ${uploadKey}: ${sniffed.reason}`);
+  const blobKey = `raw-blobs/${sha256}-${randomUUID()}`;
+  await store.copy(uploadKey, blobKey);
+  await store.delete(uploadKey);
+
+  const body = await store.read(blobKey);
+  const verdict = await deps.scanner.scan(body).finally(() => body.destroy());
+  if (verdict.verdict !== 'clean') throw new Error(`scan of ${blobKey}: ${verdict.verdict}`);
+
+  const src = await workspace.source(store, sha256, blobKey, head.sizeBytes);
+  const outDir = await workspace.scratch();
+  const prefix = `raw-renditions/${sha256}/${randomUUID()}/`;
+  try {
+    if (sniffed.family === 'image') {
+      const info = await probeImage(src, { maxPixels: deps.maxImagePixels });
+      await renderImage(src, outDir, info, { maxPixels: deps.maxImagePixels });
+      await workspace.uploadDir(store, outDir, prefix);
+    } else if (sniffed.family === 'video') {
+      const info = await probeAv(src);
+      if (info.kind !== 'video') throw new Error(`${blobKey} has no video stream`);
+      const files: RenditionFile[] = await transcodeVideo(src, outDir, info, {});
+      const report = await validateVideo(src, outDir, info, files);
+      if (!report.ok) throw new Error(`validation of ${blobKey}: ${report.reason}`);
+      await workspace.uploadDir(store, outDir, prefix);
+    } else {
+      throw new Error(`the baseline handles images and video, not ${sniffed.family}`);
+    }
+  } finally {
+    await workspace.release(outDir);
+  }
+}

@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { upload, settledAt, type Uploaded } from './client';
+import { clip, clipCopies, jpegCopies, photo } from './media';
+import { rawPipeline } from './raw-pipeline';
+import { pool, round } from './stats';
+import type { Bench, BenchContext } from './types';
+
+const PHOTOS = Number(process.env.BENCH_PHOTOS ?? 50);
+const CLIPS = Number(process.env.BENCH_CLIPS ?? 4);
+
+async function mediaSet(ctx: BenchContext, tag: string) {
+  const dir = path.join(ctx.workDir, `throughput-${tag}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const photoSource = path.join(dir, 'photo.jpg');
+  const clipSource = path.join(dir, 'clip.mp4');
+  await Promise.all([photo(photoSource), clip(clipSource)]);
+  return [
+    ...(await clipCopies(clipSource, dir, CLIPS)).map((file) => ({ file, contentType: 'video/mp4' })),
+    ...(await jpegCopies(photoSource, dir, PHOTOS)).map((file) => ({ file, contentType: 'image/jpeg' })),
+  ];
+}
+
+/**
+ * 50 photos and 4 clips submitted at once: all uploaded first, then every completion sent together; assets per
+ * minute from the first completion to the last ready event. The baseline runs the same set through the plain
+ * pipeline with as many at a time as the worker runs media activities.
+ */
+export const throughput: Bench = async (ctx) => {
+  const token = await ctx.token('2');
+  const platformSet = await mediaSet(ctx, 'platform');
+  const uploads: Uploaded[] = await pool(platformSet, 4, (m) =>
+    upload(ctx.platform.apiUrl, token, m.file, m.contentType),
+  );
+  ctx.takeWorkerPeakRss();
+  const started = await Promise.all(uploads.map((u) => u.complete()));
+  const settled = await settledAt(
+    ctx.platform.env.DATABASE_URL!,
+    uploads.map((u) => u.assetId),
+  );
+  const notReady = [...settled.values()].filter((s) => s.status !== 'ready').length;
+  if (notReady > 0) throw new Error(`${notReady} of ${uploads.length} assets did not become ready`);
+  const platformMs = Math.max(...[...settled.values()].map((s) => s.at)) - Math.min(...started);
+  const rss = ctx.takeWorkerPeakRss();
+
+  const rawSet = await mediaSet(ctx, 'raw');
+  const keys = await pool(rawSet, 4, async (m) => {
+    const key = `raw-uploads/${randomUUID()}`;
+    await ctx.raw.store.write(key, fs.createReadStream(m.file), { contentType: m.contentType });
+    return { key, contentType: m.contentType };
+  });
+  const t0 = Date.now();
+  await pool(keys, ctx.mediaConcurrency, (k) => rawPipeline(ctx.raw, k.key, k.contentType));
+  const rawMs = Date.now() - t0;
+
+  const perMinute = (ms: number) => (platformSet.length * 60_000) / ms;
+  const ratio = perMinute(platformMs) / perMinute(rawMs);
+  ctx.log(`throughput: platform ${platformMs} ms, raw ${rawMs} ms for ${platformSet.length} assets`);
+  return [
+    {
+      id: 'throughput',
+      title: `Throughput, ${PHOTOS} photos + ${CLIPS} clips submitted at once`,
+      value: round(perMinute(platformMs), 1),
+      unit: 'assets/min',
+      baseline: {
+        value: round(perMinute(rawMs), 1),
+        unit: 'assets/min',
+        what: `raw pipeline script, ${ctx.mediaConcurrency} at a time`,
+      },
+      ratio: round(ratio, 3),
+      target: '≥ 0.85',
+      met: ratio >= 0.85,
+      details: {
+        platformMs,
+        rawMs,
+        workerPeakRssMiB: round(rss.nodeBytes / 2 ** 20, 0),
+        workerTreePeakRssMiB: round(rss.treeBytes / 2 ** 20, 0),
+      },
+    },
+  ];
+};
