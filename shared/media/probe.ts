@@ -7,7 +7,8 @@ type ProbeStream = ffmpeg.FfprobeStream;
 /** ffprobe through fluent-ffmpeg; a file ffprobe cannot read becomes a MediaError. */
 export function ffprobe(src: string): Promise<ProbeData> {
   return new Promise((resolve, reject) => {
-    ffmpeg.ffprobe(src, (err: unknown, data: ProbeData) => {
+    // Without the banner, the error's last lines are ffprobe's complaint rather than its library versions.
+    ffmpeg.ffprobe(src, ['-hide_banner'], (err: unknown, data: ProbeData) => {
       if (err) {
         const message = err instanceof Error ? err.message : String(err);
         reject(new MediaError(`ffprobe cannot read the file: ${lastLines(message)}`, { src }));
