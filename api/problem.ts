@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../shared/logger';
+import { unavailableDependency } from './dependency-errors';
 
 /** An error the client can act on; rendered as RFC 9457 application/problem+json. */
 export class HttpProblem extends Error {
@@ -35,7 +36,10 @@ export const notFoundRoute: RequestHandler = (req, res) => {
   send(res, new HttpProblem(404, 'Not Found', `no route for ${req.method} ${req.path}`), req.originalUrl);
 };
 
-/** Express' own body-parser errors carry a status and a type; map them to problems too. */
+/**
+ * Express' own body-parser errors carry a status and a type; map them to problems too. A dependency being away
+ * (Postgres, S3, Temporal) is a 503 with Retry-After, not a 500: the client should come back, not give up.
+ */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (err instanceof HttpProblem) return send(res, err, req.originalUrl);
@@ -54,6 +58,11 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       // body-parser also answers 415 (charset, content encoding): the title names the status it goes with.
       const title = STATUS_CODES[e.status] ?? 'Bad Request';
       return send(res, new HttpProblem(e.status, title, e.message ?? title), req.originalUrl);
+    }
+    const dependency = unavailableDependency(err);
+    if (dependency) {
+      logger.warn({ err, path: req.path, dependency }, 'dependency unavailable');
+      return send(res, unavailable(`${dependency} is unavailable; try again shortly`), req.originalUrl);
     }
     logger.error({ err, path: req.path }, 'unhandled error');
     return send(

@@ -19,6 +19,9 @@ import {
 import { unavailable } from './problem';
 
 const QUERY_TIMEOUT_MS = 2_000;
+// Without a deadline the client retries an unreachable server for about 15 s before giving up; a request should
+// get its 503 sooner than that.
+const CALL_DEADLINE_MS = 5_000;
 const PROGRESS_STAGES = new Set<string>(['verify', 'scan', 'renditions', 'validate']);
 
 /** The API's only door to Temporal: start, signal, query. Temporal being down becomes a 503, never a 500. */
@@ -30,16 +33,18 @@ export class WorkflowGateway {
 
   async start(input: AssetLifecycleInput): Promise<void> {
     try {
-      await this.client.workflow.start<typeof assetLifecycle>(ASSET_WORKFLOW_TYPE, {
-        taskQueue: this.taskQueue,
-        workflowId: assetWorkflowId(input.assetId),
-        args: [input],
-        typedSearchAttributes: [
-          { key: AssetStatusAttribute, value: 'pending' },
-          { key: OwnerIdAttribute, value: Number(input.ownerId) },
-          { key: MimeTypeAttribute, value: input.declaredContentType },
-        ],
-      });
+      await this.withDeadline(() =>
+        this.client.workflow.start<typeof assetLifecycle>(ASSET_WORKFLOW_TYPE, {
+          taskQueue: this.taskQueue,
+          workflowId: assetWorkflowId(input.assetId),
+          args: [input],
+          typedSearchAttributes: [
+            { key: AssetStatusAttribute, value: 'pending' },
+            { key: OwnerIdAttribute, value: Number(input.ownerId) },
+            { key: MimeTypeAttribute, value: input.declaredContentType },
+          ],
+        }),
+      );
     } catch (err) {
       throw unavailable(`could not start the asset workflow: ${(err as Error).message}`);
     }
@@ -48,9 +53,9 @@ export class WorkflowGateway {
   /** false when the workflow has already finished: completing twice is harmless. */
   async completeUpload(assetId: string, source: CompletionSource): Promise<boolean> {
     try {
-      await this.client.workflow
-        .getHandle(assetWorkflowId(assetId))
-        .signal(uploadCompletedSignal, { source });
+      await this.withDeadline(() =>
+        this.client.workflow.getHandle(assetWorkflowId(assetId)).signal(uploadCompletedSignal, { source }),
+      );
       return true;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return false;
@@ -67,7 +72,7 @@ export class WorkflowGateway {
     const state = await this.queryState(handle);
     if (!state || !PROGRESS_STAGES.has(state.stage)) return state;
     try {
-      const description = await handle.describe();
+      const description = await this.withDeadline(() => handle.describe());
       for (const pending of description.raw.pendingActivities ?? []) {
         const payload = pending.heartbeatDetails?.payloads?.[0];
         if (!payload) continue;
@@ -94,7 +99,7 @@ export class WorkflowGateway {
 
   private async signal(assetId: string, send: (h: WorkflowHandle) => Promise<void>): Promise<boolean> {
     try {
-      await send(this.client.workflow.getHandle(assetWorkflowId(assetId)));
+      await this.withDeadline(() => send(this.client.workflow.getHandle(assetWorkflowId(assetId))));
       return true;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return false;
@@ -103,7 +108,7 @@ export class WorkflowGateway {
   }
 
   private async queryState(handle: WorkflowHandle): Promise<AssetState | null> {
-    const query = handle.query(assetStateQuery);
+    const query = this.withDeadline(() => handle.query(assetStateQuery));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<null>((resolve) => {
       timer = setTimeout(() => resolve(null), QUERY_TIMEOUT_MS);
@@ -118,6 +123,10 @@ export class WorkflowGateway {
   }
 
   async ping(): Promise<void> {
-    await this.client.workflowService.getSystemInfo({});
+    await this.withDeadline(() => this.client.workflowService.getSystemInfo({}));
+  }
+
+  private withDeadline<T>(call: () => Promise<T>): Promise<T> {
+    return this.client.connection.withDeadline(Date.now() + CALL_DEADLINE_MS, call);
   }
 }

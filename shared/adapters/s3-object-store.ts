@@ -45,6 +45,14 @@ export interface S3Settings {
   storageClass?: string | undefined;
 }
 
+// A store that is away must fail a request in seconds, not hang it: a blackholed address fails the connect, a
+// server that accepts and never answers fails the wait for the response's headers (which includes sending the
+// body, at most a 5 MiB part). Each of the SDK's 3 attempts gets these.
+const CONNECT_TIMEOUT_MS = 2_000;
+const RESPONSE_TIMEOUT_MS = 30_000;
+// Server-side work (a copy of up to 5 GiB, assembling a multipart upload) may answer only when it is done.
+const LONG_OPERATION = { requestTimeout: 30 * 60_000 };
+
 function client(settings: S3Settings, endpoint: string | undefined): S3Client {
   return new S3Client({
     endpoint,
@@ -55,6 +63,12 @@ function client(settings: S3Settings, endpoint: string | undefined): S3Client {
     // S3-compatible servers handle them unevenly; integrity is checked by our own SHA-256 instead.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: {
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      requestTimeout: RESPONSE_TIMEOUT_MS,
+      // Without it the SDK only logs a warning when requestTimeout passes, and keeps waiting.
+      throwOnRequestTimeout: true,
+    },
   });
 }
 
@@ -159,6 +173,7 @@ export class S3ObjectStore implements ObjectStore {
         Key: toKey,
         CopySource: `${this.bucket}/${fromKey.split('/').map(encodeURIComponent).join('/')}`,
       }),
+      LONG_OPERATION,
     );
   }
 
@@ -247,6 +262,7 @@ export class S3ObjectStore implements ObjectStore {
         UploadId: uploadId,
         MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
       }),
+      LONG_OPERATION,
     );
   }
 
