@@ -4,21 +4,31 @@ import { MEDIA_FAILURE } from './failures';
 import type { BlobRepository } from '../shared/adapters/blob-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
 import type { Scanner, ScanVerdict } from '../shared/adapters/scanner';
+import type { IntegrityRepository } from '../shared/adapters/integrity-repository';
+import { CHUNK_BYTES, ChunkHasher, chunkedSha256OfStream } from '../shared/hash';
 
 export const quarantineKey = (sha256: string) => `quarantine/${sha256}`;
 
 /**
  * Streams the blob from storage through the scanner. An unreachable scanner throws, so Temporal retries: nothing is
- * ever marked clean without a scan. Infected bytes move under quarantine/ and are never served.
+ * ever marked clean without a scan. Infected bytes move under quarantine/ and are never served. The same read
+ * yields the blob's chunk manifest, which integrity scans use to name damaged byte ranges.
  */
-export function scanBlobActivity(deps: { store: ObjectStore; blobs: BlobRepository; scanner: Scanner }) {
+export function scanBlobActivity(deps: {
+  store: ObjectStore;
+  blobs: BlobRepository;
+  scanner: Scanner;
+  integrity: IntegrityRepository;
+}) {
   return async function scanBlob(input: { sha256: string; blobKey: string }): Promise<ScanVerdict> {
     const ctx = Context.current();
     const body = await deps.store.read(input.blobKey);
+    const manifest = new ChunkHasher(CHUNK_BYTES);
+    const tapped = body.pipe(manifest.tap());
     const beat = setInterval(() => ctx.heartbeat(), 5_000);
     let verdict: ScanVerdict;
     try {
-      verdict = await deps.scanner.scan(body, { signal: ctx.cancellationSignal });
+      verdict = await deps.scanner.scan(tapped, { signal: ctx.cancellationSignal });
     } catch (err) {
       // Too large for the scanner is final until an operator raises the limit; it is never "clean".
       if (err instanceof ClamdReplyError && err.sizeLimitExceeded) {
@@ -28,6 +38,18 @@ export function scanBlobActivity(deps: { store: ObjectStore; blobs: BlobReposito
     } finally {
       clearInterval(beat);
       body.destroy();
+    }
+    if (verdict.verdict !== 'infected') {
+      // Without a scanner (or one that stopped reading early) the manifest takes a read of its own.
+      const chunks = tapped.done
+        ? manifest.finish()
+        : {
+            chunkBytes: CHUNK_BYTES,
+            chunkSha256: (await chunkedSha256OfStream(await deps.store.read(input.blobKey), CHUNK_BYTES))
+              .chunkSha256,
+          };
+      await deps.integrity.saveManifest(input.sha256, chunks);
+      await deps.integrity.adoptManifest(input.sha256);
     }
     if (verdict.verdict === 'infected') {
       const target = quarantineKey(input.sha256);

@@ -1,7 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { ObjectStore } from '../shared/adapters/object-store';
-import type { IntegrityRepository } from '../shared/adapters/integrity-repository';
-import { CHUNK_BYTES, chunkedSha256OfStream } from '../shared/hash';
+import { sha256OfStream } from '../shared/hash';
 
 export interface VerifyUploadInput {
   objectKey: string;
@@ -10,16 +9,18 @@ export interface VerifyUploadInput {
 }
 
 export type VerifyUploadResult =
-  | { ok: true; sizeBytes: number; sha256: string; chunkBytes?: number; chunkSha256?: string[] }
+  | { ok: true; sizeBytes: number; sha256: string }
   | { ok: false; reason: string; details: Record<string, unknown> };
 
 const HEARTBEAT_EVERY_BYTES = 8 * 1024 * 1024;
+// A slow link still beats this often while bytes arrive; a stalled one stops beating, and the attempt is retried.
+const HEARTBEAT_EVERY_MS = 5_000;
 
 /**
- * Checks that the uploaded object exists, has the declared size and, when declared, the declared SHA-256. The same
- * pass hashes every CHUNK_BYTES chunk; that manifest is kept by SHA-256 for the integrity scans of the blob.
+ * Checks that the uploaded object exists, has the declared size and, when declared, the declared SHA-256. Only the
+ * one hash: the chunk manifest for integrity scans is taken on the scan's read, off this stage's critical path.
  */
-export function verifyUploadActivity(deps: { store: ObjectStore; integrity: IntegrityRepository }) {
+export function verifyUploadActivity(deps: { store: ObjectStore }) {
   return async function verifyUpload(input: VerifyUploadInput): Promise<VerifyUploadResult> {
     const head = await deps.store.head(input.objectKey);
     if (!head) {
@@ -35,14 +36,16 @@ export function verifyUploadActivity(deps: { store: ObjectStore; integrity: Inte
 
     const ctx = Context.current();
     let nextBeat = HEARTBEAT_EVERY_BYTES;
+    let lastBeatAt = Date.now();
     const body = await deps.store.read(input.objectKey);
     // Cancelling the activity (the asset was deleted meanwhile) stops the download instead of finishing it.
     const onCancel = () => body.destroy();
     ctx.cancellationSignal.addEventListener('abort', onCancel);
     try {
-      const { sha256, bytes, chunkSha256 } = await chunkedSha256OfStream(body, CHUNK_BYTES, (read) => {
-        if (read >= nextBeat) {
-          nextBeat += HEARTBEAT_EVERY_BYTES;
+      const { sha256, bytes } = await sha256OfStream(body, (read) => {
+        if (read >= nextBeat || Date.now() - lastBeatAt >= HEARTBEAT_EVERY_MS) {
+          nextBeat = read + HEARTBEAT_EVERY_BYTES;
+          lastBeatAt = Date.now();
           ctx.heartbeat({ bytesHashed: read, totalBytes: head.sizeBytes });
         }
       });
@@ -59,8 +62,7 @@ export function verifyUploadActivity(deps: { store: ObjectStore; integrity: Inte
           details: { declaredSha256: input.declaredChecksumSha256, actualSha256: sha256 },
         };
       }
-      await deps.integrity.saveManifest(sha256, { chunkBytes: CHUNK_BYTES, chunkSha256 });
-      return { ok: true, sizeBytes: bytes, sha256, chunkBytes: CHUNK_BYTES, chunkSha256 };
+      return { ok: true, sizeBytes: bytes, sha256 };
     } finally {
       ctx.cancellationSignal.removeEventListener('abort', onCancel);
     }

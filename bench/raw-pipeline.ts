@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ObjectStore } from '../shared/adapters/object-store';
 import type { Scanner } from '../shared/adapters/scanner';
 import type { LocalWorkspace } from '../shared/adapters/workspace';
-import { CHUNK_BYTES, chunkedSha256OfStream } from '../shared/hash';
+import { sha256OfStream } from '../shared/hash';
 import { SNIFF_BYTES, sniffContent } from '../shared/media/content-policy';
 import { probeImage, renderImage } from '../shared/media/image';
 import { probeAv } from '../shared/media/probe';
@@ -27,7 +27,7 @@ export async function rawPipeline(deps: RawDeps, uploadKey: string, contentType:
   const { store, workspace } = deps;
   const head = await store.head(uploadKey);
   if (!head) throw new Error(`${uploadKey} is missing`);
-  const { sha256 } = await chunkedSha256OfStream(await store.read(uploadKey), CHUNK_BYTES, () => undefined);
+  const { sha256 } = await sha256OfStream(await store.read(uploadKey));
   const sniffed = await sniffContent(await store.readHead(uploadKey, SNIFF_BYTES), contentType);
   if (!sniffed.ok) throw new Error(`sniffing refused ${uploadKey}: ${sniffed.reason}`);
   const blobKey = `raw-blobs/${sha256}-${randomUUID()}`;

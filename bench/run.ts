@@ -12,10 +12,12 @@ import { S3ObjectStore } from '../shared/adapters/s3-object-store';
 import { LocalWorkspace } from '../shared/adapters/workspace';
 import { signDevToken } from '../shared/dev-token';
 import { writeReport, type BenchReport } from './report';
+import { searchLatency } from './search-latency';
 import { sha256Rate } from './sha256-rate';
 import { throughput } from './throughput';
 import { timeToReady } from './time-to-ready';
 import type { Bench, BenchContext, Measurement } from './types';
+import { uploadUrlLoad } from './upload-url-load';
 import { workerRss } from './worker-rss';
 
 const BENCHES: Record<string, Bench> = {
@@ -23,6 +25,9 @@ const BENCHES: Record<string, Bench> = {
   throughput,
   'sha256-rate': sha256Rate,
   'worker-rss': workerRss,
+  // After the media benches: its 6,000 pending sessions, and the million seeded rows below, would be their noise.
+  'upload-url': uploadUrlLoad,
+  search: searchLatency,
 };
 
 function selected(): string[] {

@@ -1,16 +1,84 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { ThreadedSha256 } from './hash-thread';
 
 /** Manifest chunks: small enough to name a damaged range usefully, large enough to keep manifests short. */
 export const CHUNK_BYTES = 8 * 1024 * 1024;
 
-/** SHA-256 of a stream without holding it in memory; onProgress sees the running byte count. */
+/**
+ * SHA-256 of a stream without holding it in memory, hashed on a thread of its own while the next bytes arrive;
+ * onProgress sees the running byte count.
+ */
 export async function sha256OfStream(
   stream: Readable,
   onProgress?: (bytes: number) => void,
 ): Promise<{ sha256: string; bytes: number }> {
-  const { sha256, bytes } = await chunkedSha256OfStream(stream, undefined, onProgress);
-  return { sha256, bytes };
+  const hash = new ThreadedSha256();
+  let bytes = 0;
+  try {
+    for await (const data of stream) {
+      const buf = data as Buffer;
+      await hash.update(buf);
+      bytes += buf.length;
+      onProgress?.(bytes);
+    }
+  } catch (err) {
+    hash.discard();
+    throw err;
+  }
+  return { sha256: await hash.digest(), bytes };
+}
+
+/** The SHA-256 of each chunkBytes-long slice of what it is fed, in order (the last may be shorter). */
+export class ChunkHasher {
+  readonly chunkSha256: string[] = [];
+  bytes = 0;
+  private chunk: Hash | undefined;
+  private inChunk = 0;
+
+  constructor(readonly chunkBytes: number) {}
+
+  update(buf: Buffer): void {
+    this.bytes += buf.length;
+    // Stream pieces do not line up with chunk boundaries: split each piece where a chunk ends.
+    for (let at = 0; at < buf.length;) {
+      this.chunk ??= createHash('sha256');
+      const take = Math.min(this.chunkBytes - this.inChunk, buf.length - at);
+      this.chunk.update(buf.subarray(at, at + take));
+      at += take;
+      this.inChunk += take;
+      if (this.inChunk === this.chunkBytes) this.close();
+    }
+  }
+
+  finish(): { chunkBytes: number; chunkSha256: string[] } {
+    if (this.chunk) this.close();
+    return { chunkBytes: this.chunkBytes, chunkSha256: this.chunkSha256 };
+  }
+
+  /** Passes a stream through unchanged, feeding this hasher; `done` is set once the stream has ended. */
+  tap(): Transform & { done: boolean } {
+    const tap = Object.assign(
+      new Transform({
+        transform: (data: Buffer, _encoding, callback) => {
+          this.update(data);
+          callback(null, data);
+        },
+        flush: (callback) => {
+          tap.done = true;
+          callback();
+        },
+      }),
+      { done: false },
+    );
+    return tap;
+  }
+
+  private close(): void {
+    this.chunkSha256.push(this.chunk!.digest('hex'));
+    this.chunk = undefined;
+    this.inChunk = 0;
+  }
 }
 
 /**
@@ -23,31 +91,16 @@ export async function chunkedSha256OfStream(
   onProgress?: (bytes: number) => void,
 ): Promise<{ sha256: string; bytes: number; chunkSha256: string[] }> {
   const hash = createHash('sha256');
-  const chunkSha256: string[] = [];
-  let chunk: Hash | undefined;
-  let inChunk = 0;
+  const chunks = chunkBytes ? new ChunkHasher(chunkBytes) : undefined;
   let bytes = 0;
   for await (const data of stream) {
     const buf = data as Buffer;
     hash.update(buf);
+    chunks?.update(buf);
     bytes += buf.length;
-    // Stream pieces do not line up with chunk boundaries: split each piece where a chunk ends.
-    for (let at = 0; chunkBytes && at < buf.length;) {
-      chunk ??= createHash('sha256');
-      const take = Math.min(chunkBytes - inChunk, buf.length - at);
-      chunk.update(buf.subarray(at, at + take));
-      at += take;
-      inChunk += take;
-      if (inChunk === chunkBytes) {
-        chunkSha256.push(chunk.digest('hex'));
-        chunk = undefined;
-        inChunk = 0;
-      }
-    }
     onProgress?.(bytes);
   }
-  if (chunk) chunkSha256.push(chunk.digest('hex'));
-  return { sha256: hash.digest('hex'), bytes, chunkSha256 };
+  return { sha256: hash.digest('hex'), bytes, chunkSha256: chunks?.finish().chunkSha256 ?? [] };
 }
 
 /** Inclusive byte ranges of the chunks whose hashes differ, e.g. "bytes 8388608-16777215". */
