@@ -19,6 +19,7 @@ import { searchRoutes } from './routes/search';
 import { metadataRoutes } from './routes/metadata';
 import { WorkflowGateway } from './workflow-gateway';
 import { createMetrics } from './metrics';
+import { concurrencyLimit } from './concurrency-limit';
 
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
@@ -55,6 +56,8 @@ export function createApp(deps: ApiDeps): express.Express {
   // Delivery tokens authorise the origin, not JWTs.
   app.use(originRoutes(deps));
   app.use(requireAuth(deps.settings.jwtSecret));
+  const { maxConcurrentRequests, maxQueuedRequests } = deps.settings;
+  if (maxConcurrentRequests) app.use(concurrencyLimit(maxConcurrentRequests, maxQueuedRequests ?? Infinity));
   const context: RouteContext = { deps, workflows, access: new AccessControl(deps.assets, deps.acl) };
   app.use(uploadRoutes(context));
   app.use(mediaRoutes(context));

@@ -52,6 +52,9 @@ export interface ApiDeps {
     hotDays: number;
     coldDays: number;
     jsonBodyLimitBytes: number;
+    /** API_MAX_CONCURRENT_REQUESTS / API_MAX_QUEUED_REQUESTS; without them, every request is served at once. */
+    maxConcurrentRequests?: number;
+    maxQueuedRequests?: number;
     storageEventsSecret?: string | undefined;
     /** DELIVERY_SIGNING_SECRET: the origin verifies delivery tokens as the edge does. */
     deliverySigningSecret: string;

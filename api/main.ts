@@ -65,7 +65,7 @@ const app = createApp({
   search: new SearchRepository(db),
   assetDocs: assetDocs.docs,
   temporal,
-  events: new TemporalEventPublisher(temporal, config.TEMPORAL_TASK_QUEUE),
+  events: new TemporalEventPublisher(temporal, config.TEMPORAL_TASK_QUEUE, new WebhookRepository(db)),
   logger,
   settings: {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -78,6 +78,8 @@ const app = createApp({
     hotDays: config.HOT_DAYS,
     coldDays: config.COLD_DAYS,
     jsonBodyLimitBytes: config.JSON_BODY_LIMIT_BYTES,
+    maxConcurrentRequests: config.API_MAX_CONCURRENT_REQUESTS,
+    maxQueuedRequests: config.API_MAX_QUEUED_REQUESTS,
     storageEventsSecret: config.STORAGE_EVENTS_SECRET,
     deliverySigningSecret: config.DELIVERY_SIGNING_SECRET,
   },

@@ -80,6 +80,10 @@ const sections = {
     AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256 key)'),
     STORAGE_EVENTS_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     JSON_BODY_LIMIT_BYTES: positiveInt.default(64 * 1024),
+    /** Requests served at once; the rest wait their turn, so a burst queues here, not in the database pool. */
+    API_MAX_CONCURRENT_REQUESTS: positiveInt.default(128),
+    /** Requests waiting their turn beyond which the API answers 503 with Retry-After. */
+    API_MAX_QUEUED_REQUESTS: positiveInt.default(10_000),
   },
   uploads: {
     UPLOAD_URL_TTL_SECONDS: positiveInt.max(7 * 24 * 3600).default(900),
