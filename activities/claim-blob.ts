@@ -1,6 +1,7 @@
 import type { BlobRepository } from '../shared/adapters/blob-repository';
 import type { IntegrityRepository } from '../shared/adapters/integrity-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
+import { keepBeating } from './heartbeat';
 
 export const blobKey = (sha256: string) => `blobs/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
 
@@ -27,26 +28,30 @@ export function claimBlobActivity(deps: {
     mimeType: string;
     uploadKey: string;
   }): Promise<ClaimBlobResult> {
-    const key = blobKey(input.sha256);
-    const { role, blob } = await deps.blobs.claim({
-      assetId: input.assetId,
-      sha256: input.sha256,
-      bucket: deps.store.bucket,
-      objectKey: key,
-      sizeBytes: input.sizeBytes,
-      mimeType: input.mimeType,
-    });
-    if (role === 'owner') {
-      // A retry may find the copy already made and the upload already gone.
-      if (!(await deps.store.head(blob.object_key))) await deps.store.copy(input.uploadKey, blob.object_key);
-      await deps.integrity.adoptManifest(input.sha256);
-      if (deps.replica && blob.replica_key === null) {
-        await replicate(deps.store, deps.replica, blob.object_key, input.sizeBytes);
-        await deps.integrity.setReplicaKey(input.sha256, blob.object_key);
+    // The copy of a large upload (and its replication) can take minutes: the heartbeats say the worker is on it.
+    return keepBeating(async () => {
+      const key = blobKey(input.sha256);
+      const { role, blob } = await deps.blobs.claim({
+        assetId: input.assetId,
+        sha256: input.sha256,
+        bucket: deps.store.bucket,
+        objectKey: key,
+        sizeBytes: input.sizeBytes,
+        mimeType: input.mimeType,
+      });
+      if (role === 'owner') {
+        // A retry may find the copy already made and the upload already gone.
+        if (!(await deps.store.head(blob.object_key)))
+          await deps.store.copy(input.uploadKey, blob.object_key);
+        await deps.integrity.adoptManifest(input.sha256);
+        if (deps.replica && blob.replica_key === null) {
+          await replicate(deps.store, deps.replica, blob.object_key, input.sizeBytes);
+          await deps.integrity.setReplicaKey(input.sha256, blob.object_key);
+        }
       }
-    }
-    await deps.store.delete(input.uploadKey);
-    return { role, sha256: input.sha256, blobKey: blob.object_key };
+      await deps.store.delete(input.uploadKey);
+      return { role, sha256: input.sha256, blobKey: blob.object_key };
+    });
   };
 }
 

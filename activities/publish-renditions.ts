@@ -1,11 +1,13 @@
 import type { BlobRepository, NewRendition } from '../shared/adapters/blob-repository';
-import type { ObjectStore } from '../shared/adapters/object-store';
+import type { ListCursor, ObjectStore } from '../shared/adapters/object-store';
+import { keepBeating } from './heartbeat';
 
 export const renditionsRoot = (sha256: string) => `renditions/${sha256}/`;
 
 /**
  * Renditions are written under a per-attempt prefix; publishing switches the blob to that prefix in one database
- * transaction and then removes every other attempt's objects, so a crash never leaves half a set or two.
+ * transaction and then removes every other attempt's objects, and the multipart uploads of attempts that died
+ * mid-upload, so a crash never leaves half a set or two.
  */
 export function publishRenditionsActivity(deps: { store: ObjectStore; blobs: BlobRepository }) {
   return async function publishRenditions(input: {
@@ -13,11 +15,20 @@ export function publishRenditionsActivity(deps: { store: ObjectStore; blobs: Blo
     prefix: string;
     renditions: NewRendition[];
   }): Promise<{ removedStaleObjects: number }> {
-    await deps.blobs.publishRenditions(input.sha256, input.prefix, input.renditions);
-    const stale = (await deps.store.list(renditionsRoot(input.sha256))).filter(
-      (k) => !k.startsWith(input.prefix),
-    );
-    for (const key of stale) await deps.store.delete(key);
-    return { removedStaleObjects: stale.length };
+    // Many stale objects (an HLS ladder's segments) can take a while to delete.
+    return keepBeating(async () => {
+      await deps.blobs.publishRenditions(input.sha256, input.prefix, input.renditions);
+      const stale = (await deps.store.list(renditionsRoot(input.sha256))).filter(
+        (k) => !k.startsWith(input.prefix),
+      );
+      for (const key of stale) await deps.store.delete(key);
+      let cursor: ListCursor = null;
+      do {
+        const page = await deps.store.listMultipartUploadsPage(renditionsRoot(input.sha256), cursor, 1000);
+        for (const upload of page.uploads) await deps.store.abortMultipartUpload(upload.key, upload.uploadId);
+        cursor = page.next;
+      } while (cursor);
+      return { removedStaleObjects: stale.length };
+    });
   };
 }

@@ -93,6 +93,43 @@ describe('moveBlobTier', () => {
     expect(await platform.buckets.tier('warm').head(key)).toBeNull();
   }, 120_000);
 
+  it('a retry clears what an attempt killed mid-move left: a half-written copy, or the source after the switch', async () => {
+    const token = await platform.token('5152');
+    const data = await noisyPng(40, 40);
+    const assetId = await uploadFile(platform.baseUrl, token, data, 'image/png', 'crashed.png');
+    expect((await waitForStatus(platform.baseUrl, token, assetId, SETTLED, 90_000)).status).toBe('ready');
+    const sha = sha256(data);
+    const { object_key: key } = await blobRow(sha);
+    const [hot, warm] = [platform.buckets.tier('hot'), platform.buckets.tier('warm')];
+    const unfinished = async (tier: 'hot' | 'warm') =>
+      (await platform.buckets.tier(tier).listMultipartUploadsPage(key, null, 100)).uploads;
+    const retryEnv = new MockActivityEnvironment({ attempt: 2 });
+    const retry = (input: Parameters<typeof move>[0]) => retryEnv.run(move, input);
+
+    // Killed while writing the copy: a multipart upload at the key in the target, the row still on hot.
+    await warm.createMultipartUpload(key, { contentType: 'image/png' });
+    expect(await retry({ sha256: sha, to: 'warm', idleSeconds: 0 })).toEqual({
+      moved: true,
+      tier: 'warm',
+    });
+    expect(await unfinished('warm')).toEqual([]);
+    expect(await hot.head(key)).toBeNull();
+
+    // Killed after switching the row back to hot, before deleting the warm source: the retry finds the row moved.
+    await hot.write(key, data);
+    await platform.db
+      .updateTable('blobs')
+      .set({ tier: 'hot', bucket: hot.bucket })
+      .where('sha256', '=', sha)
+      .execute();
+    expect(await retry({ sha256: sha, to: 'hot', idleSeconds: 0 })).toEqual({
+      moved: true,
+      tier: 'hot',
+    });
+    expect(await warm.head(key)).toBeNull();
+    expect((await sha256OfStream(await hot.read(key))).sha256).toBe(sha);
+  }, 120_000);
+
   it('reports a blob released meanwhile as not moved', async () => {
     expect(await run({ sha256: 'f'.repeat(64), to: 'cold', idleSeconds: 1 })).toEqual({
       moved: false,

@@ -21,6 +21,10 @@ export async function createIoWorker(setup: WorkerSetup, activities: IoActivitie
     taskQueue: setup.taskQueue,
     activities,
     maxConcurrentActivityTaskExecutions: 50,
+    // Hashing, scanning and tier moves have a 20 s heartbeat timeout; beats sent at most every 16 s (the default
+    // for that timeout) would leave little margin on a busy machine.
+    maxHeartbeatThrottleInterval: '5s',
+    defaultHeartbeatThrottleInterval: '5s',
     ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }

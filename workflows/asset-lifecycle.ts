@@ -39,7 +39,18 @@ const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '
 const MEDIA_FAILURE = 'MediaError';
 const MEDIA_REJECTED = 'MediaRejected';
 
-const bookkeeping = proxyActivities<IoActivities>({ startToCloseTimeout: '1m', retry });
+// A worker killed under an activity, or a task lost while the Temporal server restarted, is noticed only when the
+// activity times out: hence short timeouts on the pipeline's path. Database bookkeeping and small reads take
+// milliseconds; the long activities (hashing, claiming, scanning, publishing, tier moves, the media stages)
+// heartbeat every few seconds however long they take, so a short heartbeat timeout suits them.
+const HEARTBEAT_TIMEOUT = '20s';
+const bookkeeping = proxyActivities<IoActivities>({ startToCloseTimeout: '20s', retry });
+const heartbeating = proxyActivities<IoActivities>({
+  startToCloseTimeout: '6h',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  retry,
+});
+// Clean-up and delivery off the pipeline's path: without heartbeats, up to a minute each.
 const storage = proxyActivities<IoActivities>({ startToCloseTimeout: '6h', heartbeatTimeout: '1m', retry });
 const waiting = proxyActivities<IoActivities>({
   startToCloseTimeout: '1m',
@@ -71,7 +82,8 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
   const media = proxyActivities<MediaActivities>({
     taskQueue: mediaTaskQueue(workflowInfo().taskQueue),
     startToCloseTimeout: '6h',
-    heartbeatTimeout: '2m',
+    // Every media activity heartbeats at least every 5 s (activities/media/heartbeat.ts).
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry,
     // A delete waits until ffmpeg is really gone, so nothing uploads renditions for a blob being removed.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -179,7 +191,7 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
         await condition(() => retryRequested || deletion !== undefined);
         if (deletion) throw new Deleted();
         retryRequested = false;
-        if (sha256) await storage.takeOverBlob({ sha256, assetId: input.assetId });
+        if (sha256) await bookkeeping.takeOverBlob({ sha256, assetId: input.assetId });
         await record('processing', `retry of ${failed.stage} requested by an operator`, {}, { stage: name });
       }
     }
@@ -210,10 +222,10 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
     sizeBytes: number,
     family: MediaFamily,
   ) => {
-    const failBlob = (reason: string) => storage.failBlob({ sha256: blob.sha256, reason });
+    const failBlob = (reason: string) => bookkeeping.failBlob({ sha256: blob.sha256, reason });
     const ref = { sha256: blob.sha256, blobKey: blob.blobKey, sizeBytes };
 
-    const scan = await stage('scan', () => storage.scanBlob(blob), failBlob);
+    const scan = await stage('scan', () => heartbeating.scanBlob(blob), failBlob);
     if (scan.verdict === 'infected')
       return { status: 'quarantined' as const, reason: `virus found: ${scan.signature}` };
     await record('processing', `scan: ${scan.verdict}`, { ...scan }, { stage: 'scan' });
@@ -235,7 +247,7 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
       },
       failBlob,
     );
-    await stage('publish', () => storage.publishRenditions({ sha256: blob.sha256, ...rendered }));
+    await stage('publish', () => heartbeating.publishRenditions({ sha256: blob.sha256, ...rendered }));
     return { status: 'ready' as const, reason: `${rendered.renditions.length} renditions published` };
   };
 
@@ -264,13 +276,13 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
     outcome = await processing.run(async () => {
       // 2. Verification: the bytes in storage must be the bytes the client declared.
       enter('verify');
-      const verified = await storage.verifyUpload({
+      const verified = await heartbeating.verifyUpload({
         objectKey: input.objectKey,
         declaredSizeBytes: input.declaredSizeBytes,
         declaredChecksumSha256: input.declaredChecksumSha256,
       });
       if (!verified.ok) return reject(verified.reason, verified.details, 'verify');
-      const quota = await storage.checkQuota({ assetId: input.assetId, sizeBytes: verified.sizeBytes });
+      const quota = await bookkeeping.checkQuota({ assetId: input.assetId, sizeBytes: verified.sizeBytes });
       if (!quota.ok) return reject(quota.reason, {}, 'verify');
       await record(
         'processing',
@@ -284,7 +296,7 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
 
       // 3. Sniffing: the type comes from the bytes, and must be allowed and agree with the declaration.
       enter('sniff');
-      const sniffed = await storage.sniffUpload({
+      const sniffed = await bookkeeping.sniffUpload({
         assetId: input.assetId,
         objectKey: input.objectKey,
         declaredContentType: input.declaredContentType,
@@ -293,7 +305,7 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
 
       // 4. Dedup: the same bytes are stored and processed once, whoever uploads them.
       enter('dedup');
-      const blob = await storage.claimBlob({
+      const blob = await heartbeating.claimBlob({
         assetId: input.assetId,
         sha256: verified.sha256,
         sizeBytes: verified.sizeBytes,
@@ -332,7 +344,7 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
     if (err instanceof Deleted || deletion) return deleteAsset();
     if (!(err instanceof Rejected)) throw err;
     // Refused by policy (a decompression bomb): the bytes are of no use to anyone, so they go.
-    await storage.failBlob({ sha256: sha256!, reason: err.message });
+    await bookkeeping.failBlob({ sha256: sha256!, reason: err.message });
     await storage.releaseBlob({ assetId: input.assetId, sha256: sha256! });
     enter('done');
     return record('rejected', err.message, {}, { stage: err.stage });
@@ -432,7 +444,7 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
 
   async function moveTier(to: Tier, idleSeconds: number, why: string): Promise<void> {
     const from = tier;
-    const moved = await storage.moveBlobTier({ sha256: sha256!, to, idleSeconds });
+    const moved = await heartbeating.moveBlobTier({ sha256: sha256!, to, idleSeconds });
     tier = moved.tier;
     upsertSearchAttributes([{ key: TierAttribute, value: tier }]);
     // Not moved: another asset on the same blob was read meanwhile, so the idle window starts over.

@@ -20,46 +20,48 @@ export interface RenderResult {
 /** Thumbnails, previews, the HLS ladder, audio and page renders: whatever the media's kind calls for. */
 export function renderRenditionsActivity(deps: MediaDeps) {
   return async function renderRenditions(input: BlobRef & { info: MediaInfo }): Promise<RenderResult> {
-    return classifyMediaErrors(async () => {
-      const src = await deps.workspace.source(deps.store, input.sha256, input.blobKey, input.sizeBytes);
-      const outDir = await deps.workspace.scratch();
-      try {
-        let files: RenditionFile[];
-        let placeholder: string | undefined;
-        const { info } = input;
-        if (info.kind === 'image') {
-          ({ renditions: files, placeholder } = await renderImage(src, outDir, info, {
-            maxPixels: deps.limits.maxImagePixels,
-          }));
-        } else if (info.kind === 'document') {
-          files = await withProgress(
-            async (control) => (await renderDocument(src, outDir, control)).renditions,
-          );
-        } else if (info.kind === 'video') {
-          files = await withProgress((control) => transcodeVideo(src, outDir, info, control));
-        } else {
-          files = await withProgress((control) => transcodeAudio(src, outDir, info, control));
+    // Heartbeats cover the whole attempt (download, render, upload), so a dead worker's attempt is noticed fast.
+    return classifyMediaErrors(() =>
+      withProgress(async (control) => {
+        const src = await deps.workspace.source(deps.store, input.sha256, input.blobKey, input.sizeBytes);
+        const outDir = await deps.workspace.scratch();
+        try {
+          let files: RenditionFile[];
+          let placeholder: string | undefined;
+          const { info } = input;
+          if (info.kind === 'image') {
+            ({ renditions: files, placeholder } = await renderImage(src, outDir, info, {
+              maxPixels: deps.limits.maxImagePixels,
+            }));
+          } else if (info.kind === 'document') {
+            files = (await renderDocument(src, outDir, control)).renditions;
+          } else if (info.kind === 'video') {
+            files = await transcodeVideo(src, outDir, info, control);
+          } else {
+            files = await transcodeAudio(src, outDir, info, control);
+          }
+          const prefix = `${renditionsRoot(input.sha256)}${randomUUID()}/`;
+          const sizes = await deps.workspace.uploadDir(deps.store, outDir, prefix);
+          if (placeholder !== undefined)
+            await deps.blobs.setMediaInfo(input.sha256, { ...info }, placeholder);
+          return {
+            prefix,
+            placeholder,
+            renditions: files.map((f) => ({
+              name: f.name,
+              objectKey: `${prefix}${f.relativePath}`,
+              mimeType: f.mimeType,
+              width: f.width,
+              height: f.height,
+              bitRate: f.bitRate,
+              durationSeconds: f.durationSeconds,
+              sizeBytes: sizes.get(f.relativePath) ?? 0,
+            })),
+          };
+        } finally {
+          await deps.workspace.release(outDir);
         }
-        const prefix = `${renditionsRoot(input.sha256)}${randomUUID()}/`;
-        const sizes = await deps.workspace.uploadDir(deps.store, outDir, prefix);
-        if (placeholder !== undefined) await deps.blobs.setMediaInfo(input.sha256, { ...info }, placeholder);
-        return {
-          prefix,
-          placeholder,
-          renditions: files.map((f) => ({
-            name: f.name,
-            objectKey: `${prefix}${f.relativePath}`,
-            mimeType: f.mimeType,
-            width: f.width,
-            height: f.height,
-            bitRate: f.bitRate,
-            durationSeconds: f.durationSeconds,
-            sizeBytes: sizes.get(f.relativePath) ?? 0,
-          })),
-        };
-      } finally {
-        await deps.workspace.release(outDir);
-      }
-    });
+      }),
+    );
   };
 }

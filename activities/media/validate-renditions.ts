@@ -3,6 +3,7 @@ import { validateAudio, validateVideo } from '../../shared/media/validate';
 import type { MediaInfo, RenditionFile, ValidationReport } from '../../shared/media/types';
 import { classifyMediaErrors } from '../failures';
 import type { BlobRef, MediaDeps } from './deps';
+import { withProgress } from './heartbeat';
 
 /**
  * Checks the published candidates against the source: every output readable, durations, resolutions and codecs
@@ -12,33 +13,38 @@ export function validateRenditionsActivity(deps: MediaDeps) {
   return async function validateRenditions(
     input: BlobRef & { info: MediaInfo; prefix: string; renditions: NewRendition[] },
   ): Promise<ValidationReport> {
-    return classifyMediaErrors(async () => {
-      const { info } = input;
-      if (info.kind !== 'video' && info.kind !== 'audio') {
-        const empty = input.renditions.filter((r) => r.sizeBytes === 0).map((r) => r.name);
-        return empty.length
-          ? { ok: false, reason: `empty renditions: ${empty.join(', ')}`, measurements: {} }
-          : { ok: true, measurements: { renditions: input.renditions.length } };
-      }
-      const src = await deps.workspace.source(deps.store, input.sha256, input.blobKey, input.sizeBytes);
-      const dir = await deps.workspace.scratch();
-      try {
-        await deps.workspace.downloadPrefix(deps.store, input.prefix, dir);
-        const files: RenditionFile[] = input.renditions.map((r) => ({
-          name: r.name,
-          relativePath: r.objectKey.slice(input.prefix.length),
-          mimeType: r.mimeType,
-          ...(r.width !== undefined ? { width: r.width } : {}),
-          ...(r.height !== undefined ? { height: r.height } : {}),
-          ...(r.bitRate !== undefined ? { bitRate: r.bitRate } : {}),
-          ...(r.durationSeconds !== undefined ? { durationSeconds: r.durationSeconds } : {}),
-        }));
-        return info.kind === 'video'
-          ? await validateVideo(src, dir, info, files)
-          : await validateAudio(src, dir, info, files);
-      } finally {
-        await deps.workspace.release(dir);
-      }
-    });
+    const report = await classifyMediaErrors(() =>
+      withProgress(async () => {
+        const { info } = input;
+        if (info.kind !== 'video' && info.kind !== 'audio') {
+          const empty = input.renditions.filter((r) => r.sizeBytes === 0).map((r) => r.name);
+          return empty.length
+            ? { ok: false, reason: `empty renditions: ${empty.join(', ')}`, measurements: {} }
+            : { ok: true, measurements: { renditions: input.renditions.length } };
+        }
+        const src = await deps.workspace.source(deps.store, input.sha256, input.blobKey, input.sizeBytes);
+        const dir = await deps.workspace.scratch();
+        try {
+          await deps.workspace.downloadPrefix(deps.store, input.prefix, dir);
+          const files: RenditionFile[] = input.renditions.map((r) => ({
+            name: r.name,
+            relativePath: r.objectKey.slice(input.prefix.length),
+            mimeType: r.mimeType,
+            ...(r.width !== undefined ? { width: r.width } : {}),
+            ...(r.height !== undefined ? { height: r.height } : {}),
+            ...(r.bitRate !== undefined ? { bitRate: r.bitRate } : {}),
+            ...(r.durationSeconds !== undefined ? { durationSeconds: r.durationSeconds } : {}),
+          }));
+          return info.kind === 'video'
+            ? await validateVideo(src, dir, info, files)
+            : await validateAudio(src, dir, info, files);
+        } finally {
+          await deps.workspace.release(dir);
+        }
+      }),
+    );
+    // The last media stage of the blob (a failed check waits for an operator's retry): its local copy goes.
+    await deps.workspace.dropSource(input.sha256);
+    return report;
   };
 }

@@ -25,6 +25,26 @@ export class TierRepository {
     return row !== undefined;
   }
 
+  /**
+   * Runs `work` in a transaction holding the blob's row (FOR UPDATE), with the row as it then is (undefined once the
+   * blob is released) and a repository bound to that transaction: so the tier moves of one blob, whichever asset's
+   * workflow runs them, check, switch and clean up one at a time.
+   */
+  async withBlobLocked<T>(
+    sha256: string,
+    work: (blob: BlobRow | undefined, locked: TierRepository) => Promise<T>,
+  ): Promise<T> {
+    return this.db.transaction().execute(async (trx) => {
+      const blob = await trx
+        .selectFrom('blobs')
+        .selectAll()
+        .where('sha256', '=', sha256)
+        .forUpdate()
+        .executeTakeFirst();
+      return work(blob, new TierRepository(trx));
+    });
+  }
+
   /** Points the blob at its copy in another tier, only if it is still where the caller found it (retry-safe). */
   async switchTier(
     sha256: string,

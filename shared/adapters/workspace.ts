@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ObjectStore } from './object-store';
@@ -19,8 +20,29 @@ export const contentTypeFor = (file: string) =>
   CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 
 /**
+ * Partial downloads and scratch directories carry the host and process that made them, so a worker restarted after a
+ * crash (kill -9 leaves them behind) can tell its dead predecessor's from those of a live process sharing the disk.
+ */
+const OWNER = `${hostname()}~${process.pid}`;
+
+function leftByDeadProcess(name: string): boolean {
+  const parts = name.replace(/\.part$/, '').split('~');
+  if (parts.length < 3) return false;
+  const [host, pid] = parts.slice(-3, -1);
+  if (host !== hostname() || pid === String(process.pid)) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (err) {
+    // EPERM: alive, under another user.
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
  * A media worker's local disk: sources are fetched once per worker and kept for the next stage of the same blob
- * (metadata, renditions and validation each need them), outputs get a scratch directory of their own.
+ * (metadata, renditions and validation each need them) until the last one drops them; outputs get a scratch
+ * directory of their own.
  */
 export class LocalWorkspace {
   constructor(
@@ -38,7 +60,7 @@ export class LocalWorkspace {
       return file;
     }
     await fsp.mkdir(dir, { recursive: true });
-    const partial = `${file}.${randomUUID()}.part`;
+    const partial = `${file}~${OWNER}~${randomUUID()}.part`;
     try {
       await pipeline(await store.read(key), fs.createWriteStream(partial));
       const written = (await fsp.stat(partial)).size;
@@ -51,13 +73,18 @@ export class LocalWorkspace {
   }
 
   async scratch(): Promise<string> {
-    const dir = path.join(this.root, 'scratch', randomUUID());
+    const dir = path.join(this.root, 'scratch', `${OWNER}~${randomUUID()}`);
     await fsp.mkdir(dir, { recursive: true });
     return dir;
   }
 
   async release(dir: string): Promise<void> {
     await fsp.rm(dir, { recursive: true, force: true });
+  }
+
+  /** Once the blob's media stages are done, its local copy is of no further use. */
+  async dropSource(sha256: string): Promise<void> {
+    await fsp.rm(path.join(this.root, 'sources', sha256), { force: true });
   }
 
   /** Uploads every file below dir under prefix, keeping relative paths; returns each key with its size. */
@@ -83,7 +110,10 @@ export class LocalWorkspace {
     }
   }
 
-  /** Drops sources and scratch directories nobody touched for a while (crashed attempts, finished blobs). */
+  /**
+   * Drops what a dead process on this host left (a worker killed mid-download or mid-render), and sources and
+   * scratch directories nobody touched for a while (blobs whose last stage ran on another worker).
+   */
   async prune(now = Date.now()): Promise<void> {
     for (const sub of ['sources', 'scratch']) {
       const dir = path.join(this.root, sub);
@@ -91,7 +121,9 @@ export class LocalWorkspace {
       for (const name of names) {
         const full = path.join(dir, name);
         const stat = await fsp.stat(full).catch(() => undefined);
-        if (stat && now - stat.mtimeMs > this.maxAgeMs) await fsp.rm(full, { recursive: true, force: true });
+        if (leftByDeadProcess(name) || (stat && now - stat.mtimeMs > this.maxAgeMs)) {
+          await fsp.rm(full, { recursive: true, force: true });
+        }
       }
     }
   }

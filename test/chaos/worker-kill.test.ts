@@ -1,0 +1,193 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { clip, largePdf } from '../helpers/generate-media';
+import { eventually } from '../helpers/http';
+import {
+  activityAttempts,
+  localFile,
+  expectNoTemporaries,
+  expectReadyAndClean,
+  heartbeatDetails,
+  killWorker,
+  prepareUpload,
+  runningActivity,
+  settledStatus,
+  startCrashLab,
+  startedAt,
+  type CrashLab,
+  type LocalFile,
+  type PendingActivity,
+  type PreparedUpload,
+} from './crash-recovery';
+import { scaled } from './scale';
+
+const MB = 1024 * 1024;
+// clamd (and CLAMD_MAX_STREAM_BYTES) scan at most 100 MiB: a larger blob fails its scan, it never becomes ready.
+const PDF_BYTES = 95 * MB;
+const CLIP = scaled({ width: 1280, height: 720, seconds: 6 }, { width: 1920, height: 1080, seconds: 10 });
+const IMAGE_SIDE = scaled(8000, 10_000);
+/** The tier move's blob goes warm after this long unread (and cold only after a day). */
+const HOT_SECONDS = 2;
+const PAUSE_MS = 500;
+const REACH_MS = 60_000;
+const SETTLE_MS = 120_000;
+
+/**
+ * A 16-bit interlaced PNG of photo size: a real type that must be decoded whole, so thumbnailing it takes seconds
+ * (nearest-neighbour blocks keep the file small).
+ */
+async function largePng(file: string, side: number): Promise<void> {
+  const seed = side / 10;
+  await sharp(randomBytes(seed * seed * 3), { raw: { width: seed, height: seed, channels: 3 } })
+    .resize(side, side, { kernel: 'nearest' })
+    .toColourspace('rgb16')
+    .png({ progressive: true, compressionLevel: 6 })
+    .toFile(file);
+}
+
+let lab: CrashLab;
+const media = new Map<string, LocalFile>();
+const figures: Record<string, unknown>[] = [];
+const prepare = (name: string) => prepareUpload(lab, media.get(name)!);
+/** A heartbeat shows the work midway: ffmpeg's progress, or bytes hashed. */
+const midway = (key: 'percent' | 'bytesHashed') => (p: PendingActivity) =>
+  (heartbeatDetails<Record<string, number>>(lab, p)?.[key] ?? 0) > 0;
+
+beforeAll(async () => {
+  const dir = await fs.mkdtemp(path.join(inject('stack').tmpDir, 'worker-kill-'));
+  const file = (name: string) => path.join(dir, name);
+  const pdf = async (name: string) => {
+    const { sha256 } = await largePdf(file(name), PDF_BYTES);
+    media.set(name, { file: file(name), contentType: 'application/pdf', sha256 });
+  };
+  const generated = async (name: string, contentType: string, make: (f: string) => Promise<void>) => {
+    await make(file(name));
+    media.set(name, await localFile(file(name), contentType));
+  };
+  [lab] = await Promise.all([
+    startCrashLab({
+      dataDir: file('platform'),
+      persistTemporal: true,
+      clamd: true,
+      // The PDFs' light media stages need not queue behind the clip and the image.
+      workerEnv: { MEDIA_CONCURRENCY: '4' },
+    }),
+    pdf('hashing.pdf'),
+    pdf('scanning.pdf'),
+    pdf('tiering.pdf'),
+    generated('transcoding.mp4', 'video/mp4', (f) => clip(f, { ...CLIP, audio: true })),
+    generated('thumbnailing.png', 'image/png', (f) => largePng(f, IMAGE_SIDE)),
+  ]);
+});
+
+afterAll(async () => {
+  if (figures.length) console.table(figures);
+  await lab?.close();
+});
+
+interface Interrupted {
+  stage: string;
+  upload: PreparedUpload;
+  /** The activity as Temporal showed it running just before the kill. */
+  run: PendingActivity;
+  killedAt: number;
+}
+
+/** Once the asset has settled: Temporal ran the very activity the kill interrupted again; notes the timings. */
+async function recovered({ stage, upload, run, killedAt }: Interrupted, settle: () => Promise<unknown>) {
+  await settle();
+  const settledAt = Date.now();
+  const activity = run.activityType!.name!;
+  const retry = (await activityAttempts(lab, upload.assetId)).get(activity);
+  expect(retry?.attempt, `${activity} was retried`).toBeGreaterThanOrEqual(2);
+  figures.push({
+    stage,
+    activity,
+    killedIntoItS: (killedAt - startedAt(run)) / 1000,
+    attempts: retry?.attempt,
+    retriedAfterKillS: (retry!.startedAt - killedAt) / 1000,
+    settledAfterKillS: (settledAt - killedAt) / 1000,
+  });
+}
+
+const ready = (upload: PreparedUpload) => async () =>
+  expect(await settledStatus(lab, upload.assetId, SETTLE_MS)).toBe('ready');
+
+describe('kill -9 of the worker', { timeout: 180_000 }, () => {
+  it('amid hashing, scanning, transcoding and thumbnailing: each asset becomes ready once, nothing left over', async () => {
+    const [hashing, scanning, transcoding, thumbnailing] = await Promise.all([
+      prepare('hashing.pdf'),
+      prepare('scanning.pdf'),
+      prepare('transcoding.mp4'),
+      prepare('thumbnailing.png'),
+    ]);
+    // Two kills, each while a long stage and a short one are under way: a short stage reached while a long one runs
+    // lines up however fast or busy the machine is. The second kill normally comes before the first one's retries.
+    await transcoding.complete();
+    const transcodingRun = await runningActivity(
+      lab,
+      transcoding.assetId,
+      'renderRenditions',
+      REACH_MS,
+      midway('percent'),
+    );
+    await hashing.complete();
+    const hashingRun = await runningActivity(
+      lab,
+      hashing.assetId,
+      'verifyUpload',
+      REACH_MS,
+      midway('bytesHashed'),
+    );
+    const firstKill = await killWorker(lab, PAUSE_MS);
+    figures.push({ stage: '(worker back)', restartS: (Date.now() - firstKill) / 1000 });
+
+    await thumbnailing.complete();
+    const thumbnailingRun = await runningActivity(lab, thumbnailing.assetId, 'renderRenditions', REACH_MS);
+    await scanning.complete();
+    const scanningRun = await runningActivity(lab, scanning.assetId, 'scanBlob', REACH_MS);
+    const secondKill = await killWorker(lab, PAUSE_MS);
+    figures.push({ stage: '(worker back)', restartS: (Date.now() - secondKill) / 1000 });
+
+    const interrupted: Interrupted[] = [
+      { stage: 'transcoding', upload: transcoding, run: transcodingRun, killedAt: firstKill },
+      { stage: 'hashing', upload: hashing, run: hashingRun, killedAt: firstKill },
+      { stage: 'thumbnailing', upload: thumbnailing, run: thumbnailingRun, killedAt: secondKill },
+      { stage: 'scanning', upload: scanning, run: scanningRun, killedAt: secondKill },
+    ];
+    await Promise.all(interrupted.map((i) => recovered(i, ready(i.upload))));
+    for (const { upload } of interrupted) await expectReadyAndClean(lab, upload.assetId, upload.media);
+    await expectNoTemporaries(lab);
+  });
+
+  it('amid a tier move: the blob ends in the warm bucket alone, intact', async () => {
+    // The API hands its hot window to each new workflow: the assets above keep theirs (30 days).
+    await lab.platform.stop('api');
+    await lab.platform.start('api', { HOT_DAYS: String(HOT_SECONDS / 86_400), COLD_DAYS: '1' });
+    const tiering = await prepare('tiering.pdf');
+    await tiering.complete();
+    const run = await runningActivity(lab, tiering.assetId, 'moveBlobTier', REACH_MS);
+    const killedAt = await killWorker(lab, PAUSE_MS);
+
+    // Over once the workflow has recorded the move, which it does after the retried activity reports it.
+    const moveRecorded = () =>
+      eventually(
+        'the tier move to be recorded',
+        () =>
+          lab.db
+            .selectFrom('asset_events')
+            .select('reason')
+            .where('asset_id', '=', tiering.assetId)
+            .where('stage', '=', 'tier')
+            .execute(),
+        (rows) => rows.some((r) => r.reason.startsWith('moved from hot to warm')),
+        SETTLE_MS,
+      );
+    await recovered({ stage: 'tier move', upload: tiering, run, killedAt }, moveRecorded);
+    await expectReadyAndClean(lab, tiering.assetId, tiering.media, 'warm');
+    await expectNoTemporaries(lab);
+  });
+});
