@@ -42,6 +42,10 @@ export function renderRenditionsActivity(deps: MediaDeps) {
           }
           const prefix = `${renditionsRoot(input.sha256)}${randomUUID()}/`;
           const sizes = await deps.workspace.uploadDir(deps.store, outDir, prefix);
+          // Validation re-reads audio and video outputs: from here when it runs on this worker (the rename leaves
+          // the release below nothing to remove).
+          if (info.kind === 'video' || info.kind === 'audio')
+            await deps.workspace.keepOutputs(outDir, prefix);
           if (placeholder !== undefined)
             await deps.blobs.setMediaInfo(input.sha256, { ...info }, placeholder);
           return {

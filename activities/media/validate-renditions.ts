@@ -23,9 +23,10 @@ export function validateRenditionsActivity(deps: MediaDeps) {
             : { ok: true, measurements: { renditions: input.renditions.length } };
         }
         const src = await deps.workspace.source(deps.store, input.sha256, input.blobKey, input.sizeBytes);
-        const dir = await deps.workspace.scratch();
+        const kept = await deps.workspace.keptOutputs(input.prefix);
+        const dir = kept ?? (await deps.workspace.scratch());
         try {
-          await deps.workspace.downloadPrefix(deps.store, input.prefix, dir);
+          if (!kept) await deps.workspace.downloadPrefix(deps.store, input.prefix, dir);
           const files: RenditionFile[] = input.renditions.map((r) => ({
             name: r.name,
             relativePath: r.objectKey.slice(input.prefix.length),

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -80,6 +80,25 @@ export class LocalWorkspace {
 
   async release(dir: string): Promise<void> {
     await fsp.rm(dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Keeps a render's outputs (already uploaded under prefix) for the validation that follows, so it does not
+   * download what this worker just wrote. Another worker, or this one after a restart, downloads them instead.
+   */
+  async keepOutputs(dir: string, prefix: string): Promise<void> {
+    await fsp.rename(dir, this.outputsDir(prefix));
+  }
+
+  /** The outputs kept for prefix, if this process rendered them; the caller releases the directory. */
+  async keptOutputs(prefix: string): Promise<string | undefined> {
+    const dir = this.outputsDir(prefix);
+    return (await fsp.stat(dir).catch(() => undefined))?.isDirectory() ? dir : undefined;
+  }
+
+  private outputsDir(prefix: string): string {
+    const id = createHash('sha256').update(prefix).digest('hex').slice(0, 32);
+    return path.join(this.root, 'scratch', `${OWNER}~outputs-${id}`);
   }
 
   /** Once the blob's media stages are done, its local copy is of no further use. */
