@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import type { AssetRepository, TransitionRecord } from '../shared/adapters/asset-repository';
 import type { EventPublisher } from '../shared/adapters/event-publisher';
 
@@ -7,7 +8,10 @@ import type { EventPublisher } from '../shared/adapters/event-publisher';
  */
 export function recordTransitionActivity(deps: { assets: AssetRepository; events: EventPublisher }) {
   return async function recordTransition(t: TransitionRecord): Promise<void> {
-    await deps.assets.recordTransition(t);
+    if (!(await deps.assets.recordTransition(t))) {
+      log.warn('no such asset: transition not recorded', { assetId: t.assetId, to: t.to });
+      return;
+    }
     await deps.events.publish(t.eventId);
   };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256OfStream } from '../shared/hash';
 import { eventually, request } from './helpers/http';
@@ -202,5 +203,36 @@ describe('an upload that is never completed', () => {
     });
     expect(late.status).toBe(202);
     expect(late.body.status).toBe('expired');
+  });
+
+  it('a workflow whose asset row never stayed (its upload-url request failed late) expires without retrying', async () => {
+    // The API removes the row when starting the workflow fails, but a start that timed out at the client may
+    // still have been accepted by Temporal: such a run must end on its own, not retry its first transition forever.
+    const assetId = randomUUID();
+    const handle = await platform.temporal.workflow.start('assetLifecycle', {
+      taskQueue: platform.taskQueue,
+      workflowId: `asset-${assetId}`,
+      args: [
+        {
+          assetId,
+          declaredContentType: 'image/png',
+          ownerId: '2003',
+          bucket: platform.store.bucket,
+          objectKey: `uploads/2003/${assetId}`,
+          declaredSizeBytes: 100,
+          declaredChecksumSha256: null,
+          uploadTtlSeconds: 1,
+          trashSeconds: 60,
+          retainUntil: null,
+        },
+      ],
+    });
+    expect(await handle.result()).toMatchObject({ status: 'expired' });
+    const events = await platform.db
+      .selectFrom('asset_events')
+      .selectAll()
+      .where('asset_id', '=', assetId)
+      .execute();
+    expect(events).toEqual([]);
   });
 });

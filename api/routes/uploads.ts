@@ -38,14 +38,10 @@ export function uploadRoutes({ deps, workflows, access }: RouteContext): Router 
   router.post('/media/upload-url', async (req, res) => {
     const principal = principalOf(req);
     const body = parseOr400(uploadRequest, req.body);
-    const [limits, usage] = await Promise.all([
-      deps.quotas.limits(principal.userId),
-      deps.quotas.usage(principal.userId, { includePending: true }),
-    ]);
+    const { limits, usage, retentionDays } = await deps.quotas.forUpload(principal.userId);
     const excess = quotaExcess(limits, usage, body.sizeBytes);
     if (excess) throw new HttpProblem(403, 'Quota Exceeded', excess, { limits, usage });
 
-    const retentionDays = body.expiresAt ? null : await deps.quotas.retentionDays(principal.userId);
     const retainUntil = body.expiresAt
       ? new Date(body.expiresAt)
       : retentionDays

@@ -33,14 +33,28 @@ export class QuotaRepository {
     };
   }
 
-  /** The owner's retention policy in days, if any. */
-  async retentionDays(ownerId: string): Promise<number | null> {
+  /**
+   * What an upload URL is checked against, in one query: the owner's limits, its usage with pending uploads (one
+   * row kept by triggers on media_assets, migration 010, where a sum would read all of the owner's assets) and its
+   * retention policy in days.
+   */
+  async forUpload(
+    ownerId: string,
+  ): Promise<{ limits: QuotaLimits; usage: QuotaUsage; retentionDays: number | null }> {
     const row = await this.db
-      .selectFrom('owner_quotas')
-      .select('retention_days')
-      .where('owner_id', '=', ownerId)
-      .executeTakeFirst();
-    return row?.retention_days ?? null;
+      .selectFrom(sql<{ owner_id: string }>`(select ${ownerId}::bigint as owner_id)`.as('o'))
+      .leftJoin('owner_quotas as q', 'q.owner_id', 'o.owner_id')
+      .leftJoin('owner_usage as u', 'u.owner_id', 'o.owner_id')
+      .select(['q.max_bytes', 'q.max_assets', 'q.retention_days', 'u.assets', 'u.bytes'])
+      .executeTakeFirstOrThrow();
+    return {
+      limits: {
+        maxBytes: row.max_bytes != null ? Number(row.max_bytes) : this.defaults.maxBytes,
+        maxAssets: row.max_assets ?? this.defaults.maxAssets,
+      },
+      usage: { bytes: Number(row.bytes ?? 0), assets: Number(row.assets ?? 0) },
+      retentionDays: row.retention_days ?? null,
+    };
   }
 
   async setRetentionDays(ownerId: string, days: number | null): Promise<void> {

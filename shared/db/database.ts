@@ -9,6 +9,7 @@ import * as m005 from './migrations/005-retention';
 import * as m006 from './migrations/006-doc-version';
 import * as m007 from './migrations/007-integrity';
 import * as m009 from './migrations/009-tiering';
+import * as m010 from './migrations/010-owner-usage';
 import * as m004search from './migrations/004-search';
 
 // Migrations are imported, not read from a folder, so they ship inside whatever bundle runs the process.
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '006-doc-version': m006,
   '007-integrity': m007,
   '009-tiering': m009,
+  '010-owner-usage': m010,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -33,7 +35,14 @@ class StaticMigrationProvider implements MigrationProvider {
 export type Db = Kysely<Database>;
 
 export function createDb(databaseUrl: string, poolSize = 10): Db {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 5_000 });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: poolSize,
+    connectionTimeoutMillis: 5_000,
+    // Our queries are short lookups, where starting parallel workers costs more than it saves: with 1M assets a
+    // tag filter's page, its matches underestimated twentyfold, got a parallel plan of 5-9 ms instead of 0.2 ms.
+    options: '-c max_parallel_workers_per_gather=0',
+  });
   // An idle client losing its connection (Postgres restarted) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

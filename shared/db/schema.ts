@@ -114,6 +114,13 @@ export interface OwnerQuotasTable {
   updated_at: Timestamp;
 }
 
+/** Kept by triggers on media_assets (migration 010): what the owner's pending-or-stored assets hold. */
+export interface OwnerUsageTable {
+  owner_id: BigIntString;
+  assets: BigIntString;
+  bytes: BigIntString;
+}
+
 export interface WebhooksTable {
   webhook_id: string;
   owner_id: BigIntString;
@@ -149,6 +156,7 @@ export interface Database {
   blob_renditions: BlobRenditionsTable;
   blob_manifests: BlobManifestsTable;
   owner_quotas: OwnerQuotasTable;
+  owner_usage: OwnerUsageTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   asset_access: AssetAccessTable;

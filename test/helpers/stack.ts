@@ -167,7 +167,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const temporal = new Client({ connection, namespace: 'default' });
   const taskQueue = uniqueName('assets');
-  const events = new TemporalEventPublisher(temporal, taskQueue);
+  const events = new TemporalEventPublisher(temporal, taskQueue, new WebhookRepository(db));
   const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
   const blobs = new BlobRepository(db);
