@@ -15,7 +15,7 @@ parentPort.on('message', (m) => {
     let hash = jobs.get(m.id);
     if (!hash) jobs.set(m.id, (hash = createHash('sha256')));
     hash.update(new Uint8Array(m.buf, 0, m.length));
-    parentPort.postMessage({ id: m.id, ack: m.length });
+    parentPort.postMessage({ id: m.id, ack: m.length, buf: m.buf }, [m.buf]);
   } else if (m.op === 'digest') {
     const hash = jobs.get(m.id) ?? createHash('sha256');
     jobs.delete(m.id);
@@ -30,7 +30,7 @@ const BATCH_BYTES = 1024 * 1024;
 const MAX_IN_FLIGHT = 8 * BATCH_BYTES;
 
 interface Job {
-  acked(bytes: number): void;
+  acked(bytes: number, buf: ArrayBuffer): void;
   digested(hex: string): void;
   failed(err: Error): void;
 }
@@ -43,9 +43,9 @@ function hashThread(): Worker {
   if (thread) return thread;
   const worker = new Worker(SOURCE, { eval: true });
   worker.unref(); // an idle hashing thread must not keep the process alive
-  worker.on('message', (m: { id: number; ack?: number; hex?: string }) => {
+  worker.on('message', (m: { id: number; ack?: number; buf?: ArrayBuffer; hex?: string }) => {
     const job = jobs.get(m.id);
-    if (m.ack !== undefined) job?.acked(m.ack);
+    if (m.ack !== undefined && m.buf) job?.acked(m.ack, m.buf);
     if (m.hex !== undefined) job?.digested(m.hex);
   });
   const fail = (err: Error) => {
@@ -64,6 +64,11 @@ export class ThreadedSha256 {
   private readonly id = nextId++;
   private readonly worker = hashThread();
   private batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  /**
+   * Batches come back with their acknowledgement and are filled again: a stream of gigabytes allocates a handful of
+   * them, instead of a new one per megabyte left for the thread's rare garbage collections to free.
+   */
+  private readonly spare: ArrayBuffer[] = [];
   private filled = 0;
   private inFlight = 0;
   private waiters: (() => void)[] = [];
@@ -72,8 +77,9 @@ export class ThreadedSha256 {
 
   constructor() {
     jobs.set(this.id, {
-      acked: (bytes) => {
+      acked: (bytes, buf) => {
         this.inFlight -= bytes;
+        this.spare.push(buf);
         for (const wake of this.waiters.splice(0)) wake();
       },
       digested: (hex) => this.result?.(hex),
@@ -116,11 +122,12 @@ export class ThreadedSha256 {
 
   private async send(): Promise<void> {
     this.throwIfFailed();
-    // allocUnsafeSlow: the batch owns its whole ArrayBuffer, which can be transferred rather than copied.
+    // The batch owns its whole ArrayBuffer (allocUnsafeSlow, or one returned), so it can be transferred, not copied.
     const buf = this.batch.buffer as ArrayBuffer;
     this.inFlight += this.filled;
     this.worker.postMessage({ op: 'update', id: this.id, buf, length: this.filled }, [buf]);
-    this.batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+    const reuse = this.spare.pop();
+    this.batch = reuse ? Buffer.from(reuse) : Buffer.allocUnsafeSlow(BATCH_BYTES);
     this.filled = 0;
     while (this.inFlight > MAX_IN_FLIGHT && !this.error) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
