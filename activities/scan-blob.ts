@@ -5,7 +5,7 @@ import type { BlobRepository } from '../shared/adapters/blob-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
 import type { Scanner, ScanVerdict } from '../shared/adapters/scanner';
 import type { IntegrityRepository } from '../shared/adapters/integrity-repository';
-import { CHUNK_BYTES, ChunkHasher, chunkedSha256OfStream } from '../shared/hash';
+import { CHUNK_BYTES, ChunkHasher } from '../shared/hash';
 
 export const quarantineKey = (sha256: string) => `quarantine/${sha256}`;
 
@@ -43,11 +43,7 @@ export function scanBlobActivity(deps: {
       // Without a scanner (or one that stopped reading early) the manifest takes a read of its own.
       const chunks = tapped.done
         ? manifest.finish()
-        : {
-            chunkBytes: CHUNK_BYTES,
-            chunkSha256: (await chunkedSha256OfStream(await deps.store.read(input.blobKey), CHUNK_BYTES))
-              .chunkSha256,
-          };
+        : await ChunkHasher.ofStream(await deps.store.read(input.blobKey), CHUNK_BYTES);
       await deps.integrity.saveManifest(input.sha256, chunks);
       await deps.integrity.adoptManifest(input.sha256);
     }

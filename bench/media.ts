@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
+import { clip as testClip } from '../test/helpers/generate-media';
 
 const run = promisify(execFile);
 
@@ -33,33 +34,15 @@ export async function photo(file: string): Promise<void> {
 }
 
 export async function clip(file: string): Promise<void> {
-  await run('ffmpeg', [
-    '-y',
-    '-v',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=1920x1080:rate=30:duration=8',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=48000:duration=8',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-crf',
-    '20',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '128k',
-    '-shortest',
-    file,
-  ]);
+  await testClip(file, {
+    width: 1920,
+    height: 1080,
+    seconds: 8,
+    fps: 30,
+    audio: true,
+    preset: 'veryfast',
+    crf: 20,
+  });
 }
 
 /** `count` copies of a JPEG, each with its own comment segment right after the start-of-image marker. */

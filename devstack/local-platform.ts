@@ -37,7 +37,7 @@ export interface LocalPlatform {
   worker: AssetlineProcess;
   /** Stops a service gracefully (SIGTERM; for the worker, in-flight activities finish first). */
   stop(name: ServiceName): Promise<void>;
-  /** SIGKILL: nothing gets to clean up. */
+  /** The API or worker: SIGKILL of its process group, nothing gets to clean up. A server: stop(), as above. */
   kill(name: ServiceName): Promise<void>;
   /** Starts a stopped service again on the same port with the same data (the API or worker with extra env). */
   start(name: ServiceName, extraEnv?: NodeJS.ProcessEnv): Promise<void>;

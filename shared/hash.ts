@@ -74,6 +74,16 @@ export class ChunkHasher {
     return tap;
   }
 
+  /** Feeds a whole stream through a fresh hasher: a manifest alone, without the whole-object hash. */
+  static async ofStream(
+    stream: Readable,
+    chunkBytes: number,
+  ): Promise<{ chunkBytes: number; chunkSha256: string[] }> {
+    const hasher = new ChunkHasher(chunkBytes);
+    for await (const data of stream) hasher.update(data as Buffer);
+    return hasher.finish();
+  }
+
   private close(): void {
     this.chunkSha256.push(this.chunk!.digest('hex'));
     this.chunk = undefined;
@@ -83,24 +93,24 @@ export class ChunkHasher {
 
 /**
  * SHA-256 of a stream and, in the same pass, of each chunkBytes-long slice of it in order (the last may be
- * shorter; none without chunkBytes).
+ * shorter).
  */
 export async function chunkedSha256OfStream(
   stream: Readable,
-  chunkBytes: number | undefined,
+  chunkBytes: number,
   onProgress?: (bytes: number) => void,
 ): Promise<{ sha256: string; bytes: number; chunkSha256: string[] }> {
   const hash = createHash('sha256');
-  const chunks = chunkBytes ? new ChunkHasher(chunkBytes) : undefined;
+  const chunks = new ChunkHasher(chunkBytes);
   let bytes = 0;
   for await (const data of stream) {
     const buf = data as Buffer;
     hash.update(buf);
-    chunks?.update(buf);
+    chunks.update(buf);
     bytes += buf.length;
     onProgress?.(bytes);
   }
-  return { sha256: hash.digest('hex'), bytes, chunkSha256: chunks?.finish().chunkSha256 ?? [] };
+  return { sha256: hash.digest('hex'), bytes, chunkSha256: chunks.finish().chunkSha256 };
 }
 
 /** Inclusive byte ranges of the chunks whose hashes differ, e.g. "bytes 8388608-16777215". */

@@ -127,6 +127,9 @@ export interface ClipOptions {
   /** display rotation written as container metadata */
   rotate?: 90 | 180 | 270;
   fps?: number;
+  /** x264 effort and quality: 'ultrafast' at its default CRF unless set (the benchmark wants camera-like files). */
+  preset?: string;
+  crf?: number;
 }
 
 /** A moving test pattern (not black, so poster selection has something to pick) with an optional sine tone. */
@@ -146,7 +149,8 @@ export async function clip(file: string, o: ClipOptions): Promise<void> {
     args.push('-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '500k');
     if (o.audio) args.push('-c:a', 'libopus');
   } else {
-    args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p');
+    args.push('-c:v', 'libx264', '-preset', o.preset ?? 'ultrafast', '-pix_fmt', 'yuv420p');
+    if (o.crf !== undefined) args.push('-crf', String(o.crf));
     if (o.audio) args.push('-c:a', 'aac');
   }
   if (!o.rotate) {
