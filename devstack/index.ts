@@ -4,6 +4,7 @@ export { startPostgres, createDatabase, type StartPostgresOptions, type Postgres
 export { startVersitygw, type StartVersitygwOptions, type VersitygwHandle } from './object-store';
 export {
   startTemporalDevServer,
+  dynamicConfigArgs,
   type SearchAttributeType,
   type StartTemporalDevServerOptions,
   type TemporalDevServerHandle,

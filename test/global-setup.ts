@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startPostgres, startVersitygw, toolPath } from '../devstack';
+import { dynamicConfigArgs, startPostgres, startVersitygw, toolPath } from '../devstack';
 import { bundleWorkflows } from '../worker/bundle-workflows';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions';
 
@@ -45,7 +45,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       server: {
         executable: { type: 'existing-path', path: toolPath('temporal') },
         searchAttributes: [...SEARCH_ATTRIBUTES],
-        extraArgs: ['--log-level', 'error'],
+        extraArgs: ['--log-level', 'error', ...dynamicConfigArgs()],
       },
     }),
     bundleWorkflows(path.join(tmpDir, 'workflow-bundle.js')),

@@ -7,15 +7,21 @@ import proto from '@temporalio/proto';
 const HISTORIES_DIR = path.join(import.meta.dirname, 'fixtures', 'histories');
 
 /**
- * Histories (binary protobuf) recorded from earlier versions of the workflow (RECORD_HISTORIES=1 npx vitest run
- * test/workflow-lifecycle.test.ts) replay against the code as it is now. A change that would break running assets
- * fails here; wrap it in patched() instead.
+ * Histories (binary protobuf) recorded from earlier versions of the workflow, one directory per version
+ * (RECORD_HISTORIES=v2-local-bookkeeping npx vitest run test/workflow-lifecycle.test.ts), replay against the code as
+ * it is now. A change that would break running assets fails here; wrap it in patched() instead.
  */
 describe('workflow replay of recorded histories', async () => {
-  const files = (await fs.readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.binpb')).sort();
+  const files = (await fs.readdir(HISTORIES_DIR, { recursive: true }))
+    .filter((f) => f.endsWith('.binpb'))
+    .sort();
+  const versions = new Set(files.map((f) => path.dirname(f)));
 
-  it('has recorded histories to replay', () => {
-    expect(files.length).toBeGreaterThanOrEqual(5);
+  it('has recorded histories of each workflow version to replay', () => {
+    expect([...versions].sort()).toEqual(['v1-remote-bookkeeping', 'v2-local-bookkeeping']);
+    for (const version of versions) {
+      expect(files.filter((f) => path.dirname(f) === version).length).toBeGreaterThanOrEqual(5);
+    }
   });
 
   it.each(files)('%s replays without nondeterminism', async (file) => {

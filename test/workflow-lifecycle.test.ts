@@ -181,8 +181,9 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
     return fn(taskQueue);
   }
 
-  // With RECORD_HISTORIES=1 each test's history is saved for test/replay.test.ts: the next version of the workflow
-  // must replay what this one recorded, or running assets would break on deploy.
+  // With RECORD_HISTORIES=<version label> each test's history is saved under test/fixtures/histories/<label>/ for
+  // test/replay.test.ts: later versions of the workflow must replay what this one recorded, or running assets would
+  // break on deploy. Each version that changes the commands gets a directory of its own.
   const startedHere: WorkflowHandle[] = [];
   const start = async (taskQueue: string, overrides: Partial<AssetLifecycleInput> = {}) => {
     const workflowId = uniqueName('asset');
@@ -197,7 +198,8 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
   };
   afterEach(async () => {
     const handles = startedHere.splice(0);
-    if (process.env.RECORD_HISTORIES !== '1') return;
+    const label = process.env.RECORD_HISTORIES;
+    if (!label) return;
     const name = expect.getState().currentTestName?.split(' > ').at(-1) ?? 'unnamed';
     const slug = name
       .toLowerCase()
@@ -205,8 +207,8 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
       .slice(0, 60);
     for (const [i, handle] of handles.entries()) {
       const history = proto.temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish();
-      await fs.mkdir(HISTORIES_DIR, { recursive: true });
-      await fs.writeFile(path.join(HISTORIES_DIR, `${slug}${i ? `-${i}` : ''}.binpb`), history);
+      await fs.mkdir(path.join(HISTORIES_DIR, label), { recursive: true });
+      await fs.writeFile(path.join(HISTORIES_DIR, label, `${slug}${i ? `-${i}` : ''}.binpb`), history);
     }
   });
 
