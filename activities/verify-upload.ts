@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { ObjectStore } from '../shared/adapters/object-store';
-import { sha256OfStream } from '../shared/hash';
+import { sha256OfObject } from '../shared/hash';
 
 export interface VerifyUploadInput {
   objectKey: string;
@@ -37,34 +37,33 @@ export function verifyUploadActivity(deps: { store: ObjectStore }) {
     const ctx = Context.current();
     let nextBeat = HEARTBEAT_EVERY_BYTES;
     let lastBeatAt = Date.now();
-    const body = await deps.store.read(input.objectKey);
     // Cancelling the activity (the asset was deleted meanwhile) stops the download instead of finishing it.
-    const onCancel = () => body.destroy();
-    ctx.cancellationSignal.addEventListener('abort', onCancel);
-    try {
-      const { sha256, bytes } = await sha256OfStream(body, (read) => {
+    const hashed = await sha256OfObject(deps.store, input.objectKey, {
+      signal: ctx.cancellationSignal,
+      onProgress: (read) => {
         if (read >= nextBeat || Date.now() - lastBeatAt >= HEARTBEAT_EVERY_MS) {
           nextBeat = read + HEARTBEAT_EVERY_BYTES;
           lastBeatAt = Date.now();
           ctx.heartbeat({ bytesHashed: read, totalBytes: head.sizeBytes });
         }
-      });
-      if (bytes !== head.sizeBytes) {
-        // The object changed under us (overwritten through a still-valid URL); hashing it again decides.
-        throw new Error(
-          `object ${input.objectKey} changed while hashing (${bytes} of ${head.sizeBytes} bytes)`,
-        );
-      }
-      if (input.declaredChecksumSha256 && sha256 !== input.declaredChecksumSha256) {
-        return {
-          ok: false,
-          reason: `SHA-256 mismatch: declared ${input.declaredChecksumSha256}, uploaded bytes hash to ${sha256}`,
-          details: { declaredSha256: input.declaredChecksumSha256, actualSha256: sha256 },
-        };
-      }
-      return { ok: true, sizeBytes: bytes, sha256 };
-    } finally {
-      ctx.cancellationSignal.removeEventListener('abort', onCancel);
+      },
+    });
+    // Gone since the HEAD: the next attempt's HEAD decides what that means.
+    if (!hashed) throw new Error(`object ${input.objectKey} disappeared while being read`);
+    const { sha256, bytes } = hashed;
+    if (bytes !== head.sizeBytes) {
+      // The object changed under us (overwritten through a still-valid URL); hashing it again decides.
+      throw new Error(
+        `object ${input.objectKey} changed while hashing (${bytes} of ${head.sizeBytes} bytes)`,
+      );
     }
+    if (input.declaredChecksumSha256 && sha256 !== input.declaredChecksumSha256) {
+      return {
+        ok: false,
+        reason: `SHA-256 mismatch: declared ${input.declaredChecksumSha256}, uploaded bytes hash to ${sha256}`,
+        details: { declaredSha256: input.declaredChecksumSha256, actualSha256: sha256 },
+      };
+    }
+    return { ok: true, sizeBytes: bytes, sha256 };
   };
 }

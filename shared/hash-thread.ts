@@ -120,7 +120,34 @@ export class ThreadedSha256 {
     this.worker.postMessage({ op: 'drop', id: this.id });
   }
 
+  /**
+   * The free end of the batch being filled, for a socket to read straight into (no copy, no allocation); the bytes
+   * count once passed to commit().
+   */
+  space(): Buffer {
+    return this.batch.subarray(this.filled);
+  }
+
+  /** Counts n bytes written into space(); false when the thread is too far behind: wait for drained(). */
+  commit(n: number): boolean {
+    this.filled += n;
+    if (this.filled === BATCH_BYTES) this.hand();
+    return this.inFlight <= MAX_IN_FLIGHT;
+  }
+
+  /** Resolves once the thread has caught up (or failed: the next call says so). */
+  async drained(): Promise<void> {
+    while (this.inFlight > MAX_IN_FLIGHT && !this.error) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
   private async send(): Promise<void> {
+    this.hand();
+    await this.drained();
+  }
+
+  private hand(): void {
     this.throwIfFailed();
     // The batch owns its whole ArrayBuffer (allocUnsafeSlow, or one returned), so it can be transferred, not copied.
     const buf = this.batch.buffer as ArrayBuffer;
@@ -129,9 +156,6 @@ export class ThreadedSha256 {
     const reuse = this.spare.pop();
     this.batch = reuse ? Buffer.from(reuse) : Buffer.allocUnsafeSlow(BATCH_BYTES);
     this.filled = 0;
-    while (this.inFlight > MAX_IN_FLIGHT && !this.error) {
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
   }
 
   private throwIfFailed(): void {

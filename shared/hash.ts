@@ -1,6 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { ThreadedSha256 } from './hash-thread';
+import { countingSink } from './adapters/byte-sink';
+import type { ObjectStore } from './adapters/object-store';
 
 /** Manifest chunks: small enough to name a damaged range usefully, large enough to keep manifests short. */
 export const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -25,6 +27,30 @@ export async function sha256OfStream(
   } catch (err) {
     hash.discard();
     throw err;
+  }
+  return { sha256: await hash.digest(), bytes };
+}
+
+/**
+ * SHA-256 of a stored object, its bytes read straight into the hashing thread's batches (no buffer per read, no
+ * copy); null when there is no object at the key.
+ */
+export async function sha256OfObject(
+  store: Pick<ObjectStore, 'readInto'>,
+  key: string,
+  opts: { onProgress?: (bytes: number) => void; signal?: AbortSignal } = {},
+): Promise<{ sha256: string; bytes: number } | null> {
+  const hash = new ThreadedSha256();
+  let bytes: number | null;
+  try {
+    bytes = await store.readInto(key, countingSink(hash, opts.onProgress), opts.signal);
+  } catch (err) {
+    hash.discard();
+    throw err;
+  }
+  if (bytes === null) {
+    hash.discard();
+    return null;
   }
   return { sha256: await hash.digest(), bytes };
 }

@@ -63,6 +63,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     await Promise.allSettled([temporal.teardown(), s3.stop(), postgres.stop()]);
-    await fs.rm(tmpDir, { recursive: true, force: true });
+    // KEEP_TEST_TMP=1 keeps the servers' and workers' logs for a look after a failure.
+    if (process.env.KEEP_TEST_TMP === '1') console.log(`test data kept in ${tmpDir}`);
+    else await fs.rm(tmpDir, { recursive: true, force: true });
   };
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateMultipartUploadCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../shared/adapters/object-store';
 import { FailoverObjectStore } from '../shared/adapters/failover-object-store';
-import { sha256OfStream } from '../shared/hash';
+import { sha256OfObject, sha256OfStream } from '../shared/hash';
 import { freshStore, s3SettingsFor } from './helpers/stack';
 import { sha256, someBytes } from './helpers/media';
 
@@ -47,6 +47,39 @@ for (const impl of implementations) {
       expect(await store.head('a/b/c.bin')).toBeNull();
       await expect(store.delete('a/b/c.bin')).resolves.toBeUndefined();
       expect(await store.list('a/')).toEqual([]);
+    });
+
+    it('reads a whole object into a sink: the bytes the stream gives, 0 for an empty object, null when missing', async () => {
+      const data = someBytes(5 * 1024 * 1024 + 77);
+      await store.write('into/data.bin', data);
+      await store.write('into/empty.bin', Buffer.alloc(0));
+      expect(await sha256OfObject(store, 'into/data.bin')).toEqual({
+        sha256: sha256(data),
+        bytes: data.length,
+      });
+      expect(await sha256OfObject(store, 'into/empty.bin')).toEqual({
+        sha256: sha256(Buffer.alloc(0)),
+        bytes: 0,
+      });
+      expect(await sha256OfObject(store, 'into/none.bin')).toBeNull();
+
+      // A sink with odd-sized spaces that asks for a pause every few pieces gets the same bytes.
+      const parts: Buffer[] = [];
+      let waits = 0;
+      const space = Buffer.alloc(100_003);
+      const bytes = await store.readInto('into/data.bin', {
+        space: () => space,
+        commit: (n) => (parts.push(Buffer.from(space.subarray(0, n))), parts.length % 4 !== 0),
+        drained: () => new Promise((resolve) => setTimeout(() => resolve(void waits++), 1)),
+      });
+      expect(bytes).toBe(data.length);
+      expect(Buffer.concat(parts).equals(data)).toBe(true);
+      expect(waits).toBeGreaterThan(0);
+
+      const aborted = AbortSignal.abort(new Error('asset deleted'));
+      await expect(sha256OfObject(store, 'into/data.bin', { signal: aborted })).rejects.toThrow(
+        'asset deleted',
+      );
     });
 
     it('issues a pre-signed PUT that stores exactly the bytes sent with the signed headers', async () => {

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { countingSink, type ByteSink } from './byte-sink';
 import {
   RangeNotSatisfiableError,
   type ByteRange,
@@ -44,6 +45,18 @@ export class FailoverObjectStore implements ObjectStore {
 
   read(key: string): Promise<Readable> {
     return this.failover('read', key, (s) => s.read(key));
+  }
+
+  /** Fails over only while nothing has reached the sink: bytes already given cannot be taken back. */
+  async readInto(key: string, sink: ByteSink, signal?: AbortSignal): Promise<number | null> {
+    const counting = countingSink(sink);
+    try {
+      return await this.primary.readInto(key, counting, signal);
+    } catch (err) {
+      if (isAnswer(err) || counting.bytes > 0 || signal?.aborted) throw err;
+      this.onFailover('readInto', key, err);
+      return this.replica.readInto(key, sink, signal);
+    }
   }
 
   readRange(key: string, range?: ByteRange): Promise<RangedRead | null> {

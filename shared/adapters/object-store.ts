@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ByteSink } from './byte-sink';
 
 export interface PresignedUpload {
   method: 'PUT';
@@ -73,6 +74,11 @@ export interface ObjectStore {
    * object at the key. Throws RangeNotSatisfiableError when the range starts past the end.
    */
   readRange(key: string, range?: ByteRange): Promise<RangedRead | null>;
+  /**
+   * Reads the whole object into the sink's memory (for hashing gigabytes without a buffer per read); resolves with
+   * the byte count, null when there is no object at the key. The signal stops the read.
+   */
+  readInto(key: string, sink: ByteSink, signal?: AbortSignal): Promise<number | null>;
   /** The first `bytes` bytes (fewer if the object is shorter); for content sniffing. */
   readHead(key: string, bytes: number): Promise<Buffer>;
   /** Server-side copy within the bucket; the bytes do not pass through this process. */

@@ -20,6 +20,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Upload } from '@aws-sdk/lib-storage';
+import { streamIntoSink, type ByteSink } from './byte-sink';
+import { httpReadInto, UnsupportedAnswerError } from './http-read-into';
 import {
   RangeNotSatisfiableError,
   type ByteRange,
@@ -123,6 +125,37 @@ export class S3ObjectStore implements ObjectStore {
     const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     if (!(out.Body instanceof Readable)) throw new Error(`S3 returned no stream for ${key}`);
     return out.Body;
+  }
+
+  async readInto(key: string, sink: ByteSink, signal?: AbortSignal): Promise<number | null> {
+    const command = new GetObjectCommand({ Bucket: this.bucket, Key: key });
+    const url = new URL(await getSignedUrl(this.s3, command, { expiresIn: 300 }));
+    if (url.protocol === 'http:') {
+      try {
+        return await httpReadInto(url, sink, {
+          connectTimeoutMs: CONNECT_TIMEOUT_MS,
+          idleTimeoutMs: RESPONSE_TIMEOUT_MS,
+          signal,
+        });
+      } catch (err) {
+        if (!(err instanceof UnsupportedAnswerError)) throw err;
+      }
+    }
+    // Over TLS the SDK's client decrypts into buffers of its own anyway; the bytes are copied into the sink.
+    let body: Readable;
+    try {
+      body = await this.read(key);
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+    const stop = () => body.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal?.addEventListener('abort', stop);
+    try {
+      return await streamIntoSink(body, sink);
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
   }
 
   async readRange(key: string, range?: ByteRange): Promise<RangedRead | null> {
