@@ -52,8 +52,9 @@ const remoteBookkeeping = proxyActivities<IoActivities>({ startToCloseTimeout: '
 const localBookkeeping = proxyLocalActivities<IoActivities>({
   startToCloseTimeout: '20s',
   retry,
-  // Past this a retry waits on a server timer rather than inside the workflow task.
-  localRetryThreshold: '10s',
+  // A failure beyond one quick retry means the database is away: later attempts wait on a server timer, as a
+  // remote activity's would, instead of holding the workflow task open through the outage.
+  localRetryThreshold: '1s',
 });
 const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
 const heartbeating = proxyActivities<IoActivities>({

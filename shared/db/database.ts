@@ -45,6 +45,10 @@ export function createDb(databaseUrl: string, poolSize = 10): Db {
   });
   // An idle client losing its connection (Postgres restarted) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // Nor one that is checked out: the pool listens only to idle clients, so a connection that dies between a
+  // failed query and the client's release (Postgres shutting down) emitted an 'error' nobody heard, and the
+  // process died. The query has already failed with the cause; a dead client is dropped when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
