@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
+import { cpuByPart, cpuPerUnit } from './cpu';
 import { round } from './stats';
 import type { Bench } from './types';
 
@@ -57,7 +58,11 @@ export const uploadUrlLoad: Bench = async (ctx) => {
   ctx.log(`upload-url: warm-up 5 s at ${RATE / 4}/s`);
   await fire(apiUrl, token, { rate: RATE / 4, seconds: 5 });
   ctx.log(`upload-url: ${RATE} requests/s for ${DURATION_S} s`);
+  const parts = { api: ctx.platform.api.pid, worker: ctx.platform.worker.pid };
+  const cpuBefore = cpuByPart(parts);
   const result = await fire(apiUrl, token, { rate: RATE, seconds: DURATION_S });
+  // Where the CPU went, per session: the rate needs rate × this of the machine's cores.
+  const cpuMsPerRequest = cpuPerUnit(cpuBefore, cpuByPart(parts), result.requests.total);
   const failed = result.errors + result.timeouts + result.non2xx;
   // A p99 is only the rate's p99 when the rate was kept: short of it, the server was saturated.
   const kept = result.requests.total >= 0.95 * RATE * DURATION_S;
@@ -74,6 +79,8 @@ export const uploadUrlLoad: Bench = async (ctx) => {
     errors: result.errors,
     timeouts: result.timeouts,
     non2xx: result.non2xx,
+    cpuMsPerRequest,
+    coresNeededAtRate: round((Object.values(cpuMsPerRequest).reduce((a, b) => a + b, 0) * RATE) / 1000, 2),
   };
   ctx.log(`upload-url: ${JSON.stringify(details)}`);
   const title = `POST /media/upload-url at ${RATE} requests/s for ${DURATION_S} s`;

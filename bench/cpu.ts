@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+
+/** Linux's USER_HZ: /proc reports CPU time in these ticks (100 on every mainstream kernel). */
+const TICK_MS = 10;
+
+interface ProcStat {
+  pid: number;
+  ppid: number;
+  comm: string;
+  cpuMs: number;
+}
+
+function procStats(): ProcStat[] {
+  const stats: ProcStat[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // comm may hold spaces and parentheses: it ends at the last ')'.
+      const close = text.lastIndexOf(')');
+      const fields = text.slice(close + 2).split(' ');
+      stats.push({
+        pid: Number(entry),
+        comm: text.slice(text.indexOf('(') + 1, close),
+        ppid: Number(fields[1]),
+        cpuMs: (Number(fields[11]) + Number(fields[12])) * TICK_MS,
+      });
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return stats;
+}
+
+/**
+ * CPU time used so far by each part of the platform: the API and worker process trees by their pids, the servers by
+ * their command names, and this process (the load generator) on its own.
+ */
+export function cpuByPart(roots: Record<string, number>): Record<string, number> {
+  const stats = procStats();
+  const byPid = new Map(stats.map((s) => [s.pid, s]));
+  const rootOf = (s: ProcStat): string | undefined => {
+    for (let p: ProcStat | undefined = s; p; p = byPid.get(p.ppid)) {
+      const named = Object.entries(roots).find(([, pid]) => pid === p!.pid);
+      if (named) return named[0];
+      if (p.ppid <= 1) break;
+    }
+    return undefined;
+  };
+  const parts: Record<string, number> = {};
+  for (const s of stats) {
+    const part =
+      s.pid === process.pid
+        ? 'load generator'
+        : (rootOf(s) ?? (['postgres', 'temporal', 'versitygw', 'clamd'].includes(s.comm) ? s.comm : 'other'));
+    parts[part] = (parts[part] ?? 0) + s.cpuMs;
+  }
+  return parts;
+}
+
+/** What each part used between two readings, per unit of work. */
+export function cpuPerUnit(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  units: number,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after).map(([part, ms]) => [
+      part,
+      Math.round(((ms - (before[part] ?? 0)) / units) * 100) / 100,
+    ]),
+  );
+}
