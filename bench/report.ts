@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import prettier from 'prettier';
 import type { Measurement } from './types';
 
 export interface BenchReport {
@@ -15,7 +16,7 @@ const END = '<!-- bench:results:end -->';
  * Keeps docs/benchmarks.json as the latest figure of every measurement (a run with --only replaces just its own)
  * and rewrites the table between the markers in docs/benchmarks.md; the prose around it is written by hand.
  */
-export function writeReport(docsDir: string, report: BenchReport): void {
+export async function writeReport(docsDir: string, report: BenchReport): Promise<void> {
   const jsonFile = path.join(docsDir, 'benchmarks.json');
   const previous: BenchReport | undefined = fs.existsSync(jsonFile)
     ? (JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as BenchReport)
@@ -53,5 +54,7 @@ export function writeReport(docsDir: string, report: BenchReport): void {
     from === -1 || to === -1
       ? `${md.trimEnd()}\n\n${table}\n`
       : md.slice(0, from) + table + md.slice(to + END.length);
-  fs.writeFileSync(mdFile, updated);
+  // Formatted as `npm run lint` wants it, so a bench run leaves nothing for the linter to flag.
+  const options = await prettier.resolveConfig(mdFile);
+  fs.writeFileSync(mdFile, await prettier.format(updated, { ...options, filepath: mdFile }));
 }

@@ -123,6 +123,6 @@ const report: BenchReport = {
   },
   measurements,
 };
-if (measurements.length > 0) writeReport(path.join(repoRoot, 'docs'), report);
+if (measurements.length > 0) await writeReport(path.join(repoRoot, 'docs'), report);
 if (!failed) fs.rmSync(workDir, { recursive: true, force: true });
 process.exit(failed ? 1 : measurements.every((m) => m.met) ? 0 : 2);
