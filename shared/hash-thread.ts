@@ -27,10 +27,34 @@ parentPort.on('message', (m) => {
 `;
 
 const BATCH_BYTES = 1024 * 1024;
-const MAX_IN_FLIGHT = 8 * BATCH_BYTES;
+/**
+ * Bytes on their way to the thread, all hashes together: the one thread hashes at its own pace whoever sends, so
+ * fifty photos verified at once hold no more memory than one large upload.
+ */
+const MAX_IN_FLIGHT = 16 * BATCH_BYTES;
+/**
+ * Batches come back with their acknowledgement and are filled again, by whichever hash needs one next: gigabytes
+ * allocate a handful of them, instead of a new one per megabyte left for the thread's rare collections to free.
+ */
+const MAX_SPARE = MAX_IN_FLIGHT / BATCH_BYTES + 4;
+const spare: ArrayBuffer[] = [];
+let inFlight = 0;
+const waiters: (() => void)[] = [];
+
+function takeBatch(): Buffer {
+  const buf = spare.pop();
+  return buf ? Buffer.from(buf) : Buffer.allocUnsafeSlow(BATCH_BYTES);
+}
+
+function giveBack(buf: ArrayBuffer): void {
+  if (spare.length < MAX_SPARE) spare.push(buf);
+}
+
+function wakeAll(): void {
+  for (const wake of waiters.splice(0)) wake();
+}
 
 interface Job {
-  acked(bytes: number, buf: ArrayBuffer): void;
   digested(hex: string): void;
   failed(err: Error): void;
 }
@@ -44,14 +68,20 @@ function hashThread(): Worker {
   const worker = new Worker(SOURCE, { eval: true });
   worker.unref(); // an idle hashing thread must not keep the process alive
   worker.on('message', (m: { id: number; ack?: number; buf?: ArrayBuffer; hex?: string }) => {
-    const job = jobs.get(m.id);
-    if (m.ack !== undefined && m.buf) job?.acked(m.ack, m.buf);
-    if (m.hex !== undefined) job?.digested(m.hex);
+    if (m.ack !== undefined && m.buf) {
+      inFlight -= m.ack;
+      giveBack(m.buf);
+      wakeAll();
+    }
+    if (m.hex !== undefined) jobs.get(m.id)?.digested(m.hex);
   });
   const fail = (err: Error) => {
     thread = undefined;
+    // What was on its way died with the thread: nothing will acknowledge it.
+    inFlight = 0;
     for (const job of jobs.values()) job.failed(err);
     jobs.clear();
+    wakeAll();
   };
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`the hashing thread exited with code ${code}`)));
@@ -63,29 +93,17 @@ function hashThread(): Worker {
 export class ThreadedSha256 {
   private readonly id = nextId++;
   private readonly worker = hashThread();
-  private batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
-  /**
-   * Batches come back with their acknowledgement and are filled again: a stream of gigabytes allocates a handful of
-   * them, instead of a new one per megabyte left for the thread's rare garbage collections to free.
-   */
-  private readonly spare: ArrayBuffer[] = [];
+  /** Taken from the shared spares when the first byte comes, so an idle hash holds no memory. */
+  private batch: Buffer | undefined;
   private filled = 0;
-  private inFlight = 0;
-  private waiters: (() => void)[] = [];
   private error: Error | undefined;
   private result: ((hex: string) => void) | undefined;
 
   constructor() {
     jobs.set(this.id, {
-      acked: (bytes, buf) => {
-        this.inFlight -= bytes;
-        this.spare.push(buf);
-        for (const wake of this.waiters.splice(0)) wake();
-      },
       digested: (hex) => this.result?.(hex),
       failed: (err) => {
         this.error = err;
-        for (const wake of this.waiters.splice(0)) wake();
         this.result?.('');
       },
     });
@@ -94,6 +112,7 @@ export class ThreadedSha256 {
   /** Resolves once the bytes are handed over and the thread is not too far behind. */
   async update(data: Buffer): Promise<void> {
     for (let at = 0; at < data.length;) {
+      this.batch ??= takeBatch();
       const take = Math.min(BATCH_BYTES - this.filled, data.length - at);
       data.copy(this.batch, this.filled, at, at + take);
       this.filled += take;
@@ -103,7 +122,8 @@ export class ThreadedSha256 {
   }
 
   async digest(): Promise<string> {
-    if (this.filled > 0) await this.send();
+    if (this.filled > 0) this.hand();
+    this.release();
     this.throwIfFailed();
     const hex = await new Promise<string>((resolve) => {
       this.result = resolve;
@@ -116,6 +136,7 @@ export class ThreadedSha256 {
 
   /** Forgets an abandoned hash (the stream failed). */
   discard(): void {
+    this.release();
     jobs.delete(this.id);
     this.worker.postMessage({ op: 'drop', id: this.id });
   }
@@ -125,6 +146,7 @@ export class ThreadedSha256 {
    * count once passed to commit().
    */
   space(): Buffer {
+    this.batch ??= takeBatch();
     return this.batch.subarray(this.filled);
   }
 
@@ -132,13 +154,13 @@ export class ThreadedSha256 {
   commit(n: number): boolean {
     this.filled += n;
     if (this.filled === BATCH_BYTES) this.hand();
-    return this.inFlight <= MAX_IN_FLIGHT;
+    return inFlight <= MAX_IN_FLIGHT;
   }
 
   /** Resolves once the thread has caught up (or failed: the next call says so). */
   async drained(): Promise<void> {
-    while (this.inFlight > MAX_IN_FLIGHT && !this.error) {
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    while (inFlight > MAX_IN_FLIGHT && !this.error) {
+      await new Promise<void>((resolve) => waiters.push(resolve));
     }
   }
 
@@ -150,11 +172,17 @@ export class ThreadedSha256 {
   private hand(): void {
     this.throwIfFailed();
     // The batch owns its whole ArrayBuffer (allocUnsafeSlow, or one returned), so it can be transferred, not copied.
-    const buf = this.batch.buffer as ArrayBuffer;
-    this.inFlight += this.filled;
+    const buf = this.batch!.buffer as ArrayBuffer;
+    inFlight += this.filled;
     this.worker.postMessage({ op: 'update', id: this.id, buf, length: this.filled }, [buf]);
-    const reuse = this.spare.pop();
-    this.batch = reuse ? Buffer.from(reuse) : Buffer.allocUnsafeSlow(BATCH_BYTES);
+    this.batch = undefined;
+    this.filled = 0;
+  }
+
+  /** A batch never sent goes back to the spares. */
+  private release(): void {
+    if (this.batch) giveBack(this.batch.buffer as ArrayBuffer);
+    this.batch = undefined;
     this.filled = 0;
   }
 

@@ -22,6 +22,12 @@ describe('hashing', () => {
     expect(results).toEqual(inputs.map((data) => ({ sha256: sha256(data), bytes: data.length })));
   });
 
+  it('forty hashes at once share the in-flight allowance and each gets its own digest', async () => {
+    const inputs = Array.from({ length: 40 }, (_, i) => randomBytes(3 * 1024 * 1024 + i));
+    const results = await Promise.all(inputs.map((data) => sha256OfStream(pieces(data))));
+    expect(results).toEqual(inputs.map((data) => ({ sha256: sha256(data), bytes: data.length })));
+  });
+
   it('rejects when the stream fails, and keeps hashing other streams afterwards', async () => {
     const failing = new Readable({
       read() {
