@@ -2,6 +2,7 @@ import fs from 'node:fs';
 
 /** Linux's USER_HZ: /proc reports CPU time in these ticks (100 on every mainstream kernel). */
 const TICK_MS = 10;
+const SERVERS = ['postgres', 'temporal', 'versitygw', 'clamd'];
 
 interface ProcStat {
   pid: number;
@@ -23,7 +24,9 @@ function procStats(): ProcStat[] {
         pid: Number(entry),
         comm: text.slice(text.indexOf('(') + 1, close),
         ppid: Number(fields[1]),
-        cpuMs: (Number(fields[11]) + Number(fields[12])) * TICK_MS,
+        // Its own time and that of its children that have ended (ffmpeg runs, Postgres backends): a part's
+        // difference between two readings is then whole, whether a child lived through both or not.
+        cpuMs: (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * TICK_MS,
       });
     } catch {
       // The process ended meanwhile.
@@ -33,8 +36,8 @@ function procStats(): ProcStat[] {
 }
 
 /**
- * CPU time used so far by each part of the platform: the API and worker process trees by their pids, the servers by
- * their command names, and this process (the load generator) on its own.
+ * CPU time used so far by each part of the platform: the named process trees by their root pids, the servers by
+ * their command names, and this process (the load generator) unless it is named.
  */
 export function cpuByPart(roots: Record<string, number>): Record<string, number> {
   const stats = procStats();
@@ -49,10 +52,10 @@ export function cpuByPart(roots: Record<string, number>): Record<string, number>
   };
   const parts: Record<string, number> = {};
   for (const s of stats) {
-    const part =
-      s.pid === process.pid
-        ? 'load generator'
-        : (rootOf(s) ?? (['postgres', 'temporal', 'versitygw', 'clamd'].includes(s.comm) ? s.comm : 'other'));
+    // The servers first: this process started them, so they would otherwise count as its own.
+    const part = SERVERS.includes(s.comm)
+      ? s.comm
+      : (rootOf(s) ?? (s.pid === process.pid ? 'load generator' : 'other'));
     parts[part] = (parts[part] ?? 0) + s.cpuMs;
   }
   return parts;

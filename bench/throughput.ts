@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { upload, settledAt, type Uploaded } from './client';
 import { clip, clipCopies, jpegCopies, photo } from './media';
 import { rawPipeline } from './raw-pipeline';
+import { cpuByPart, cpuPerUnit } from './cpu';
 import { pool, round } from './stats';
 import type { Bench, BenchContext } from './types';
 
@@ -34,6 +35,13 @@ export const throughput: Bench = async (ctx) => {
     upload(ctx.platform.apiUrl, token, m.file, m.contentType),
   );
   ctx.takeWorkerPeakRss();
+  // Where the CPU goes, per asset, on each side: what the platform adds to the same media work.
+  const parts = {
+    api: ctx.platform.api.pid,
+    worker: ctx.platform.worker.pid,
+    'bench and raw pipeline': process.pid,
+  };
+  const platformCpuBefore = cpuByPart(parts);
   const started = await Promise.all(uploads.map((u) => u.complete()));
   const settled = await settledAt(
     ctx.platform.env.DATABASE_URL!,
@@ -43,6 +51,7 @@ export const throughput: Bench = async (ctx) => {
   if (notReady > 0) throw new Error(`${notReady} of ${uploads.length} assets did not become ready`);
   const platformMs = Math.max(...[...settled.values()].map((s) => s.at)) - Math.min(...started);
   const rss = ctx.takeWorkerPeakRss();
+  const platformCpuMsPerAsset = cpuPerUnit(platformCpuBefore, cpuByPart(parts), uploads.length);
 
   const rawSet = await mediaSet(ctx, 'raw');
   const keys = await pool(rawSet, 4, async (m) => {
@@ -50,9 +59,11 @@ export const throughput: Bench = async (ctx) => {
     await ctx.raw.store.write(key, fs.createReadStream(m.file), { contentType: m.contentType });
     return { key, contentType: m.contentType };
   });
+  const rawCpuBefore = cpuByPart(parts);
   const t0 = Date.now();
   await pool(keys, ctx.mediaConcurrency, (k) => rawPipeline(ctx.raw, k.key, k.contentType));
   const rawMs = Date.now() - t0;
+  const rawCpuMsPerAsset = cpuPerUnit(rawCpuBefore, cpuByPart(parts), keys.length);
 
   const perMinute = (ms: number) => (platformSet.length * 60_000) / ms;
   const ratio = perMinute(platformMs) / perMinute(rawMs);
@@ -76,6 +87,8 @@ export const throughput: Bench = async (ctx) => {
         rawMs,
         workerPeakRssMiB: round(rss.nodeBytes / 2 ** 20, 0),
         workerTreePeakRssMiB: round(rss.treeBytes / 2 ** 20, 0),
+        platformCpuMsPerAsset,
+        rawCpuMsPerAsset,
       },
     },
   ];
