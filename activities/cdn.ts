@@ -4,6 +4,7 @@ import type { BlobRepository } from '../shared/adapters/blob-repository';
 import type { Cdn } from '../shared/adapters/cdn';
 import { renditionPath } from '../shared/delivery/asset-paths';
 import { isPublic } from '../shared/delivery/public-access';
+import { keepBeating } from './heartbeat';
 
 export interface CdnDeps {
   assets: AssetRepository;
@@ -20,6 +21,10 @@ export interface CdnDeps {
  */
 export function registerWithCdnActivity(deps: CdnDeps) {
   return async function registerWithCdn(input: { assetId: string }): Promise<string[]> {
+    return keepBeating(() => register(input));
+  };
+
+  async function register(input: { assetId: string }): Promise<string[]> {
     const asset = await deps.assets.findById(input.assetId);
     if (!asset?.blob_sha256 || asset.status !== 'ready') return [];
     const renditions = await deps.blobs.renditions(asset.blob_sha256);
@@ -29,12 +34,12 @@ export function registerWithCdnActivity(deps: CdnDeps) {
       renditions.filter((r) => deps.warmRenditions.includes(r.name)).map((r) => url(renditionPath(r.name))),
     );
     return [url('original'), ...renditions.map((r) => url(renditionPath(r.name)))];
-  };
+  }
 }
 
 /** After deletion or an ACL change: nothing of the asset may stay in the edge's cache. */
 export function purgeCdnActivity(deps: Pick<CdnDeps, 'cdn'>) {
   return async function purgeCdn(input: { assetId: string }): Promise<void> {
-    await deps.cdn.purge(input.assetId);
+    await keepBeating(() => deps.cdn.purge(input.assetId));
   };
 }

@@ -1,6 +1,7 @@
 import type { BlobRepository } from '../shared/adapters/blob-repository';
 import type { BucketRouter } from '../shared/adapters/bucket-router';
 import type { ObjectStore } from '../shared/adapters/object-store';
+import { keepBeating } from './heartbeat';
 import { renditionsRoot } from './publish-renditions';
 
 /** A deleted asset gives up its reference; the last one out removes the bytes and every rendition. */
@@ -13,11 +14,14 @@ export function releaseBlobActivity(deps: {
     assetId: string;
     sha256: string;
   }): Promise<{ removed: boolean }> {
-    const { removed } = await deps.blobs.release(input.assetId, input.sha256);
-    if (!removed) return { removed: false };
-    // The bytes may sit in a warm or cold bucket by now; renditions always stay in the primary.
-    await (deps.buckets?.bucket(removed.bucket) ?? deps.store).delete(removed.object_key);
-    await deps.store.deletePrefix(renditionsRoot(input.sha256));
-    return { removed: true };
+    return keepBeating(async () => {
+      const { removed } = await deps.blobs.release(input.assetId, input.sha256);
+      if (!removed) return { removed: false };
+      // The bytes may sit in a warm or cold bucket by now; renditions always stay in the primary.
+      await (deps.buckets?.bucket(removed.bucket) ?? deps.store).delete(removed.object_key);
+      // An HLS ladder is hundreds of objects: the beats say this worker is still deleting them.
+      await deps.store.deletePrefix(renditionsRoot(input.sha256));
+      return { removed: true };
+    });
   };
 }

@@ -62,8 +62,13 @@ const heartbeating = proxyActivities<IoActivities>({
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry,
 });
-// Clean-up and delivery off the pipeline's path: without heartbeats, up to a minute each.
-const storage = proxyActivities<IoActivities>({ startToCloseTimeout: '6h', heartbeatTimeout: '1m', retry });
+// Clean-up and delivery off the pipeline's path (discarding uploads, removing bytes, the CDN): they heartbeat too,
+// so a worker lost under them is noticed as soon.
+const storage = proxyActivities<IoActivities>({
+  startToCloseTimeout: '6h',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  retry,
+});
 const waiting = proxyActivities<IoActivities>({
   startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', backoffCoefficient: 1.5, maximumInterval: '15s' },
