@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { BucketRouter } from '../shared/adapters/bucket-router';
 import type { Tier, TierRepository } from '../shared/adapters/tier-repository';
 import type { BlobRow } from '../shared/db/schema';
-import { sha256OfStream } from '../shared/hash';
+import { sha256OfObject } from '../shared/hash';
 import { keepBeating } from './heartbeat';
 
 export interface TierDeps {
@@ -56,9 +56,10 @@ export function moveBlobTierActivity(deps: TierDeps) {
     const key = blob.object_key;
     await target.write(key, await source.read(key), { contentType: blob.mime_type });
     ctx.heartbeat({ phase: 'copied' });
-    const copy = await sha256OfStream(await target.read(key), (bytes) =>
-      ctx.heartbeat({ phase: 'verify', bytes }),
-    );
+    const copy = await sha256OfObject(target, key, {
+      onProgress: (bytes) => ctx.heartbeat({ phase: 'verify', bytes }),
+    });
+    if (!copy) throw new Error(`copy of ${input.sha256} in ${target.bucket} vanished before it was checked`);
     if (copy.sha256 !== input.sha256) {
       await settle(input.sha256);
       throw new Error(`copy of ${input.sha256} in ${target.bucket} has SHA-256 ${copy.sha256}`);

@@ -2,8 +2,9 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * SHA-256 on a thread of its own, so hashing a stream overlaps with receiving it: on the main thread the two
- * take turns, and the socket waits while the hash runs. Bytes are copied into batches whose memory moves to the
- * thread (no second copy); at most MAX_IN_FLIGHT bytes are on their way, so a fast network cannot outrun it.
+ * take turns, and the socket waits while the hash runs. The hash is a ByteSink: bytes are read (or copied) into
+ * batches whose memory moves to the thread (no second copy); at most MAX_IN_FLIGHT bytes are on their way, so a
+ * fast network cannot outrun it.
  */
 
 const SOURCE = `
@@ -109,18 +110,6 @@ export class ThreadedSha256 {
     });
   }
 
-  /** Resolves once the bytes are handed over and the thread is not too far behind. */
-  async update(data: Buffer): Promise<void> {
-    for (let at = 0; at < data.length;) {
-      this.batch ??= takeBatch();
-      const take = Math.min(BATCH_BYTES - this.filled, data.length - at);
-      data.copy(this.batch, this.filled, at, at + take);
-      this.filled += take;
-      at += take;
-      if (this.filled === BATCH_BYTES) await this.send();
-    }
-  }
-
   async digest(): Promise<string> {
     if (this.filled > 0) this.hand();
     this.release();
@@ -162,11 +151,6 @@ export class ThreadedSha256 {
     while (inFlight > MAX_IN_FLIGHT && !this.error) {
       await new Promise<void>((resolve) => waiters.push(resolve));
     }
-  }
-
-  private async send(): Promise<void> {
-    this.hand();
-    await this.drained();
   }
 
   private hand(): void {

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { ThreadedSha256 } from './hash-thread';
-import { countingSink } from './adapters/byte-sink';
+import { countingSink, streamIntoSink } from './adapters/byte-sink';
 import type { ObjectStore } from './adapters/object-store';
 
 /** Manifest chunks: small enough to name a damaged range usefully, large enough to keep manifests short. */
@@ -16,14 +16,9 @@ export async function sha256OfStream(
   onProgress?: (bytes: number) => void,
 ): Promise<{ sha256: string; bytes: number }> {
   const hash = new ThreadedSha256();
-  let bytes = 0;
+  let bytes: number;
   try {
-    for await (const data of stream) {
-      const buf = data as Buffer;
-      await hash.update(buf);
-      bytes += buf.length;
-      onProgress?.(bytes);
-    }
+    bytes = await streamIntoSink(stream, countingSink(hash, onProgress));
   } catch (err) {
     hash.discard();
     throw err;

@@ -2,28 +2,10 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { streamIntoSink, type ByteSink } from '../shared/adapters/byte-sink';
+import { streamIntoSink } from '../shared/adapters/byte-sink';
 import { HttpStatusError, httpReadInto, UnsupportedAnswerError } from '../shared/adapters/http-read-into';
+import { collectingSink } from './helpers/collecting-sink';
 import { sha256 } from './helpers/media';
-
-/** Collects what it is given, in spaces of an odd size, and asks the reader to wait now and then. */
-function collectingSink(spaceBytes = 65_536 + 13) {
-  const parts: Buffer[] = [];
-  let space = Buffer.alloc(spaceBytes);
-  let waits = 0;
-  const sink: ByteSink & { bytes(): Buffer; waits(): number } = {
-    space: () => space,
-    commit(n) {
-      parts.push(Buffer.from(space.subarray(0, n)));
-      space = Buffer.alloc(spaceBytes);
-      return parts.length % 5 !== 0;
-    },
-    drained: () => new Promise((resolve) => setTimeout(() => resolve(void waits++), 1)),
-    bytes: () => Buffer.concat(parts),
-    waits: () => waits,
-  };
-  return sink;
-}
 
 /** A raw TCP server that answers each connection with `answer`, written in the pieces given. */
 const servers: net.Server[] = [];

@@ -5,6 +5,7 @@ import type { ObjectStore } from '../shared/adapters/object-store';
 import { FailoverObjectStore } from '../shared/adapters/failover-object-store';
 import { sha256OfObject, sha256OfStream } from '../shared/hash';
 import { freshStore, s3SettingsFor } from './helpers/stack';
+import { collectingSink } from './helpers/collecting-sink';
 import { sha256, someBytes } from './helpers/media';
 
 /**
@@ -64,17 +65,10 @@ for (const impl of implementations) {
       expect(await sha256OfObject(store, 'into/none.bin')).toBeNull();
 
       // A sink with odd-sized spaces that asks for a pause every few pieces gets the same bytes.
-      const parts: Buffer[] = [];
-      let waits = 0;
-      const space = Buffer.alloc(100_003);
-      const bytes = await store.readInto('into/data.bin', {
-        space: () => space,
-        commit: (n) => (parts.push(Buffer.from(space.subarray(0, n))), parts.length % 4 !== 0),
-        drained: () => new Promise((resolve) => setTimeout(() => resolve(void waits++), 1)),
-      });
-      expect(bytes).toBe(data.length);
-      expect(Buffer.concat(parts).equals(data)).toBe(true);
-      expect(waits).toBeGreaterThan(0);
+      const sink = collectingSink(100_003);
+      expect(await store.readInto('into/data.bin', sink)).toBe(data.length);
+      expect(sink.bytes().equals(data)).toBe(true);
+      expect(sink.waits()).toBeGreaterThan(0);
 
       const aborted = AbortSignal.abort(new Error('asset deleted'));
       await expect(sha256OfObject(store, 'into/data.bin', { signal: aborted })).rejects.toThrow(
