@@ -18,12 +18,14 @@ import { webhookRoutes } from './routes/webhooks';
 import { searchRoutes } from './routes/search';
 import { metadataRoutes } from './routes/metadata';
 import { WorkflowGateway } from './workflow-gateway';
+import { WorkflowStarter } from './workflow-starter';
 import { createMetrics } from './metrics';
 import { concurrencyLimit } from './concurrency-limit';
 
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
-  const workflows = new WorkflowGateway(deps.temporal, deps.settings.taskQueue);
+  const workflows = new WorkflowGateway(deps.temporal, deps.settings);
+  const starter = new WorkflowStarter(workflows, deps.events, deps.workflowStarts, deps.logger);
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   const metrics = createMetrics();
@@ -58,7 +60,12 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(requireAuth(deps.settings.jwtSecret));
   const { maxConcurrentRequests, maxQueuedRequests } = deps.settings;
   if (maxConcurrentRequests) app.use(concurrencyLimit(maxConcurrentRequests, maxQueuedRequests ?? Infinity));
-  const context: RouteContext = { deps, workflows, access: new AccessControl(deps.assets, deps.acl) };
+  const context: RouteContext = {
+    deps,
+    workflows,
+    starter,
+    access: new AccessControl(deps.assets, deps.acl),
+  };
   app.use(uploadRoutes(context));
   app.use(mediaRoutes(context));
   app.use(searchRoutes(context));

@@ -14,6 +14,7 @@ import type { AccessRecorder } from './access-recorder';
 import type { MetadataRepository } from '../shared/adapters/metadata-repository';
 import type { SearchRepository } from '../shared/adapters/search-repository';
 import type { AssetDocCache } from './asset-docs';
+import type { WorkflowStartRepository } from '../shared/adapters/workflow-start-repository';
 
 /** What the API needs, injected so tests build the same app on their own servers. */
 export interface ApiDeps {
@@ -22,6 +23,8 @@ export interface ApiDeps {
   acl: AccessRepository;
   quotas: QuotaRepository;
   events: EventPublisher;
+  /** The outbox of asset workflows owed by upload URLs. */
+  workflowStarts: WorkflowStartRepository;
   store: ObjectStore;
   /** The storage tiers' stores by bucket name: an original is read from the bucket its blob row names. */
   buckets?: BucketRouter;

@@ -18,6 +18,10 @@ import { AssetAccessRepository } from '../shared/adapters/asset-access-repositor
 import { cdnFromConfig } from '../shared/adapters/secure-link-cdn';
 import { AccessRecorder } from './access-recorder';
 import { createApp } from './app';
+import type { ApiDeps } from './deps';
+import { WorkflowGateway } from './workflow-gateway';
+import { WorkflowStarter } from './workflow-starter';
+import { WorkflowStartRepository } from '../shared/adapters/workflow-start-repository';
 import { MetadataRepository } from '../shared/adapters/metadata-repository';
 import { SearchRepository } from '../shared/adapters/search-repository';
 import { assetCacheFromConfig, startAssetDocCache } from './asset-cache-setup';
@@ -50,7 +54,7 @@ const buckets = new BucketRouter({
   cold: new S3ObjectStore(tierSettings.cold),
 });
 const assetDocs = await startAssetDocCache(await assetCacheFromConfig(config), config.DATABASE_URL, logger);
-const app = createApp({
+const deps: ApiDeps = {
   assets: new AssetRepository(db),
   blobs: new BlobRepository(db),
   acl: new AccessRepository(db),
@@ -66,6 +70,7 @@ const app = createApp({
   assetDocs: assetDocs.docs,
   temporal,
   events: new TemporalEventPublisher(temporal, config.TEMPORAL_TASK_QUEUE, new WebhookRepository(db)),
+  workflowStarts: new WorkflowStartRepository(db),
   logger,
   settings: {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -83,7 +88,16 @@ const app = createApp({
     storageEventsSecret: config.STORAGE_EVENTS_SECRET,
     deliverySigningSecret: config.DELIVERY_SIGNING_SECRET,
   },
-});
+};
+const app = createApp(deps);
+// What upload URLs owe and was not started right after their answers (Temporal away, an instance gone).
+const owedStarts = new WorkflowStarter(
+  new WorkflowGateway(temporal, deps.settings),
+  deps.events,
+  deps.workflowStarts,
+  logger,
+);
+owedStarts.startSweeping(config.WORKFLOW_START_SWEEP_SECONDS * 1000);
 
 const server = app.listen(config.PORT, () => {
   logger.info({ port: config.PORT }, 'API listening');
@@ -93,8 +107,7 @@ const shutdown = () => {
   logger.info('shutting down');
   server.close(() => {
     // The last batch of access counts is written before the pool closes.
-    void accessRecorder
-      .stop()
+    void Promise.all([accessRecorder.stop(), owedStarts.stop()])
       .then(() => Promise.allSettled([db.destroy(), temporal.connection.close(), assetDocs.stop()]))
       .then(() => process.exit(0));
   });

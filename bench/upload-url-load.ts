@@ -1,16 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import autocannon from 'autocannon';
 import { cpuByPart, cpuPerUnit } from './cpu';
 import { round } from './stats';
+import { steadyLoad } from './steady-load';
+import { createDb } from '../shared/db/database';
 import type { Bench } from './types';
 
 const RATE = 200;
 const DURATION_S = 30;
 /**
- * autocannon waits for each socket's answer before its next request, so the sockets bound the rate: 64 keep 200/s
- * up to answers of 300 ms (at the target, 200/s × 50 ms ≈ 10 are in flight).
+ * The API, Postgres and Temporal are started moments before: at full rate from the start, the first seconds
+ * measure the JIT compiling and the pool opening connections (p99 of the first 5 s 240–370 ms, then 35–80 ms).
+ * The warm-up's own figures are kept in the details.
  */
-const CONNECTIONS = 64;
+const WARM_UP_S = 10;
+/**
+ * Sockets the load generator may hold open. At the target, 200/s × 50 ms ≈ 10 are in flight; more sockets than
+ * the answers need cost nothing, and too few would queue requests in the generator (which the latency counts).
+ */
+const SOCKETS = 64;
 /** An owner of its own, far from the search corpus's 1..1000, so its quota and listings are the bench's alone. */
 const OWNER = '9001';
 const TYPES = [
@@ -34,51 +41,79 @@ function uploadBody(n: number): string {
 }
 
 function fire(url: string, token: string, opts: { rate: number; seconds: number }) {
-  let n = 0;
-  return autocannon({
+  return steadyLoad({
     url: `${url}/media/upload-url`,
     method: 'POST',
-    connections: CONNECTIONS,
-    overallRate: opts.rate,
-    duration: opts.seconds,
-    timeout: 10,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    requests: [{ setupRequest: (req) => ({ ...req, body: uploadBody(n++) }) }],
+    body: uploadBody,
+    rate: opts.rate,
+    seconds: opts.seconds,
+    timeoutMs: 10_000,
+    sockets: SOCKETS,
   });
+}
+
+/** Milliseconds until no workflow start is owed any more (the outbox is empty). */
+async function owedStartsDrained(databaseUrl: string): Promise<number> {
+  const db = createDb(databaseUrl, 1);
+  const begun = Date.now();
+  try {
+    for (;;) {
+      const { n } = await db
+        .selectFrom('workflow_starts')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
+      if (Number(n) === 0 || Date.now() - begun > 60_000) return Date.now() - begun;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await db.destroy();
+  }
 }
 
 /**
  * POST /media/upload-url at a fixed 200 requests/s for 30 s. Each answer is a real upload session: a pending row,
- * its asset workflow started in Temporal, a pre-signed PUT. A short warm-up first, so the figure is the steady
- * state and not the first connections to Postgres and Temporal.
+ * its asset workflow owed (the outbox) and started in Temporal right after the answer, a pre-signed PUT.
  */
 export const uploadUrlLoad: Bench = async (ctx) => {
   const token = await ctx.token(OWNER);
   const apiUrl = ctx.platform.apiUrl;
-  ctx.log(`upload-url: warm-up 5 s at ${RATE / 4}/s`);
-  await fire(apiUrl, token, { rate: RATE / 4, seconds: 5 });
+  ctx.log(`upload-url: warm-up ${WARM_UP_S} s at ${RATE}/s`);
+  const warmUp = await fire(apiUrl, token, { rate: RATE, seconds: WARM_UP_S });
   ctx.log(`upload-url: ${RATE} requests/s for ${DURATION_S} s`);
   const parts = { api: ctx.platform.api.pid, worker: ctx.platform.worker.pid };
   const cpuBefore = cpuByPart(parts);
   const result = await fire(apiUrl, token, { rate: RATE, seconds: DURATION_S });
+  const startsDrainedAfterMs = await owedStartsDrained(ctx.platform.env.DATABASE_URL!);
   // Where the CPU went, per session: the rate needs rate × this of the machine's cores.
-  const cpuMsPerRequest = cpuPerUnit(cpuBefore, cpuByPart(parts), result.requests.total);
+  const cpuMsPerRequest = cpuPerUnit(cpuBefore, cpuByPart(parts), result.sent);
   const failed = result.errors + result.timeouts + result.non2xx;
-  // A p99 is only the rate's p99 when the rate was kept: short of it, the server was saturated.
-  const kept = result.requests.total >= 0.95 * RATE * DURATION_S;
+  // The requests go out at the rate whatever happens; the server kept up if the answers did too, the last one
+  // within a second of the last send.
+  const kept = result.durationSeconds <= DURATION_S + 1;
   const details = {
     rate: RATE,
     durationSeconds: DURATION_S,
-    connections: CONNECTIONS,
-    requests: result.requests.total,
-    achievedRate: round(result.requests.total / result.duration, 1),
-    p50Ms: result.latency.p50,
-    p90Ms: result.latency.p90,
-    p99Ms: result.latency.p99,
-    maxMs: result.latency.max,
+    sockets: SOCKETS,
+    requests: result.sent,
+    answeredWithinSeconds: result.durationSeconds,
+    p50Ms: result.latencyMs.p50,
+    p90Ms: result.latencyMs.p90,
+    p99Ms: result.latencyMs.p99,
+    maxMs: result.latencyMs.max,
+    maxSendLagMs: result.maxSendLagMs,
+    p99By5sMs: result.p99By5sMs,
     errors: result.errors,
     timeouts: result.timeouts,
     non2xx: result.non2xx,
+    // The workflow is started right after the answer (the outbox row guarantees it): how long after the last
+    // answer the last one was started, so nothing is left owed.
+    startsDrainedAfterMs,
+    warmUp: {
+      p50Ms: warmUp.latencyMs.p50,
+      p99Ms: warmUp.latencyMs.p99,
+      errors: warmUp.errors + warmUp.non2xx,
+    },
     cpuMsPerRequest,
     coresNeededAtRate: round((Object.values(cpuMsPerRequest).reduce((a, b) => a + b, 0) * RATE) / 1000, 2),
   };
@@ -88,10 +123,10 @@ export const uploadUrlLoad: Bench = async (ctx) => {
     {
       id: 'upload-url-p99',
       title: `${title}: p99 latency`,
-      value: result.latency.p99,
+      value: result.latencyMs.p99,
       unit: 'ms',
       target: 'p99 < 50 ms',
-      met: result.latency.p99 < 50 && kept,
+      met: result.latencyMs.p99 < 50 && kept,
       details,
     },
     {

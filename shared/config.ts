@@ -177,6 +177,8 @@ const sections = {
       ),
     /** The API batches access counts per asset and writes them once per interval. */
     ACCESS_FLUSH_SECONDS: positiveInt.max(3600).default(10),
+    /** How often the API looks for asset workflows still owed (not started after their upload URL's answer). */
+    WORKFLOW_START_SWEEP_SECONDS: positiveInt.max(3600).default(5),
   },
   cache: {
     /** Shared cache of GET /media/:id records for every API instance; unset, each instance keeps its own. */

@@ -61,6 +61,22 @@ describe('API input and access checks', () => {
     expect(badSubRes.body.detail).toContain('sub');
   });
 
+  it('a token remembered as verified is refused once it expires', async () => {
+    const expSeconds = Math.floor(Date.now() / 1000) + 2;
+    const shortLived = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('3003')
+      .setExpirationTime(expSeconds)
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    const media = `${platform.baseUrl}/media?limit=1`;
+    expect((await request('GET', media, { token: shortLived })).status).toBe(200);
+    expect((await request('GET', media, { token: shortLived })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, expSeconds * 1000 - Date.now() + 50));
+    const late = await request('GET', media, { token: shortLived });
+    expect(late.status).toBe(401);
+    expect(late.body.detail).toBe('token has expired');
+  });
+
   it.each([
     [{ ...valid, sizeBytes: -5 }, 'sizeBytes must be at least 1 byte'],
     [{ ...valid, sizeBytes: 0 }, 'sizeBytes must be at least 1 byte'],

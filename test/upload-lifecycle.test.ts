@@ -161,7 +161,7 @@ describe('upload → verify → ready, against real Temporal, S3 and Postgres', 
     });
   });
 
-  it('shows the live stage of a pending asset from the workflow query', async () => {
+  it('shows a pending asset awaiting its upload', async () => {
     const ticket = await requestUpload(platform.baseUrl, token, {
       filename: 'later.gif',
       contentType: 'image/gif',
@@ -206,8 +206,8 @@ describe('an upload that is never completed', () => {
   });
 
   it('a workflow whose asset row never stayed (its upload-url request failed late) expires without retrying', async () => {
-    // The API removes the row when starting the workflow fails, but a start that timed out at the client may
-    // still have been accepted by Temporal: such a run must end on its own, not retry its first transition forever.
+    // Runs started before the outbox existed could outlive their row (the API removed it when a start timed out at
+    // the client, though Temporal had accepted it): such a run must end on its own, not retry its first transition.
     const assetId = randomUUID();
     const handle = await platform.temporal.workflow.start('assetLifecycle', {
       taskQueue: platform.taskQueue,

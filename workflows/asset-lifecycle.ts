@@ -276,11 +276,13 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
     return live();
   }
 
-  // 1. Pending: the client uploads straight to object storage with the pre-signed URL.
-  const uploaded = await condition(
-    () => completion !== undefined || deletion !== undefined,
-    input.uploadTtlSeconds * 1000,
-  );
+  // 1. Pending: the client uploads straight to object storage with the pre-signed URL. A run started with its first
+  // task delayed until the URL expires wakes early only for a completion or a delete (both signal-with-start).
+  const settled = () => completion !== undefined || deletion !== undefined;
+  const openMs = input.uploadExpiresAt
+    ? Date.parse(input.uploadExpiresAt) - Date.now()
+    : input.uploadTtlSeconds * 1000;
+  const uploaded = openMs > 0 ? await condition(settled, openMs) : settled();
   if (deletion) return deleteAsset();
   if (!uploaded) {
     await storage.discardUpload({ objectKey: input.objectKey });

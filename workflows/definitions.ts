@@ -24,6 +24,12 @@ export interface AssetLifecycleInput {
   declaredChecksumSha256: string | null;
   /** How long the pre-signed upload stays open; the workflow expires the asset after it. */
   uploadTtlSeconds: number;
+  /**
+   * When the upload URL expires (ISO 8601). The workflow is started with its first task delayed until then, so a
+   * pending upload costs no task until it is completed, deleted or expired (absent in older runs: the TTL counts
+   * from the start).
+   */
+  uploadExpiresAt?: string;
   /** How long a deleted asset stays restorable before it is purged. */
   trashSeconds: number;
   /** Retention: when set (ISO 8601), the asset is purged at that moment. */

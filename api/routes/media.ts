@@ -5,6 +5,14 @@ import { parseAssetId } from '../schemas';
 import { withLiveStage } from '../asset-view';
 import { loadAssetRecord } from '../asset-docs';
 import { principalOf, type RouteContext } from '../route-context';
+import type { AssetState } from '../../workflows/definitions';
+
+const AWAITING_UPLOAD: AssetState = {
+  status: 'pending',
+  stage: 'awaiting-upload',
+  percent: null,
+  reason: null,
+};
 
 /** One asset: read it, delete it, retry it. */
 export function mediaRoutes({ deps, workflows, access }: RouteContext): Router {
@@ -20,7 +28,9 @@ export function mediaRoutes({ deps, workflows, access }: RouteContext): Router {
     const record = deps.assetDocs ? await deps.assetDocs.read(assetId, version, load) : await load();
     if (!record) throw notFound();
     const settled = TERMINAL_STATUSES.includes(record.status) || record.status === 'ready';
-    const live = settled ? null : await workflows.state(assetId);
+    // A pending asset's workflow sleeps out its start delay, with no task to answer a query: the row says it all.
+    const live =
+      record.status === 'pending' ? AWAITING_UPLOAD : settled ? null : await workflows.state(assetId);
     res.json(withLiveStage(record, live));
   });
 
@@ -29,7 +39,7 @@ export function mediaRoutes({ deps, workflows, access }: RouteContext): Router {
     const assetId = parseAssetId(req.params.id);
     const asset = await access.require(principal, assetId, 'delete');
     if (asset.status !== 'deleted') {
-      const signalled = await workflows.delete(assetId, `deleted by ${principal.userId}`);
+      const signalled = await workflows.delete(asset, `deleted by ${principal.userId}`);
       // Rejected and expired assets have no workflow left and nothing stored: the record alone changes.
       if (!signalled) {
         await deps.assets.recordTransition({

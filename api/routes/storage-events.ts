@@ -66,7 +66,7 @@ export function storageEventRoutes(deps: ApiDeps, workflows: WorkflowGateway): R
         ignored += 1;
         continue;
       }
-      if (await workflows.completeUpload(asset.asset_id, 'storage-event')) signalled += 1;
+      if (await workflows.completeUpload(asset, 'storage-event')) signalled += 1;
       else ignored += 1;
     }
     // Test events (s3:TestEvent) and foreign objects are acknowledged, or S3 would keep redelivering them.

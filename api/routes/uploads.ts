@@ -30,7 +30,7 @@ export const completeBody = z
 const CLIENT_PART_ERRORS = new Set(['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'MalformedXML']);
 
 /** Upload sessions: pre-signed single or multipart uploads, resuming, aborting, and completion. */
-export function uploadRoutes({ deps, workflows, access }: RouteContext): Router {
+export function uploadRoutes({ deps, workflows, access, starter }: RouteContext): Router {
   const router = Router();
   const { settings } = deps;
   const uploadRequest = uploadRequestSchema(settings.maxUploadBytes);
@@ -57,54 +57,31 @@ export function uploadRoutes({ deps, workflows, access }: RouteContext): Router 
       ? await deps.store.createMultipartUpload(objectKey, { contentType: body.contentType })
       : null;
 
+    const asset = {
+      asset_id: assetId,
+      owner_id: principal.userId,
+      bucket: deps.store.bucket,
+      object_key: objectKey,
+      filename: body.filename,
+      mime_type: body.contentType,
+      declared_mime_type: body.contentType,
+      size_bytes: String(body.sizeBytes),
+      declared_checksum_sha256: body.checksumSha256 ?? null,
+      checksum_sha256: null,
+      status: 'pending' as const,
+      status_reason: 'waiting for the upload',
+      upload_expires_at: expiresAt,
+      multipart_upload_id: uploadId,
+      multipart_part_bytes: partBytes,
+      retain_until: retainUntil,
+    };
     try {
-      await deps.assets.createPending(
-        {
-          asset_id: assetId,
-          owner_id: principal.userId,
-          bucket: deps.store.bucket,
-          object_key: objectKey,
-          filename: body.filename,
-          mime_type: body.contentType,
-          declared_mime_type: body.contentType,
-          size_bytes: body.sizeBytes,
-          declared_checksum_sha256: body.checksumSha256 ?? null,
-          checksum_sha256: null,
-          status: 'pending',
-          status_reason: 'waiting for the upload',
-          upload_expires_at: expiresAt,
-          multipart_upload_id: uploadId,
-          multipart_part_bytes: partBytes,
-          retain_until: retainUntil,
-        },
-        body.metadata ?? {},
-        `${assetId}/created`,
-      );
-      try {
-        await workflows.start({
-          assetId,
-          ownerId: principal.userId,
-          declaredContentType: body.contentType,
-          bucket: deps.store.bucket,
-          objectKey,
-          declaredSizeBytes: body.sizeBytes,
-          declaredChecksumSha256: body.checksumSha256 ?? null,
-          uploadTtlSeconds: ttl,
-          trashSeconds: Math.round(settings.trashDays * 86_400),
-          hotSeconds: Math.max(1, Math.round(settings.hotDays * 86_400)),
-          coldSeconds: Math.max(1, Math.round(settings.coldDays * 86_400)),
-          retainUntil: retainUntil?.toISOString() ?? null,
-        });
-      } catch (err) {
-        // Without its workflow nothing would ever expire or process the record: take it back.
-        await deps.assets.deletePending(assetId);
-        throw err;
-      }
+      // The row, its metadata, its first event and the workflow it is owed, in one statement.
+      await deps.assets.createPending(asset, body.metadata ?? {}, `${assetId}/created`);
     } catch (err) {
       if (uploadId) await deps.store.abortMultipartUpload(objectKey, uploadId).catch(() => undefined);
       throw err;
     }
-    await deps.events.publish(`${assetId}/created`);
 
     const upload =
       uploadId && partBytes
@@ -129,6 +106,9 @@ export function uploadRoutes({ deps, workflows, access }: RouteContext): Router 
             expiresAt: expiresAt.toISOString(),
           };
     res.status(201).json({ assetId, status: 'pending', upload });
+    // After the answer: the workflow's start is Temporal's slowest call on this path, and the outbox row already
+    // guarantees it. A completion that comes first starts it itself (signal-with-start).
+    starter.startSoon(asset);
   });
 
   router.post('/media/:id/complete', async (req, res) => {
@@ -148,7 +128,7 @@ export function uploadRoutes({ deps, workflows, access }: RouteContext): Router 
         if (name !== 'NoSuchUpload' || !(await deps.store.head(asset.object_key))) throw err;
       }
     }
-    if (asset.status === 'pending') await workflows.completeUpload(assetId, 'api');
+    if (asset.status === 'pending') await workflows.completeUpload(asset, 'api');
     const current = (await deps.assets.findById(assetId)) ?? asset;
     res.status(202).json({ assetId, status: current.status });
   });
@@ -198,7 +178,7 @@ export function uploadRoutes({ deps, workflows, access }: RouteContext): Router 
         .abortMultipartUpload(asset.object_key, asset.multipart_upload_id)
         .catch(() => undefined);
     }
-    await workflows.delete(assetId, 'upload aborted by the client');
+    await workflows.delete(asset, 'upload aborted by the client');
     res.status(202).json({ assetId, status: 'deleted' });
   });
 

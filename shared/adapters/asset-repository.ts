@@ -44,7 +44,11 @@ export class AssetRepository {
     };
     const withAsset = this.db
       .with('asset', (db) => db.insertInto('media_assets').values(asset).returning('asset_id'))
-      .with('event', (db) => db.insertInto('asset_events').values(event).returning('event_id'));
+      .with('event', (db) => db.insertInto('asset_events').values(event).returning('event_id'))
+      // Its workflow is owed from the same instant (WorkflowStartRepository).
+      .with('owed', (db) =>
+        db.insertInto('workflow_starts').values({ asset_id: asset.asset_id }).returning('asset_id'),
+      );
     if (entries.length === 0) {
       await withAsset.selectFrom('event').select('event_id').execute();
       return;

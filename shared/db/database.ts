@@ -10,6 +10,7 @@ import * as m006 from './migrations/006-doc-version';
 import * as m007 from './migrations/007-integrity';
 import * as m009 from './migrations/009-tiering';
 import * as m010 from './migrations/010-owner-usage';
+import * as m011 from './migrations/011-workflow-starts';
 import * as m004search from './migrations/004-search';
 
 // Migrations are imported, not read from a folder, so they ship inside whatever bundle runs the process.
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '007-integrity': m007,
   '009-tiering': m009,
   '010-owner-usage': m010,
+  '011-workflow-starts': m011,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -147,6 +147,14 @@ export interface AssetAccessTable {
   access_count: BigIntString;
 }
 
+/** Asset workflows owed but not yet started (migration 011). */
+export interface WorkflowStartsTable {
+  asset_id: string;
+  due_at: Timestamp;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
 export interface Database {
   media_assets: MediaAssetsTable;
   asset_metadata: AssetMetadataTable;
@@ -160,6 +168,7 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   asset_access: AssetAccessTable;
+  workflow_starts: WorkflowStartsTable;
 }
 
 export type MediaAssetRow = Selectable<MediaAssetsTable>;

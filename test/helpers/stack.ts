@@ -32,6 +32,7 @@ import { SecureLinkCdn } from '../../shared/adapters/secure-link-cdn';
 import { freePort } from '../../devstack/ports';
 import { AccessRecorder } from '../../api/access-recorder';
 import { createApp } from '../../api/app';
+import { WorkflowStartRepository } from '../../shared/adapters/workflow-start-repository';
 import type { ApiDeps } from '../../api/deps';
 import { MetadataRepository } from '../../shared/adapters/metadata-repository';
 import { SearchRepository } from '../../shared/adapters/search-repository';
@@ -243,6 +244,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
   }
 
   const deps: ApiDeps = {
+    workflowStarts: new WorkflowStartRepository(db),
     assets,
     blobs,
     acl,

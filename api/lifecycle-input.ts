@@ -1,0 +1,46 @@
+import type { MediaAssetRow } from '../shared/db/schema';
+import type { AssetLifecycleInput } from '../workflows/definitions';
+
+export interface LifecycleSettings {
+  uploadTtlSeconds: number;
+  trashDays: number;
+  hotDays: number;
+  coldDays: number;
+}
+
+/** The facts of a pending asset its workflow is started with. */
+export type PendingAsset = Pick<
+  MediaAssetRow,
+  | 'asset_id'
+  | 'owner_id'
+  | 'bucket'
+  | 'object_key'
+  | 'mime_type'
+  | 'declared_mime_type'
+  | 'size_bytes'
+  | 'declared_checksum_sha256'
+  | 'upload_expires_at'
+  | 'retain_until'
+>;
+
+/**
+ * An asset's workflow input, from its row: the upload URL, the outbox's sweep and a completion that finds the
+ * workflow not started yet all start the same workflow.
+ */
+export function lifecycleInput(asset: PendingAsset, settings: LifecycleSettings): AssetLifecycleInput {
+  return {
+    assetId: asset.asset_id,
+    ownerId: String(asset.owner_id),
+    declaredContentType: asset.declared_mime_type ?? asset.mime_type,
+    bucket: asset.bucket,
+    objectKey: asset.object_key,
+    declaredSizeBytes: Number(asset.size_bytes),
+    declaredChecksumSha256: asset.declared_checksum_sha256,
+    uploadTtlSeconds: settings.uploadTtlSeconds,
+    uploadExpiresAt: new Date(asset.upload_expires_at).toISOString(),
+    trashSeconds: Math.round(settings.trashDays * 86_400),
+    hotSeconds: Math.max(1, Math.round(settings.hotDays * 86_400)),
+    coldSeconds: Math.max(1, Math.round(settings.coldDays * 86_400)),
+    retainUntil: asset.retain_until ? new Date(asset.retain_until).toISOString() : null,
+  };
+}

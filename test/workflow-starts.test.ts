@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowGateway } from '../api/workflow-gateway';
+import { WorkflowStarter } from '../api/workflow-starter';
+import { TemporalEventPublisher } from '../shared/adapters/event-publisher';
+import { WebhookRepository } from '../shared/adapters/webhook-repository';
+import { WorkflowStartRepository } from '../shared/adapters/workflow-start-repository';
+import { createLogger } from '../shared/logger';
+import { assetWorkflowId } from '../workflows/definitions';
+import { eventually, request } from './helpers/http';
+import { putBytes, requestUpload, waitForStatus } from './helpers/media';
+import { noisyPng } from './helpers/generate-media';
+import { startPlatform, type TestPlatform } from './helpers/stack';
+
+const TTL_SECONDS = 60;
+
+describe('asset workflows owed by upload URLs (the outbox) and started with a delay', () => {
+  let platform: TestPlatform;
+  let token: string;
+  let owed: WorkflowStartRepository;
+  const settings = { uploadTtlSeconds: TTL_SECONDS, trashDays: 30, hotDays: 30, coldDays: 90 };
+  const logger = createLogger('test', 'silent');
+
+  beforeAll(async () => {
+    platform = await startPlatform({ uploadTtlSeconds: TTL_SECONDS });
+    token = await platform.token('8801');
+    owed = new WorkflowStartRepository(platform.db);
+  });
+  afterAll(async () => platform?.stop());
+
+  const starterWith = (client: Client) =>
+    new WorkflowStarter(
+      new WorkflowGateway(client, { ...settings, taskQueue: platform.taskQueue }),
+      new TemporalEventPublisher(client, platform.taskQueue, new WebhookRepository(platform.db)),
+      owed,
+      logger,
+    );
+
+  /** A pending asset as the upload URL writes it (row, event and owed start), with nobody starting its workflow. */
+  async function pendingAsset(ownerId: string, sizeBytes: number) {
+    const assetId = randomUUID();
+    const asset = {
+      asset_id: assetId,
+      owner_id: ownerId,
+      bucket: platform.store.bucket,
+      object_key: `uploads/${ownerId}/${assetId}`,
+      filename: 'owed.png',
+      mime_type: 'image/png',
+      declared_mime_type: 'image/png',
+      size_bytes: String(sizeBytes),
+      declared_checksum_sha256: null,
+      checksum_sha256: null,
+      status: 'pending' as const,
+      status_reason: 'waiting for the upload',
+      upload_expires_at: new Date(Date.now() + TTL_SECONDS * 1000),
+      multipart_upload_id: null,
+      multipart_part_bytes: null,
+      retain_until: null,
+    };
+    await platform.assets.createPending(asset, {}, `${assetId}/created`);
+    return asset;
+  }
+
+  const history = async (assetId: string) =>
+    (await platform.temporal.workflow.getHandle(assetWorkflowId(assetId)).fetchHistory()).events ?? [];
+
+  it('a pending upload costs one history event: the workflow waits out its start delay until the URL expires', async () => {
+    const ticket = await requestUpload(platform.baseUrl, token, {
+      filename: 'later.png',
+      contentType: 'image/png',
+      sizeBytes: 100,
+    });
+    expect(ticket.status).toBe(201);
+    const { assetId } = ticket.body;
+    // Started right after the answer; the owed row goes once Temporal has it.
+    await eventually(
+      'the owed start to be done',
+      () => owed.find(assetId),
+      (row) => row === undefined,
+    );
+    const events = await history(assetId);
+    expect(events).toHaveLength(1);
+    const backoff = events[0]!.workflowExecutionStartedEventAttributes?.firstWorkflowTaskBackoff;
+    const backoffSeconds = Number(backoff?.seconds ?? 0);
+    expect(backoffSeconds).toBeGreaterThan(TTL_SECONDS - 5);
+    expect(backoffSeconds).toBeLessThanOrEqual(TTL_SECONDS);
+    // The stage comes from the row: the sleeping workflow has no task to answer a query with.
+    const res = await request('GET', `${platform.baseUrl}/media/${assetId}`, { token });
+    expect(res.body).toMatchObject({ status: 'pending', stage: { name: 'awaiting-upload' } });
+  });
+
+  it('a delete of a pending upload wakes its workflow at once (signal-with-start ends the delay)', async () => {
+    const ticket = await requestUpload(platform.baseUrl, token, {
+      filename: 'unwanted.png',
+      contentType: 'image/png',
+      sizeBytes: 100,
+    });
+    const { assetId } = ticket.body;
+    await eventually(
+      'the workflow to exist',
+      () => owed.find(assetId),
+      (row) => row === undefined,
+    );
+    const deleted = await request('DELETE', `${platform.baseUrl}/media/${assetId}`, { token });
+    expect(deleted.status).toBe(202);
+    const asset = await waitForStatus(platform.baseUrl, token, assetId, ['deleted'], 15_000);
+    expect(asset.status).toBe('deleted');
+  });
+
+  it('a completion before the workflow was started starts it; the sweep then finds nothing to start twice', async () => {
+    const data = await noisyPng(32, 32);
+    const asset = await pendingAsset('8802', data.length);
+    const presigned = await platform.store.presignPut(asset.object_key, {
+      contentType: 'image/png',
+      expiresInSeconds: 60,
+    });
+    const upload = { ...presigned, method: 'PUT' as const, expiresAt: '' };
+    expect(await putBytes({ assetId: asset.asset_id, status: 'pending', upload }, data)).toBe(200);
+    const ownerToken = await platform.token('8802');
+    const completed = await request('POST', `${platform.baseUrl}/media/${asset.asset_id}/complete`, {
+      token: ownerToken,
+    });
+    expect(completed.status).toBe(202);
+    await waitForStatus(platform.baseUrl, ownerToken, asset.asset_id, ['ready']);
+
+    await platform.db
+      .updateTable('workflow_starts')
+      .set({ due_at: new Date(0) })
+      .where('asset_id', '=', asset.asset_id)
+      .execute();
+    await starterWith(platform.temporal).sweep();
+    expect(await owed.find(asset.asset_id)).toBeUndefined();
+    const starts = (await history(asset.asset_id)).filter((e) => e.workflowExecutionStartedEventAttributes);
+    expect(starts).toHaveLength(1);
+  });
+
+  it('Temporal unreachable: the start fails, the row stays owed with the reason, and a later sweep starts it', async () => {
+    const asset = await pendingAsset('8803', 100);
+    const away = new Client({
+      connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s' }),
+    });
+    try {
+      starterWith(away).startSoon(asset);
+      const row = await eventually(
+        'the failed start to be recorded',
+        () => owed.find(asset.asset_id),
+        (r) => r?.last_error !== null && r?.last_error !== undefined,
+        20_000,
+      );
+      expect(row?.last_error).toMatch(/could not start the asset workflow/);
+    } finally {
+      await away.connection.close().catch(() => undefined);
+    }
+    await expect(
+      platform.temporal.workflow.getHandle(assetWorkflowId(asset.asset_id)).describe(),
+    ).rejects.toThrow();
+
+    // Not due yet: the instance that wrote it had 10 s to start it.
+    await starterWith(platform.temporal).sweep();
+    expect(await owed.find(asset.asset_id)).toMatchObject({ attempts: 0 });
+    await platform.db
+      .updateTable('workflow_starts')
+      .set({ due_at: new Date(0) })
+      .where('asset_id', '=', asset.asset_id)
+      .execute();
+    expect(await starterWith(platform.temporal).sweep()).toBeGreaterThanOrEqual(1);
+    expect(await owed.find(asset.asset_id)).toBeUndefined();
+    const description = await platform.temporal.workflow
+      .getHandle(assetWorkflowId(asset.asset_id))
+      .describe();
+    expect(description.status.name).toBe('RUNNING');
+  });
+
+  it('sweeps running at once claim disjoint rows, and a claimed row waits out its backoff', async () => {
+    const assets = await Promise.all(Array.from({ length: 6 }, () => pendingAsset('8804', 100)));
+    const ids: string[] = assets.map((a) => a.asset_id);
+    await platform.db
+      .updateTable('workflow_starts')
+      .set({ due_at: new Date(0) })
+      .where('asset_id', 'in', ids)
+      .execute();
+    const [a, b] = await Promise.all([owed.claimDue(100), owed.claimDue(100)]);
+    const claimed = [...a, ...b].map((r) => r.asset_id).filter((id) => ids.includes(id));
+    expect(claimed.sort()).toEqual([...ids].sort());
+    expect((await owed.claimDue(100)).filter((r) => ids.includes(r.asset_id))).toEqual([]);
+    const row = await platform.db
+      .selectFrom('workflow_starts')
+      .selectAll()
+      .where('asset_id', '=', ids[0]!)
+      .executeTakeFirstOrThrow();
+    expect(row.attempts).toBe(1);
+    expect(new Date(row.due_at).getTime()).toBeGreaterThan(Date.now() + 3_000);
+    await platform.db.deleteFrom('workflow_starts').where('asset_id', 'in', ids).execute();
+  });
+});
