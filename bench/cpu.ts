@@ -70,7 +70,8 @@ export function cpuPerUnit(
   return Object.fromEntries(
     Object.entries(after).map(([part, ms]) => [
       part,
-      Math.round(((ms - (before[part] ?? 0)) / units) * 100) / 100,
+      // A process outside our trees that ended between the readings takes its time away with it: never below 0.
+      Math.max(0, Math.round(((ms - (before[part] ?? 0)) / units) * 100) / 100),
     ]),
   );
 }
