@@ -49,7 +49,15 @@ export const throughput: Bench = async (ctx) => {
   );
   const notReady = [...settled.values()].filter((s) => s.status !== 'ready').length;
   if (notReady > 0) throw new Error(`${notReady} of ${uploads.length} assets did not become ready`);
-  const platformMs = Math.max(...[...settled.values()].map((s) => s.at)) - Math.min(...started);
+  const t0Platform = Math.min(...started);
+  const platformMs = Math.max(...[...settled.values()].map((s) => s.at)) - t0Platform;
+  // When the last of each kind was ready: a clip rendering alone at the end leaves a core idle.
+  const lastReadyMs = (contentType: string) =>
+    Math.max(
+      ...uploads
+        .filter((_, i) => platformSet[i]!.contentType === contentType)
+        .map((u) => settled.get(u.assetId)!.at - t0Platform),
+    );
   const rss = ctx.takeWorkerPeakRss();
   const platformCpuMsPerAsset = cpuPerUnit(platformCpuBefore, cpuByPart(parts), uploads.length);
 
@@ -61,13 +69,19 @@ export const throughput: Bench = async (ctx) => {
   });
   const rawCpuBefore = cpuByPart(parts);
   const t0 = Date.now();
-  await pool(keys, ctx.mediaConcurrency, (k) => rawPipeline(ctx.raw, k.key, k.contentType));
+  const rawDone: Record<string, number> = {};
+  await pool(keys, ctx.mediaConcurrency, async (k) => {
+    await rawPipeline(ctx.raw, k.key, k.contentType);
+    rawDone[k.contentType] = Date.now() - t0;
+  });
   const rawMs = Date.now() - t0;
   const rawCpuMsPerAsset = cpuPerUnit(rawCpuBefore, cpuByPart(parts), keys.length);
 
   const perMinute = (ms: number) => (platformSet.length * 60_000) / ms;
   const ratio = perMinute(platformMs) / perMinute(rawMs);
-  ctx.log(`throughput: platform ${platformMs} ms, raw ${rawMs} ms for ${platformSet.length} assets`);
+  ctx.log(
+    `throughput: platform ${platformMs} ms (last photo ${lastReadyMs('image/jpeg')}, last clip ${lastReadyMs('video/mp4')}), raw ${rawMs} ms (${JSON.stringify(rawDone)}) for ${platformSet.length} assets`,
+  );
   return [
     {
       id: 'throughput',
@@ -87,6 +101,10 @@ export const throughput: Bench = async (ctx) => {
         rawMs,
         workerPeakRssMiB: round(rss.nodeBytes / 2 ** 20, 0),
         workerTreePeakRssMiB: round(rss.treeBytes / 2 ** 20, 0),
+        lastReadyMs: {
+          platform: { photo: lastReadyMs('image/jpeg'), clip: lastReadyMs('video/mp4') },
+          raw: rawDone,
+        },
         platformCpuMsPerAsset,
         rawCpuMsPerAsset,
       },

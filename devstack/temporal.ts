@@ -44,10 +44,13 @@ const SEARCH_ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * Server settings every Assetline dev server runs with. Eager activity dispatch hands an activity scheduled on the
  * workflow's own task queue straight back to the worker that scheduled it, saving a matching round trip per
- * activity (off by default in the server; a production cluster should enable it the same way).
+ * activity (off by default in the server; a production cluster should enable it the same way). Fairness makes the
+ * media queue dispatch by the activities' fairness keys (their media family) in turn, so clips do not wait behind
+ * every photo queued before them, nor photos behind clips.
  */
 export const ASSETLINE_DYNAMIC_CONFIG: Readonly<Record<string, unknown>> = {
   'system.enableActivityEagerExecution': true,
+  'matching.enableFairness': true,
 };
 
 /** `--dynamic-config-value` flags for the given settings, Assetline's defaults first. */

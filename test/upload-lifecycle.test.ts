@@ -73,7 +73,7 @@ describe('upload → verify → ready, against real Temporal, S3 and Postgres', 
     expect(again.body.status).toBe('ready');
   });
 
-  it('upserts AssetStatus and OwnerId so operators can filter runs', async () => {
+  it('upserts AssetStatus and OwnerId so operators can filter runs; media activities carry the family as fairness key', async () => {
     const data = await noisyPng(16, 16);
     const ticket = await requestUpload(platform.baseUrl, token, {
       filename: 'a.png',
@@ -97,6 +97,18 @@ describe('upload → verify → ready, against real Temporal, S3 and Postgres', 
       (attrs) => attrs.AssetStatus === 'ready',
     );
     expect(attributes).toMatchObject({ AssetStatus: 'ready', OwnerId: 1001, MimeType: 'image/png' });
+
+    // Media activities carry the asset's family as their fairness key on the media queue.
+    const history = await platform.temporal.workflow.getHandle(`asset-${ticket.body.assetId}`).fetchHistory();
+    const media = (history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a?.taskQueue?.name?.endsWith('-media'));
+    expect(media.map((a) => a!.activityType?.name)).toEqual([
+      'extractMetadata',
+      'renderRenditions',
+      'validateRenditions',
+    ]);
+    expect(media.map((a) => a!.priority?.fairnessKey)).toEqual(['image', 'image', 'image']);
   });
 
   it('rejects a declared checksum that does not match, and deletes the object', async () => {

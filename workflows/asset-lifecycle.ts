@@ -96,15 +96,19 @@ class Rejected extends Error {
 
 /** One asset's whole life, from the pre-signed upload to its end state. */
 export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetOutcome> {
-  const media = proxyActivities<MediaActivities>({
-    taskQueue: mediaTaskQueue(workflowInfo().taskQueue),
-    startToCloseTimeout: '6h',
-    // Every media activity heartbeats at least every 5 s (activities/media/heartbeat.ts).
-    heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    retry,
-    // A delete waits until ffmpeg is really gone, so nothing uploads renditions for a blob being removed.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  });
+  // Each family is a fairness key on the media queue: with a backlog, families take turns (docker-compose and the
+  // devstack enable fairness in the server), so a flood of photos does not hold every clip back, or the reverse.
+  const mediaFor = (family: MediaFamily) =>
+    proxyActivities<MediaActivities>({
+      taskQueue: mediaTaskQueue(workflowInfo().taskQueue),
+      priority: { fairnessKey: family },
+      startToCloseTimeout: '6h',
+      // Every media activity heartbeats at least every 5 s (activities/media/heartbeat.ts).
+      heartbeatTimeout: HEARTBEAT_TIMEOUT,
+      retry,
+      // A delete waits until ffmpeg is really gone, so nothing uploads renditions for a blob being removed.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    });
   const bookkeeping = () => (patched(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : remoteBookkeeping);
   const state: AssetState = { status: 'pending', stage: 'awaiting-upload', percent: null, reason: null };
   let completion: UploadCompleted | undefined;
@@ -241,6 +245,7 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
     family: MediaFamily,
   ) => {
     const failBlob = (reason: string) => bookkeeping().failBlob({ sha256: blob.sha256, reason });
+    const media = mediaFor(family);
     const ref = { sha256: blob.sha256, blobKey: blob.blobKey, sizeBytes };
 
     const scan = await stage('scan', () => heartbeating.scanBlob(blob), failBlob);
