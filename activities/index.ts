@@ -5,6 +5,7 @@ import type { IntegrityRepository } from '../shared/adapters/integrity-repositor
 import type { QuotaRepository } from '../shared/adapters/quota-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
 import type { Scanner } from '../shared/adapters/scanner';
+import type { Slots } from '../shared/slots';
 import type { SweepRepository } from '../shared/adapters/sweep-repository';
 import { awaitBlobActivity } from './await-blob';
 import { purgeCdnActivity, registerWithCdnActivity, type CdnDeps } from './cdn';
@@ -43,6 +44,8 @@ export interface IoDeps extends WebhookDeps, CdnDeps, TierDeps {
   blobs: BlobRepository;
   store: ObjectStore;
   scanner: Scanner;
+  /** SCAN_CONCURRENCY: scans this worker runs at once; unset, as many as activities arrive. */
+  scanSlots?: Slots;
   quotas: QuotaRepository;
   events: EventPublisher;
   sweeps: SweepRepository;

@@ -6,6 +6,7 @@ import type { ObjectStore } from '../shared/adapters/object-store';
 import type { Scanner, ScanVerdict } from '../shared/adapters/scanner';
 import type { IntegrityRepository } from '../shared/adapters/integrity-repository';
 import { CHUNK_BYTES, ChunkHasher } from '../shared/hash';
+import type { Slots } from '../shared/slots';
 
 export const quarantineKey = (sha256: string) => `quarantine/${sha256}`;
 
@@ -19,16 +20,27 @@ export function scanBlobActivity(deps: {
   blobs: BlobRepository;
   scanner: Scanner;
   integrity: IntegrityRepository;
+  /**
+   * Scans at once (SCAN_CONCURRENCY): clamd would run up to its MaxThreads together, each slower for the others,
+   * on the cores the media work needs. Taken before the blob is opened, so no download waits half-read.
+   */
+  scanSlots?: Slots;
 }) {
   return async function scanBlob(input: { sha256: string; blobKey: string }): Promise<ScanVerdict> {
     const ctx = Context.current();
-    const body = await deps.store.read(input.blobKey);
-    const manifest = new ChunkHasher(CHUNK_BYTES);
-    const tapped = body.pipe(manifest.tap());
     const beat = setInterval(() => ctx.heartbeat(), 5_000);
+    const release = deps.scanSlots ? await waitForSlot(deps.scanSlots, ctx, beat) : () => undefined;
+    const manifest = new ChunkHasher(CHUNK_BYTES);
+    let tapped: ReturnType<ChunkHasher['tap']> | undefined;
     let verdict: ScanVerdict;
     try {
-      verdict = await deps.scanner.scan(tapped, { signal: ctx.cancellationSignal });
+      const body = await deps.store.read(input.blobKey);
+      tapped = body.pipe(manifest.tap());
+      try {
+        verdict = await deps.scanner.scan(tapped, { signal: ctx.cancellationSignal });
+      } finally {
+        body.destroy();
+      }
     } catch (err) {
       // Too large for the scanner is final until an operator raises the limit; it is never "clean".
       if (err instanceof ClamdReplyError && err.sizeLimitExceeded) {
@@ -36,12 +48,12 @@ export function scanBlobActivity(deps: {
       }
       throw err;
     } finally {
+      release();
       clearInterval(beat);
-      body.destroy();
     }
     if (verdict.verdict !== 'infected') {
       // Without a scanner (or one that stopped reading early) the manifest takes a read of its own.
-      const chunks = tapped.done
+      const chunks = tapped!.done
         ? manifest.finish()
         : await ChunkHasher.ofStream(await deps.store.read(input.blobKey), CHUNK_BYTES);
       await deps.integrity.saveManifest(input.sha256, chunks);
@@ -60,4 +72,14 @@ export function scanBlobActivity(deps: {
     }
     return verdict;
   };
+}
+
+/** Waits for a scan slot, heartbeating meanwhile; a cancelled activity stops waiting. */
+async function waitForSlot(slots: Slots, ctx: Context, beat: NodeJS.Timeout): Promise<() => void> {
+  try {
+    return await slots.acquire(ctx.cancellationSignal);
+  } catch (err) {
+    clearInterval(beat);
+    throw err;
+  }
 }

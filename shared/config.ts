@@ -107,6 +107,8 @@ const sections = {
     CLAMD_PORT: z.coerce.number().int().min(1).max(65535).default(3310),
     /** clamd's StreamMaxLength: larger blobs fail the scan stage instead of being called clean unscanned. */
     CLAMD_MAX_STREAM_BYTES: positiveInt.max(2 ** 31 - 1).default(100 * 1024 * 1024),
+    /** Scans a worker runs at once; the rest wait their turn (heartbeating) before their blob is opened. */
+    SCAN_CONCURRENCY: positiveInt.max(256).default(availableParallelism()),
   },
   media: {
     /** Concurrent CPU-heavy activities per worker (ffmpeg, sharp); defaults to the number of cores. */

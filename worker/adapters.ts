@@ -15,6 +15,7 @@ import { TierRepository } from '../shared/adapters/tier-repository';
 import { FailoverObjectStore } from '../shared/adapters/failover-object-store';
 import { IntegrityRepository } from '../shared/adapters/integrity-repository';
 import { NoScanner, type Scanner } from '../shared/adapters/scanner';
+import { Slots } from '../shared/slots';
 import { LocalWorkspace } from '../shared/adapters/workspace';
 import { WebhookClient } from '../shared/adapters/webhook-client';
 import { WebhookRepository } from '../shared/adapters/webhook-repository';
@@ -56,6 +57,7 @@ export function workerAdapters(config: WorkerConfig, db: Db) {
     buckets,
     tiers: new TierRepository(db),
     scanner,
+    scanSlots: new Slots(config.SCAN_CONCURRENCY),
     assets: new AssetRepository(db),
     blobs: new BlobRepository(db),
     sweeps: new SweepRepository(db),

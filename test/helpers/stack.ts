@@ -33,6 +33,7 @@ import { freePort } from '../../devstack/ports';
 import { AccessRecorder } from '../../api/access-recorder';
 import { createApp } from '../../api/app';
 import { WorkflowStartRepository } from '../../shared/adapters/workflow-start-repository';
+import { Slots } from '../../shared/slots';
 import type { ApiDeps } from '../../api/deps';
 import { MetadataRepository } from '../../shared/adapters/metadata-repository';
 import { SearchRepository } from '../../shared/adapters/search-repository';
@@ -121,6 +122,8 @@ export interface PlatformOptions {
   /** Start the worker (default true); API-only tests leave workflows unprocessed. */
   worker?: boolean;
   scanner?: Scanner;
+  /** SCAN_CONCURRENCY of the worker; unset, scans are not limited. */
+  scanConcurrency?: number;
   quota?: { maxBytes: number; maxAssets: number };
   multipartThresholdBytes?: number;
   trashDays?: number;
@@ -214,6 +217,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
           blobs,
           store,
           scanner,
+          scanSlots: opts.scanConcurrency ? new Slots(opts.scanConcurrency) : undefined,
           quotas,
           sweeps: new SweepRepository(db),
           webhooks,
