@@ -61,7 +61,10 @@ export function requireAuth(secret: string): RequestHandler {
     }
     const groups = Array.isArray(payload.groups) ? payload.groups.filter((g) => typeof g === 'string') : [];
     req.principal = { userId: payload.sub, groups, operator: payload.role === 'operator' };
-    const untilMs = Math.min(payload.exp !== undefined ? payload.exp * 1000 : Infinity, Date.now() + CACHE_MS);
+    const untilMs = Math.min(
+      payload.exp !== undefined ? payload.exp * 1000 : Infinity,
+      Date.now() + CACHE_MS,
+    );
     if (verified.size >= CACHED_TOKENS) verified.delete(verified.keys().next().value!);
     verified.set(token, { principal: req.principal, untilMs });
     next();
