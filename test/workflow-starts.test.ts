@@ -172,6 +172,23 @@ describe('asset workflows owed by upload URLs (the outbox) and started with a de
     expect(description.status.name).toBe('RUNNING');
   });
 
+  it('a completion for a workflow that has finished starts no second run (REJECT_DUPLICATE) and is no error', async () => {
+    const asset = await pendingAsset('8805', 100);
+    const gateway = new WorkflowGateway(platform.temporal, { ...settings, taskQueue: platform.taskQueue });
+    await gateway.start(asset);
+    const handle = platform.temporal.workflow.getHandle(assetWorkflowId(asset.asset_id));
+    await handle.terminate('test: a run that ended while its row still says pending');
+    const ownerToken = await platform.token('8805');
+    const completed = await request('POST', `${platform.baseUrl}/media/${asset.asset_id}/complete`, {
+      token: ownerToken,
+    });
+    expect(completed.status).toBe(202);
+    expect(await gateway.completeUpload(asset, 'api')).toBe(false);
+    const description = await handle.describe();
+    expect(description.status.name).toBe('TERMINATED');
+    await platform.db.deleteFrom('workflow_starts').where('asset_id', '=', asset.asset_id).execute();
+  });
+
   it('sweeps running at once claim disjoint rows, and a claimed row waits out its backoff', async () => {
     const assets = await Promise.all(Array.from({ length: 6 }, () => pendingAsset('8804', 100)));
     const ids: string[] = assets.map((a) => a.asset_id);
