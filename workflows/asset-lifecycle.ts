@@ -443,7 +443,7 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
         if (tier !== 'hot') await moveTier('hot', 0, `read while ${tier}`);
         continue;
       }
-      if (workflowInfo().continueAsNewSuggested) {
+      if (workflowInfo().continueAsNewSuggested && startDelayOver()) {
         await continueAsNew<typeof assetLifecycle>({
           ...input,
           resume: { status: state.status, tier, sha256: sha256 ?? null, lastAccessMs },
@@ -465,6 +465,15 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
         await moveTier(tier === 'hot' ? 'warm' : 'cold', idleSeconds!, `not read for ${idleSeconds} s`);
       }
     }
+  }
+
+  /**
+   * Temporal 1.29 gives a run continued before its start delay would have ended the rest of that delay as a backoff
+   * (temporalio/temporal#11839, fixed later), and a plain signal does not end it: a read or a delete would wait.
+   * Before the upload URL's expiry the history is short anyway, so the run waits until then.
+   */
+  function startDelayOver(): boolean {
+    return !input.uploadExpiresAt || Date.now() > Date.parse(input.uploadExpiresAt) + 1000;
   }
 
   async function moveTier(to: Tier, idleSeconds: number, why: string): Promise<void> {

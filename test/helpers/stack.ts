@@ -122,6 +122,8 @@ export interface PlatformOptions {
   /** Start the worker (default true); API-only tests leave workflows unprocessed. */
   worker?: boolean;
   scanner?: Scanner;
+  /** Another Temporal server than the shared one (one with dynamic config of its own). */
+  temporalAddress?: string;
   /** SCAN_CONCURRENCY of the worker; unset, scans are not limited. */
   scanConcurrency?: number;
   quota?: { maxBytes: number; maxAssets: number };
@@ -168,7 +170,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
   // The tiers live on the run's own S3 server: a test's s3Endpoint may only come up after the platform.
   const buckets = new BucketRouter({ hot: store, warm: await freshStore(), cold: await freshStore() });
   const assets = new AssetRepository(db);
-  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const temporalAddress = opts.temporalAddress ?? stack.temporalAddress;
+  const connection = await Connection.connect({ address: temporalAddress });
   const temporal = new Client({ connection, namespace: 'default' });
   const taskQueue = uniqueName('assets');
   const events = new TemporalEventPublisher(temporal, taskQueue, new WebhookRepository(db));
@@ -199,7 +202,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
   let workersRun: Promise<unknown> | undefined;
   let nativeConnection: NativeConnection | undefined;
   if (opts.worker !== false) {
-    nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+    nativeConnection = await NativeConnection.connect({ address: temporalAddress });
     const setup = {
       connection: nativeConnection,
       namespace: 'default',
