@@ -28,7 +28,7 @@ export function createApp(deps: ApiDeps): express.Express {
   const starter = new WorkflowStarter(workflows, deps.events, deps.workflowStarts, deps.logger);
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  const metrics = createMetrics();
+  const metrics = createMetrics(deps.workflowStarts);
   app.use(metrics.measure);
   app.use(
     pinoHttp({

@@ -149,6 +149,9 @@ describe('asset workflows owed by upload URLs (the outbox) and started with a de
         20_000,
       );
       expect(row?.last_error).toMatch(/could not start the asset workflow/);
+      const metrics = await (await fetch(`${platform.baseUrl}/metrics`)).text();
+      const owedNow = Number(/^assetline_workflow_starts_owed (\d+)$/m.exec(metrics)?.[1]);
+      expect(owedNow).toBeGreaterThanOrEqual(1);
     } finally {
       await away.connection.close().catch(() => undefined);
     }

@@ -59,15 +59,6 @@ export class AssetRepository {
       .execute();
   }
 
-  /** Used when the workflow could not be started, so no record is left that nothing will ever move. */
-  async deletePending(assetId: string): Promise<void> {
-    await this.db
-      .deleteFrom('media_assets')
-      .where('asset_id', '=', assetId)
-      .where('status', '=', 'pending')
-      .execute();
-  }
-
   async findById(assetId: string): Promise<MediaAssetRow | undefined> {
     return this.db.selectFrom('media_assets').selectAll().where('asset_id', '=', assetId).executeTakeFirst();
   }

@@ -41,13 +41,13 @@ export class WorkflowStartRepository {
       .execute();
   }
 
-  /** What is owed, for /metrics and tests. */
-  async pending(): Promise<{ count: number; oldest: Date | null }> {
+  /** How many starts are owed (the API's `assetline_workflow_starts_owed`). */
+  async count(): Promise<number> {
     const row = await this.db
       .selectFrom('workflow_starts')
-      .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('due_at').as('oldest')])
+      .select((eb) => eb.fn.countAll<string>().as('n'))
       .executeTakeFirstOrThrow();
-    return { count: Number(row.n), oldest: row.oldest ? new Date(row.oldest) : null };
+    return Number(row.n);
   }
 
   async find(assetId: string): Promise<{ attempts: number; last_error: string | null } | undefined> {
