@@ -68,11 +68,10 @@ export class WorkflowStarter {
   private async startOne(asset: PendingAsset & { status?: string }): Promise<boolean> {
     this.inFlight += 1;
     try {
-      // Anything but pending has had its workflow: only the workflow (or a delete of one that finished) moves it.
-      if (asset.status === undefined || asset.status === 'pending') {
-        await this.workflows.start(asset);
-        await this.events.publish(`${asset.asset_id}/created`);
-      }
+      // Anything but pending has had its workflow (a completion that came first started it): only the workflow,
+      // or a delete of one that finished, moves the row. Its first event is published all the same.
+      if (asset.status === undefined || asset.status === 'pending') await this.workflows.start(asset);
+      await this.events.publish(`${asset.asset_id}/created`);
       await this.owed.done(asset.asset_id);
       return true;
     } catch (err) {

@@ -12,6 +12,7 @@ import { eventually, request } from './helpers/http';
 import { putBytes, requestUpload, waitForStatus } from './helpers/media';
 import { noisyPng } from './helpers/generate-media';
 import { startPlatform, type TestPlatform } from './helpers/stack';
+import { startReceiver } from './helpers/webhook-receiver';
 
 const TTL_SECONDS = 60;
 
@@ -108,8 +109,14 @@ describe('asset workflows owed by upload URLs (the outbox) and started with a de
     expect(asset.status).toBe('deleted');
   });
 
-  it('a completion before the workflow was started starts it; the sweep then finds nothing to start twice', async () => {
+  it('a completion before the workflow was started starts it; the sweep starts nothing twice and still publishes the first event', async () => {
     const data = await noisyPng(32, 32);
+    const receiver = await startReceiver(() => 204);
+    const hook = await request<{ secret: string }>('POST', `${platform.baseUrl}/webhooks`, {
+      token: await platform.token('8802'),
+      body: { url: receiver.url },
+    });
+    receiver.secret = hook.body.secret;
     const asset = await pendingAsset('8802', data.length);
     const presigned = await platform.store.presignPut(asset.object_key, {
       contentType: 'image/png',
@@ -133,6 +140,13 @@ describe('asset workflows owed by upload URLs (the outbox) and started with a de
     expect(await owed.find(asset.asset_id)).toBeUndefined();
     const starts = (await history(asset.asset_id)).filter((e) => e.workflowExecutionStartedEventAttributes);
     expect(starts).toHaveLength(1);
+    const created = await eventually(
+      'the upload URL event at the webhook',
+      async () => receiver.requests.filter((r) => r.eventId === `${asset.asset_id}/created`),
+      (found) => found.length > 0,
+    );
+    expect(created[0]!.verified).toBe(true);
+    await receiver.close();
   });
 
   it('Temporal unreachable: the start fails, the row stays owed with the reason, and a later sweep starts it', async () => {
