@@ -29,11 +29,13 @@ export function scanBlobActivity(deps: {
   return async function scanBlob(input: { sha256: string; blobKey: string }): Promise<ScanVerdict> {
     const ctx = Context.current();
     const beat = setInterval(() => ctx.heartbeat(), 5_000);
-    const release = deps.scanSlots ? await waitForSlot(deps.scanSlots, ctx, beat) : () => undefined;
     const manifest = new ChunkHasher(CHUNK_BYTES);
+    let release = () => {};
     let tapped: ReturnType<ChunkHasher['tap']> | undefined;
     let verdict: ScanVerdict;
     try {
+      // Waiting for a slot beats too; a cancelled activity stops waiting.
+      if (deps.scanSlots) release = await deps.scanSlots.acquire(ctx.cancellationSignal);
       const body = await deps.store.read(input.blobKey);
       tapped = body.pipe(manifest.tap());
       try {
@@ -72,14 +74,4 @@ export function scanBlobActivity(deps: {
     }
     return verdict;
   };
-}
-
-/** Waits for a scan slot, heartbeating meanwhile; a cancelled activity stops waiting. */
-async function waitForSlot(slots: Slots, ctx: Context, beat: NodeJS.Timeout): Promise<() => void> {
-  try {
-    return await slots.acquire(ctx.cancellationSignal);
-  } catch (err) {
-    clearInterval(beat);
-    throw err;
-  }
 }

@@ -16,6 +16,7 @@ export {
   type StartClamdOptions,
   type ClamdHandle,
 } from './clamd';
+export { ASSETLINE_SEARCH_ATTRIBUTES } from './search-attributes';
 export { startNginx, nginxConfig, type StartNginxOptions, type NginxHandle } from './nginx';
 export {
   startAssetline,

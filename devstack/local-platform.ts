@@ -6,7 +6,7 @@ import { startPostgres, type PostgresHandle } from './postgres';
 import { startVersitygw, type VersitygwHandle } from './object-store';
 import { startTemporalDevServer, type TemporalDevServerHandle } from './temporal';
 import { freePort } from './ports';
-import { SEARCH_ATTRIBUTES } from '../workflows/definitions';
+import { ASSETLINE_SEARCH_ATTRIBUTES } from './search-attributes';
 import { bundleWorkflows } from '../worker/bundle-workflows';
 
 export type ServiceName = 'postgres' | 's3' | 'temporal' | 'clamd' | 'api' | 'worker';
@@ -77,9 +77,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       startTemporalDevServer({
         port: ports.temporal,
         dbFile: opts.persistTemporal ? dir('temporal/temporal.db') : undefined,
-        searchAttributes: Object.fromEntries(
-          SEARCH_ATTRIBUTES.map((k) => [k.name, k.type === 'INT' ? 'Int' : 'Keyword'] as const),
-        ),
+        searchAttributes: ASSETLINE_SEARCH_ATTRIBUTES,
         logFile: dir('logs/temporal.log'),
       }),
     clamd: () => startClamd({ dataDir: dir('clamd'), port: ports.clamd }),

@@ -6,9 +6,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startNginx, startPostgres, startTemporalDevServer, startVersitygw, repoRoot } from '../devstack';
+import {
+  ASSETLINE_SEARCH_ATTRIBUTES,
+  startNginx,
+  startPostgres,
+  startTemporalDevServer,
+  startVersitygw,
+  repoRoot,
+} from '../devstack';
 import { signDevToken } from '../shared/dev-token';
-import { SEARCH_ATTRIBUTES } from '../workflows/definitions';
 
 const dataDir = path.join(repoRoot, '.data');
 const logDir = path.join(dataDir, 'logs');
@@ -93,9 +99,7 @@ try {
       dbFile: path.join(dataDir, 'temporal.db'),
       port: ports.temporal,
       uiPort: ports.temporalUi,
-      searchAttributes: Object.fromEntries(
-        SEARCH_ATTRIBUTES.map((k) => [k.name, k.type === 'INT' ? 'Int' : 'Keyword'] as const),
-      ),
+      searchAttributes: ASSETLINE_SEARCH_ATTRIBUTES,
       logFile: path.join(logDir, 'temporal.log'),
     }),
   ]);

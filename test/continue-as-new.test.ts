@@ -1,12 +1,16 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import path from 'node:path';
-import { startTemporalDevServer, type TemporalDevServerHandle } from '../devstack';
-import { accessedSignal, assetWorkflowId, SEARCH_ATTRIBUTES } from '../workflows/definitions';
+import {
+  ASSETLINE_SEARCH_ATTRIBUTES,
+  startTemporalDevServer,
+  type TemporalDevServerHandle,
+} from '../devstack';
+import { accessedSignal, assetWorkflowId } from '../workflows/definitions';
 import type { AssetLifecycleInput } from '../workflows/definitions';
 import { eventually, request } from './helpers/http';
 import { noisyPng } from './helpers/generate-media';
-import { putBytes, requestUpload, waitForStatus } from './helpers/media';
+import { uploadFile, waitForStatus } from './helpers/media';
 import { startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
 
 /**
@@ -23,9 +27,7 @@ describe('continue-as-new of a long-lived asset workflow', () => {
 
   beforeAll(async () => {
     temporal = await startTemporalDevServer({
-      searchAttributes: Object.fromEntries(
-        SEARCH_ATTRIBUTES.map((k) => [k.name, k.type === 'INT' ? 'Int' : 'Keyword'] as const),
-      ),
+      searchAttributes: ASSETLINE_SEARCH_ATTRIBUTES,
       logFile: path.join(inject('stack').tmpDir, uniqueName('temporal-can'), 'temporal.log'),
       dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 150 },
     });
@@ -39,15 +41,9 @@ describe('continue-as-new of a long-lived asset workflow', () => {
   it('a ready asset signalled past the history limit continues as new with its state, and the new run serves a delete', async () => {
     const token = await platform.token('8701');
     const data = await noisyPng(24, 24);
-    const ticket = await requestUpload(platform.baseUrl, token, {
-      filename: 'long-lived.png',
-      contentType: 'image/png',
-      sizeBytes: data.length,
-    });
-    await putBytes(ticket.body, data);
-    await request('POST', `${platform.baseUrl}/media/${ticket.body.assetId}/complete`, { token });
-    const ready = await waitForStatus(platform.baseUrl, token, ticket.body.assetId, ['ready']);
-    const workflowId = assetWorkflowId(ticket.body.assetId);
+    const assetId = await uploadFile(platform.baseUrl, token, data, 'image/png', 'long-lived.png');
+    const ready = await waitForStatus(platform.baseUrl, token, assetId, ['ready']);
+    const workflowId = assetWorkflowId(assetId);
     const firstRunId = (await platform.temporal.workflow.getHandle(workflowId).describe()).runId;
 
     // Reads, as the API's access recorder reports them: each adds a workflow task and its events. Before the
@@ -85,9 +81,9 @@ describe('continue-as-new of a long-lived asset workflow', () => {
     expect(input.resume).toMatchObject({ status: 'ready', tier: 'hot', sha256: ready.checksumSha256 });
 
     // The asset's life goes on in the new run: a delete is served by it.
-    const deleted = await request('DELETE', `${platform.baseUrl}/media/${ticket.body.assetId}`, { token });
+    const deleted = await request('DELETE', `${platform.baseUrl}/media/${assetId}`, { token });
     expect(deleted.status).toBe(202);
-    const trashed = await waitForStatus(platform.baseUrl, token, ticket.body.assetId, ['deleted']);
+    const trashed = await waitForStatus(platform.baseUrl, token, assetId, ['deleted']);
     expect(String(trashed.statusReason)).toContain('in the trash until');
   });
 });
