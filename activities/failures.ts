@@ -1,9 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { MediaError, MediaRejected } from '../shared/media/types';
-
-/** Failure types the workflow treats as "this input cannot be processed", as opposed to "try again". */
-export const MEDIA_FAILURE = 'MediaError';
-export const MEDIA_REJECTED = 'MediaRejected';
+import { MEDIA_FAILURE, MEDIA_REJECTED } from '../workflows/definitions';
 
 /** Corrupt or unsupported media fails for good; anything else is rethrown for Temporal to retry. */
 export async function classifyMediaErrors<T>(work: () => Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ClamdReplyError } from '../shared/adapters/clamd-scanner';
-import { MEDIA_FAILURE } from './failures';
+import { MEDIA_FAILURE } from '../workflows/definitions';
 import type { BlobRepository } from '../shared/adapters/blob-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
 import type { Scanner, ScanVerdict } from '../shared/adapters/scanner';

@@ -6,6 +6,14 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import type { AssetStatus } from '../shared/asset-status';
 
+/**
+ * Failure types of media an activity cannot process, as opposed to "try again": the workflow fails the asset at
+ * its stage (MediaError: an operator may retry it) or rejects it for good (MediaRejected: refused by policy, such
+ * as a decompression bomb). Activities raise them and the workflow tells them apart by these strings.
+ */
+export const MEDIA_FAILURE = 'MediaError';
+export const MEDIA_REJECTED = 'MediaRejected';
+
 export const ASSET_WORKFLOW_TYPE = 'assetLifecycle';
 
 export const assetWorkflowId = (assetId: string): string => `asset-${assetId}`;
@@ -66,9 +74,8 @@ export interface UploadCompleted {
   source: CompletionSource;
 }
 
-/** Pipeline stages, in order; events and failures name them. */
-export type Stage =
-  | 'awaiting-upload'
+/** The processing pipeline's stages, in order: a failure names the one it happened in, and a retry re-runs it. */
+export type PipelineStage =
   | 'verify'
   | 'sniff'
   | 'dedup'
@@ -77,16 +84,20 @@ export type Stage =
   | 'metadata'
   | 'renditions'
   | 'validate'
-  | 'publish'
-  | 'failed'
-  | 'trash'
-  | 'tier'
-  | 'deleting'
-  | 'done';
+  | 'publish';
+
+/**
+ * Where the asset's life is when no pipeline stage runs: waiting for its upload, failed and waiting for an
+ * operator, moving between tiers, in the trash, being deleted, or settled (`done`).
+ */
+export type LifecycleStep = 'awaiting-upload' | 'failed' | 'tier' | 'trash' | 'deleting' | 'done';
+
+/** What the workflow is busy with: the live `stage` the API shows, and the stage each event is recorded under. */
+export type AssetStage = PipelineStage | LifecycleStep;
 
 export interface AssetState {
   status: AssetStatus;
-  stage: Stage;
+  stage: AssetStage;
   /** 0-100 within the current stage, when the stage reports progress. */
   percent: number | null;
   reason: string | null;

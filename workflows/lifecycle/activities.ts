@@ -1,0 +1,117 @@
+/**
+ * The activities the asset workflow calls, grouped by what they act on: the asset's record, its upload, its blob,
+ * the media work on the blob's content, and the CDN. Each keeps the timeouts and retries it always had; those
+ * profiles are private here, so the phases read as what they do.
+ */
+import {
+  ActivityCancellationType,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { IoActivities, MediaActivities } from '../../activities';
+import type { MediaFamily } from '../../shared/media-types';
+import { mediaTaskQueue } from '../definitions';
+
+// Infrastructure errors (S3, Postgres or clamd away) are retried without limit: the asset waits, it is never lost.
+// Bad input is not an error: activities report it as a result, or as a non-retryable MediaError failure.
+const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' } as const;
+
+// A worker killed under an activity, or a task lost while the Temporal server restarted, is noticed only when the
+// activity times out: hence short timeouts on the pipeline's path. Database bookkeeping and small reads take
+// milliseconds; the long activities (hashing, claiming, scanning, publishing, tier moves, the media stages)
+// heartbeat every few seconds however long they take, so a short heartbeat timeout suits them.
+const HEARTBEAT_TIMEOUT = '20s';
+const remoteBookkeeping = proxyActivities<IoActivities>({ startToCloseTimeout: '20s', retry });
+// Bookkeeping (transitions, quota, sniffing the first bytes, copying facts) runs as local activities: in the
+// worker that holds the workflow, with no server round trip each, which was most of a photo's orchestration
+// time. Runs recorded before this change replay with remote ones.
+const localBookkeeping = proxyLocalActivities<IoActivities>({
+  startToCloseTimeout: '20s',
+  retry,
+  // A failure beyond one quick retry means the database is away: later attempts wait on a server timer, as a
+  // remote activity's would, instead of holding the workflow task open through the outage.
+  localRetryThreshold: '1s',
+});
+const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
+const heartbeating = proxyActivities<IoActivities>({
+  startToCloseTimeout: '6h',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  retry,
+});
+// Clean-up and delivery off the pipeline's path (discarding uploads, removing bytes, the CDN): they heartbeat too,
+// so a worker lost under them is noticed as soon.
+const storage = proxyActivities<IoActivities>({
+  startToCloseTimeout: '6h',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  retry,
+});
+const waiting = proxyActivities<IoActivities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', backoffCoefficient: 1.5, maximumInterval: '15s' },
+});
+
+/**
+ * Local or remote, decided at each call: patched() must run right before the activity it governs is scheduled, at
+ * the same points as in the runs already recorded, or their replay would find its marker out of place.
+ */
+const bookkeeping = () => (patched(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : remoteBookkeeping);
+type Arg<K extends keyof IoActivities> = Parameters<IoActivities[K]>[0];
+
+/** The asset's own row and event history. */
+export const assets = {
+  recordTransition: (t: Arg<'recordTransition'>) => bookkeeping().recordTransition(t),
+  checkQuota: (q: Arg<'checkQuota'>) => bookkeeping().checkQuota(q),
+  copyMediaMetadata: (a: Arg<'copyMediaMetadata'>) => bookkeeping().copyMediaMetadata(a),
+  tombstone: (a: Arg<'tombstoneAsset'>) => bookkeeping().tombstoneAsset(a),
+};
+
+/** The object the client uploaded, before its bytes become a blob. */
+export const upload = {
+  verify: heartbeating.verifyUpload,
+  sniff: (u: Arg<'sniffUpload'>) => bookkeeping().sniffUpload(u),
+  discard: storage.discardUpload,
+};
+
+/** The content-addressed blob: one per distinct content, shared by every asset that uploaded it. */
+export const blobs = {
+  claim: heartbeating.claimBlob,
+  /** A duplicate waits here for the blob's owner to finish with it. */
+  awaitOriginal: waiting.awaitBlob,
+  publishRenditions: heartbeating.publishRenditions,
+  fail: (b: Arg<'failBlob'>) => bookkeeping().failBlob(b),
+  takeOver: (b: Arg<'takeOverBlob'>) => bookkeeping().takeOverBlob(b),
+  release: storage.releaseBlob,
+  moveTier: heartbeating.moveBlobTier,
+};
+
+export const cdn = {
+  register: storage.registerWithCdn,
+  purge: storage.purgeCdn,
+};
+
+/**
+ * The work on a blob's content: the virus scan on the workflow's queue, the media stages on the media queue. Every
+ * call on content goes through here, so a guard around them wraps them all in one place.
+ */
+export function mediaWork(family: MediaFamily) {
+  // Each family is a fairness key on the media queue: with a backlog, families take turns (docker-compose and the
+  // devstack enable fairness in the server), so a flood of photos does not hold every clip back, or the reverse.
+  const media = proxyActivities<MediaActivities>({
+    taskQueue: mediaTaskQueue(workflowInfo().taskQueue),
+    priority: { fairnessKey: family },
+    startToCloseTimeout: '6h',
+    // Every media activity heartbeats at least every 5 s (activities/media/heartbeat.ts).
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    retry,
+    // A delete waits until ffmpeg is really gone, so nothing uploads renditions for a blob being removed.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  });
+  return {
+    scan: heartbeating.scanBlob,
+    extractMetadata: media.extractMetadata,
+    render: media.renderRenditions,
+    validate: media.validateRenditions,
+  };
+}

@@ -1,0 +1,37 @@
+import { setHandler } from '@temporalio/workflow';
+import {
+  accessedSignal,
+  assetStateQuery,
+  deleteRequestedSignal,
+  restoreRequestedSignal,
+  retryRequestedSignal,
+  uploadCompletedSignal,
+} from '../definitions';
+import type { RunState } from './run-state';
+
+/**
+ * The workflow's doors (definitions.ts names them for the API): signals only note what was asked in the run state,
+ * where the phases wait for it; the one exception is a delete, which cancels the processing under way at once.
+ */
+export function handleRequests(run: RunState): void {
+  const { requests } = run;
+  setHandler(assetStateQuery, () => run.asset);
+  setHandler(uploadCompletedSignal, (signal) => {
+    // The API and S3's event notification may both report the same upload; the first one counts.
+    requests.completion ??= signal;
+  });
+  setHandler(deleteRequestedSignal, (signal) => {
+    requests.deletion ??= signal;
+    // Work under way is cancelled; once the outcome is being recorded, the asset is settled and goes to the trash.
+    if (!run.settling) run.processing.cancel();
+  });
+  setHandler(accessedSignal, () => {
+    requests.accessed = true;
+  });
+  setHandler(retryRequestedSignal, () => {
+    requests.retry = true;
+  });
+  setHandler(restoreRequestedSignal, () => {
+    requests.restore = run.asset.stage === 'trash';
+  });
+}
