@@ -8,7 +8,7 @@ const HISTORIES_DIR = path.join(import.meta.dirname, 'fixtures', 'histories');
 
 /**
  * Histories (binary protobuf) recorded from earlier versions of the workflow, one directory per version
- * (RECORD_HISTORIES=v2-local-bookkeeping npx vitest run test/workflow-lifecycle.test.ts), replay against the code as
+ * (RECORD_HISTORIES=v3-phases npx vitest run test/workflow-lifecycle.test.ts), replay against the code as
  * it is now. A change that would break running assets fails here; wrap it in patched() instead.
  */
 describe('workflow replay of recorded histories', async () => {
@@ -18,7 +18,7 @@ describe('workflow replay of recorded histories', async () => {
   const versions = new Set(files.map((f) => path.dirname(f)));
 
   it('has recorded histories of each workflow version to replay', () => {
-    expect([...versions].sort()).toEqual(['v1-remote-bookkeeping', 'v2-local-bookkeeping']);
+    expect([...versions].sort()).toEqual(['v1-remote-bookkeeping', 'v2-local-bookkeeping', 'v3-phases']);
     for (const version of versions) {
       expect(files.filter((f) => path.dirname(f) === version).length).toBeGreaterThanOrEqual(5);
     }

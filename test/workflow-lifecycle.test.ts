@@ -409,6 +409,161 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
     });
   });
 
+  it('a duplicate handed the blob by its deleted owner processes it itself', async () => {
+    const fake = fakeActivities({
+      claimBlob: async () => ({ role: 'duplicate', sha256: SHA, blobKey: `blobs/${SHA}` }),
+      awaitBlob: async () => ({ status: 'owned', reason: null }),
+    });
+    await withWorkers(fake, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await handle.signal(uploadCompletedSignal, { source: 'storage-event' });
+      await env.sleep('1m');
+      expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'ready', stage: 'done' });
+      expect(fake.names()).toEqual(expect.arrayContaining(['awaitBlob', 'scanBlob', 'publishRenditions']));
+      await handle.signal(deleteRequestedSignal, { reason: 'done with it' });
+      await env.sleep('1m');
+    });
+  });
+
+  it('infected content is quarantined without being rendered, and a delete sends it to the trash', async () => {
+    const fake = fakeActivities({
+      scanBlob: async () => ({ verdict: 'infected', signature: 'Eicar-Test-Signature' }),
+    });
+    await withWorkers(fake, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await handle.signal(uploadCompletedSignal, { source: 'api' });
+      await env.sleep('1m');
+      expect(await handle.query(assetStateQuery)).toMatchObject({
+        status: 'quarantined',
+        stage: 'done',
+        reason: 'virus found: Eicar-Test-Signature',
+      });
+      expect(fake.names()).not.toContain('extractMetadata');
+      expect(fake.names()).not.toContain('registerWithCdn');
+      await handle.signal(deleteRequestedSignal, { reason: 'removed by an operator' });
+      await env.sleep('1m');
+      expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'deleted', stage: 'trash' });
+      await handle.signal(restoreRequestedSignal, { requestedBy: 'ops' });
+      await env.sleep('1m');
+      expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'quarantined', stage: 'done' });
+      expect(fake.names()).not.toContain('registerWithCdn');
+      await handle.signal(deleteRequestedSignal, { reason: 'removed again' });
+      await env.sleep('1m');
+    });
+  });
+
+  it('media refused by policy rejects the asset at its stage, and its blob goes', async () => {
+    const fake = fakeActivities({
+      extractMetadata: async () => {
+        throw ApplicationFailure.create({
+          message: 'image of 400000000 pixels exceeds the limit',
+          type: 'MediaRejected',
+          nonRetryable: true,
+        });
+      },
+    });
+    await withWorkers(fake, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await handle.signal(uploadCompletedSignal, { source: 'api' });
+      expect(await handle.result()).toEqual({
+        status: 'rejected',
+        reason: 'metadata: image of 400000000 pixels exceeds the limit',
+      });
+      expect(fake.names().slice(-3)).toEqual(['failBlob', 'releaseBlob', 'recordTransition']);
+      const last = fake.calls.at(-1)!.arg as TransitionRecord;
+      expect(last.stage).toBe('metadata');
+    });
+  });
+
+  it('content of a type other than the declared one is rejected at sniffing and the upload discarded', async () => {
+    const fake = fakeActivities({
+      sniffUpload: async () => ({
+        ok: false,
+        reason: 'detected video/mp4, declared image/png',
+        detected: 'video/mp4',
+      }),
+    });
+    await withWorkers(fake, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await handle.signal(uploadCompletedSignal, { source: 'api' });
+      expect(await handle.result()).toEqual({
+        status: 'rejected',
+        reason: 'detected video/mp4, declared image/png',
+      });
+      expect(fake.names().slice(-2)).toEqual(['discardUpload', 'recordTransition']);
+      expect(fake.names()).not.toContain('claimBlob');
+      expect((fake.calls.at(-1)!.arg as TransitionRecord).stage).toBe('sniff');
+    });
+  });
+
+  it('a delete while the upload is pending ends the asset at once, with nothing to release', async () => {
+    const fake = fakeActivities();
+    await withWorkers(fake, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await env.sleep('1m');
+      await handle.signal(deleteRequestedSignal, { reason: 'changed my mind' });
+      expect(await handle.result()).toEqual({ status: 'deleted', reason: 'changed my mind' });
+      expect(fake.names()).toEqual(['discardUpload', 'purgeCdn', 'tombstoneAsset', 'recordTransition']);
+    });
+  });
+
+  it('a delete of a failed asset waiting for a retry deletes it and releases its blob', async () => {
+    const fake = fakeActivities({
+      renderRenditions: async () => {
+        throw ApplicationFailure.create({
+          message: 'moov atom not found',
+          type: 'MediaError',
+          nonRetryable: true,
+        });
+      },
+    });
+    await withWorkers(fake, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await handle.signal(uploadCompletedSignal, { source: 'api' });
+      await env.sleep('10m');
+      expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'failed', stage: 'failed' });
+      await handle.signal(deleteRequestedSignal, { reason: 'given up' });
+      expect(await handle.result()).toEqual({ status: 'deleted', reason: 'given up' });
+      expect(fake.names().slice(-5)).toEqual([
+        'discardUpload',
+        'releaseBlob',
+        'purgeCdn',
+        'tombstoneAsset',
+        'recordTransition',
+      ]);
+      expect(fake.names()).not.toContain('takeOverBlob');
+    });
+  });
+
+  it('a delete during rendering cancels the render and deletes the asset', async () => {
+    let handle: WorkflowHandle | undefined;
+    let cancelled = false;
+    const fake = fakeActivities({
+      renderRenditions: async () => {
+        await handle!.signal(deleteRequestedSignal, { reason: 'deleted mid-render' });
+        // Renders until the cancellation reaches it, as ffmpeg would; it learns of it through its heartbeat.
+        try {
+          for (;;) {
+            Context.current().heartbeat();
+            await Context.current().sleep(100);
+          }
+        } catch (err) {
+          cancelled = true;
+          throw err;
+        }
+      },
+    });
+    await withWorkers(fake, async (taskQueue) => {
+      handle = await start(taskQueue);
+      await handle.signal(uploadCompletedSignal, { source: 'api' });
+      expect(await handle.result()).toEqual({ status: 'deleted', reason: 'deleted mid-render' });
+      expect(cancelled).toBe(true);
+      expect(fake.names()).not.toContain('validateRenditions');
+      expect(fake.names()).not.toContain('publishRenditions');
+      expect(fake.names()).toContain('releaseBlob');
+    });
+  });
+
   describe('storage tiering while ready', () => {
     const DAY = 86_400;
     // A blob of its own: assets of earlier tests, still ready, move their blobs too while time is skipped.

@@ -27,6 +27,12 @@ export class OutputRejected extends Error {
   }
 }
 
+interface StageFailure {
+  stage: PipelineStage;
+  reason: string;
+  details: unknown;
+}
+
 /**
  * Runs one pipeline stage. Corrupt or unsupported media fails the asset with the stage and reason; the asset then
  * waits for an operator's retry, which runs the same stage again, or for its deletion.
@@ -42,22 +48,7 @@ export async function runStage<T>(
     try {
       return await work();
     } catch (err) {
-      const failure = err instanceof ActivityFailure ? err.cause : err;
-      if (failure instanceof ApplicationFailure && failure.type === MEDIA_REJECTED) {
-        throw new Rejected(`${name}: ${failure.message}`, name);
-      }
-      let failed: { stage: PipelineStage; reason: string; details: unknown };
-      if (err instanceof OutputRejected) {
-        failed = { stage: err.stage, reason: `${err.stage} failed: ${err.message}`, details: err.details };
-      } else if (failure instanceof ApplicationFailure && failure.type === MEDIA_FAILURE) {
-        failed = {
-          stage: name,
-          reason: `${name} failed: ${failure.message}`,
-          details: failure.details?.[0] ?? {},
-        };
-      } else {
-        throw err;
-      }
+      const failed = asStageFailure(err, name);
       await onFailure?.(failed.reason);
       await failAndAwaitRetry(run, failed);
       await record(
@@ -71,16 +62,31 @@ export async function runStage<T>(
   }
 }
 
-async function failAndAwaitRetry(
-  run: RunState,
-  failed: { stage: PipelineStage; reason: string; details: unknown },
-): Promise<void> {
+/**
+ * A media failure or out-of-bounds output is a failure of its stage. Media refused by policy rejects the asset
+ * (thrown as Rejected); anything else is not the media's fault and goes up unchanged.
+ */
+function asStageFailure(err: unknown, name: PipelineStage): StageFailure {
+  const failure = err instanceof ActivityFailure ? err.cause : err;
+  if (failure instanceof ApplicationFailure && failure.type === MEDIA_REJECTED) {
+    throw new Rejected(`${name}: ${failure.message}`, name);
+  }
+  if (err instanceof OutputRejected) {
+    return { stage: err.stage, reason: `${err.stage} failed: ${err.message}`, details: err.details };
+  }
+  if (failure instanceof ApplicationFailure && failure.type === MEDIA_FAILURE) {
+    return { stage: name, reason: `${name} failed: ${failure.message}`, details: failure.details?.[0] ?? {} };
+  }
+  throw err;
+}
+
+async function failAndAwaitRetry(run: RunState, failed: StageFailure): Promise<void> {
   const { requests } = run;
   enter(run, 'failed');
   await record(run, 'failed', failed.reason, { details: failed.details }, { stage: failed.stage });
   await condition(() => requests.retry || requests.deletion !== undefined);
   if (requests.deletion) throw new Deleted();
   requests.retry = false;
-  // The blob failed with this asset: it is processing again, with this asset as its processor.
+  // The failed blob is processing again, under this asset: duplicates arriving now wait for this retry.
   if (run.sha256) await blobs.takeOver({ sha256: run.sha256, assetId: run.input.assetId });
 }
