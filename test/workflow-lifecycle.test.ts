@@ -161,6 +161,9 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
       connection: env.nativeConnection,
       taskQueue: mediaTaskQueue(taskQueue),
       activities: dispatch((f) => f.media, Object.keys(template.media)),
+      // A cancellation reaches an activity with its next heartbeat sent; unthrottled, a cancelled render stops
+      // within a second instead of 16 s (0.8 of its heartbeat timeout).
+      maxHeartbeatThrottleInterval: '1s',
     });
     workersDone = Promise.all([io.run(), media.run()]);
     stopWorkers = () => {
