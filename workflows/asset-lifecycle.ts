@@ -1,11 +1,11 @@
 import type { AssetLifecycleInput, AssetOutcome } from './definitions';
 import { handleRequests } from './lifecycle/handlers';
-import { cancelledByDelete, processContent, settle } from './lifecycle/processing';
+import { cancellableByDelete, processContent, settle } from './lifecycle/processing';
 import { liveUntilDeleted, publish } from './lifecycle/published-life';
 import { newRunState } from './lifecycle/run-state';
 import { deleteAsset, purge, stayInTrash } from './lifecycle/trash-retention';
 import { expireUpload, uploadWindow } from './lifecycle/upload-window';
-import { verifyAndDedup } from './lifecycle/verification';
+import { verifyAndDedup } from './lifecycle/verify-and-dedup';
 
 /**
  * One asset's whole life, from the pre-signed upload to its end state. Each phase lives in workflows/lifecycle/ and
@@ -24,7 +24,7 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
 
     // 2-9. Verification, sniffing and dedup, then the content's processing, to the recorded outcome. A delete
     // cancels them wherever they are.
-    const outcome = await cancelledByDelete(run, async () => {
+    const outcome = await cancellableByDelete(run, async () => {
       const claimed = await verifyAndDedup(run);
       if (!claimed.ok) return claimed.rejected;
       return settle(run, claimed, await processContent(run, claimed));

@@ -3,7 +3,7 @@ import { assets, blobs, mediaWork } from './activities';
 import { Deleted, OutputRejected, Rejected, runStage } from './pipeline-stage';
 import { enter, record, type RunState } from './run-state';
 import { deleteAsset } from './trash-retention';
-import type { ClaimedUpload } from './verification';
+import type { ClaimedUpload } from './verify-and-dedup';
 
 /** What became of the blob: the outcome every asset on it shares. */
 export interface BlobResult {
@@ -15,7 +15,7 @@ export interface BlobResult {
  * Runs the work from verification to the recorded outcome in the run's processing scope, which a delete cancels.
  * Returns the outcome, or the end of an asset that was deleted or refused by policy on the way.
  */
-export async function cancelledByDelete(
+export async function cancellableByDelete(
   run: RunState,
   work: () => Promise<AssetOutcome>,
 ): Promise<AssetOutcome> {
