@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ASSET_STATUSES } from '../../shared/asset-status';
 import { ALLOWED_CONTENT_TYPES, normaliseContentType } from '../../shared/media-types';
 import type { ListedAsset, SearchFilter } from '../../shared/adapters/search-repository';
-import { principalsOf } from '../access';
+import { principalsOf } from '../services/access-control';
 import { renderAssetSummary } from '../asset-summary';
 import { METADATA_KEY, assetIdSchema, parseOr400 } from '../schemas';
 import { principalOf, type RouteContext } from '../route-context';
