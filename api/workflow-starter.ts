@@ -20,7 +20,7 @@ export class WorkflowStarter {
   private stopped = false;
 
   constructor(
-    private readonly workflows: WorkflowGateway,
+    private readonly workflows: Pick<WorkflowGateway, 'start'>,
     private readonly events: EventPublisher,
     private readonly owed: WorkflowStartRepository,
     private readonly lifecycle: LifecycleSettings,
