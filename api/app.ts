@@ -64,7 +64,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(metadataRoutes(context));
   app.use(contentRoutes(context));
   app.use(aclRoutes(context));
-  app.use(adminRoutes(deps));
+  app.use(adminRoutes(services.listings));
   app.use(webhookRoutes(deps));
 
   app.use(notFoundRoute);

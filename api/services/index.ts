@@ -2,6 +2,7 @@ import type { ApiDeps } from '../deps';
 import { AccessControl } from './access-control';
 import { AccessService } from './access-service';
 import { AssetCommands } from './asset-commands';
+import { AssetListings } from './asset-listings';
 import { AssetReads } from './asset-reads';
 import { MetadataService } from './metadata-service';
 import { UploadService } from './upload-service';
@@ -16,6 +17,7 @@ export function createServices(deps: ApiDeps) {
     uploads: new UploadService(deps),
     assets: new AssetCommands(deps),
     reads: new AssetReads(deps),
+    listings: new AssetListings(deps),
     grants: new AccessService(deps),
     metadata: new MetadataService(deps),
   };
