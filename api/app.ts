@@ -65,7 +65,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(contentRoutes(context));
   app.use(aclRoutes(context));
   app.use(adminRoutes(services.listings));
-  app.use(webhookRoutes(deps));
+  app.use(webhookRoutes(services.webhooks));
 
   app.use(notFoundRoute);
   app.use(problemHandler(deps.logger));

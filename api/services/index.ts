@@ -6,6 +6,7 @@ import { AssetListings } from './asset-listings';
 import { AssetReads } from './asset-reads';
 import { MetadataService } from './metadata-service';
 import { UploadService } from './upload-service';
+import { WebhookService } from './webhook-service';
 
 /**
  * The API's decisions, each built from the adapters it needs and the one WorkflowGateway. Routes parse, authorise
@@ -20,6 +21,7 @@ export function createServices(deps: ApiDeps) {
     listings: new AssetListings(deps),
     grants: new AccessService(deps),
     metadata: new MetadataService(deps),
+    webhooks: new WebhookService(deps),
   };
 }
 
