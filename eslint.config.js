@@ -12,6 +12,32 @@ export default tseslint.config(
     },
   },
   {
+    // One door to Temporal (issue 13.4): the API and the adapters reach it through WorkflowGateway only, and start
+    // workflows by WORKFLOW_TYPES (workflows/definitions.ts), never by a string of their own.
+    files: ['api/**/*.ts', 'shared/adapters/**/*.ts'],
+    ignores: ['shared/adapters/workflow-gateway.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: '@temporalio/client', message: 'go through shared/adapters/workflow-gateway.ts' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['api/**/*.ts', 'shared/**/*.ts', 'worker/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'Literal[value=/^(assetLifecycle|webhookFanout|integrityScan|orphanSweep)$/]',
+          message: 'use WORKFLOW_TYPES from workflows/definitions.ts',
+        },
+      ],
+    },
+  },
+  {
     files: ['workflows/**/*.ts'],
     rules: {
       // Workflow code is replayed: wall-clock time and randomness must come from the SDK.

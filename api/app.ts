@@ -8,7 +8,6 @@ import { openapiRoutes } from './routes/openapi';
 import { mediaRoutes } from './routes/media';
 import { uploadRoutes } from './routes/uploads';
 import { aclRoutes } from './routes/acl';
-import { AccessControl } from './access';
 import type { RouteContext } from './route-context';
 import { adminRoutes } from './routes/admin';
 import { storageEventRoutes } from './routes/storage-events';
@@ -17,15 +16,13 @@ import { contentRoutes } from './routes/content';
 import { webhookRoutes } from './routes/webhooks';
 import { searchRoutes } from './routes/search';
 import { metadataRoutes } from './routes/metadata';
-import { WorkflowGateway } from './workflow-gateway';
-import { WorkflowStarter } from './workflow-starter';
+import { createServices } from './services';
 import { createMetrics } from './metrics';
 import { concurrencyLimit } from './concurrency-limit';
 
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
-  const workflows = new WorkflowGateway(deps.temporal, deps.settings);
-  const starter = new WorkflowStarter(workflows, deps.events, deps.workflowStarts, deps.logger);
+  const services = createServices(deps);
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   const metrics = createMetrics(deps.workflowStarts);
@@ -51,29 +48,24 @@ export function createApp(deps: ApiDeps): express.Express {
     }),
   );
 
-  app.use(healthRoutes(deps, workflows));
+  app.use(healthRoutes(deps));
   app.get('/metrics', metrics.expose);
   app.use(openapiRoutes(deps));
-  app.use(storageEventRoutes(deps, workflows));
+  app.use(storageEventRoutes(deps, services.uploads));
   // Delivery tokens authorise the origin, not JWTs.
   app.use(originRoutes(deps));
   app.use(requireAuth(deps.settings.jwtSecret));
   const { maxConcurrentRequests, maxQueuedRequests } = deps.settings;
   if (maxConcurrentRequests) app.use(concurrencyLimit(maxConcurrentRequests, maxQueuedRequests ?? Infinity));
-  const context: RouteContext = {
-    deps,
-    workflows,
-    starter,
-    access: new AccessControl(deps.assets, deps.acl),
-  };
+  const context: RouteContext = { deps, services };
   app.use(uploadRoutes(context));
   app.use(mediaRoutes(context));
   app.use(searchRoutes(context));
   app.use(metadataRoutes(context));
   app.use(contentRoutes(context));
-  app.use(aclRoutes(context, (assetId) => deps.cdn.purge(assetId)));
-  app.use(adminRoutes(deps));
-  app.use(webhookRoutes(deps));
+  app.use(aclRoutes(context));
+  app.use(adminRoutes(services.listings));
+  app.use(webhookRoutes(services.webhooks));
 
   app.use(notFoundRoute);
   app.use(problemHandler(deps.logger));

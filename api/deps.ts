@@ -1,4 +1,3 @@
-import type { Client } from '@temporalio/client';
 import type { AccessRepository } from '../shared/adapters/access-repository';
 import type { AssetRepository } from '../shared/adapters/asset-repository';
 import type { BlobRepository } from '../shared/adapters/blob-repository';
@@ -15,6 +14,8 @@ import type { MetadataRepository } from '../shared/adapters/metadata-repository'
 import type { SearchRepository } from '../shared/adapters/search-repository';
 import type { AssetDocCache } from './asset-docs';
 import type { WorkflowStartRepository } from '../shared/adapters/workflow-start-repository';
+import type { WorkflowGateway } from '../shared/adapters/workflow-gateway';
+import type { WorkflowStarter } from './workflow-starter';
 
 /** What the API needs, injected so tests build the same app on their own servers. */
 export interface ApiDeps {
@@ -41,7 +42,10 @@ export interface ApiDeps {
   search: SearchRepository;
   /** Hot asset records for GET /media/:id; absent, every read goes to the database. */
   assetDocs?: AssetDocCache | undefined;
-  temporal: Client;
+  /** The one door to Temporal, shared with the outbox's starter and the access recorder. */
+  workflows: WorkflowGateway;
+  /** Starts the workflows upload URLs owe: right after their answers, and by the sweep. */
+  starter: WorkflowStarter;
   logger: Logger;
   settings: {
     taskQueue: string;

@@ -13,13 +13,13 @@ import { FailoverObjectStore } from '../shared/adapters/failover-object-store';
 import { WebhookClient } from '../shared/adapters/webhook-client';
 import { WebhookRepository } from '../shared/adapters/webhook-repository';
 import { connectTemporalClient, temporalSettings } from '../shared/temporal-connection';
-import { TemporalEventPublisher } from '../shared/adapters/event-publisher';
+import { WebhookEventPublisher } from '../shared/adapters/event-publisher';
 import { AssetAccessRepository } from '../shared/adapters/asset-access-repository';
 import { cdnFromConfig } from '../shared/adapters/secure-link-cdn';
 import { AccessRecorder } from './access-recorder';
 import { createApp } from './app';
 import type { ApiDeps } from './deps';
-import { WorkflowGateway } from './workflow-gateway';
+import { WorkflowGateway } from '../shared/adapters/workflow-gateway';
 import { WorkflowStarter } from './workflow-starter';
 import { WorkflowStartRepository } from '../shared/adapters/workflow-start-repository';
 import { MetadataRepository } from '../shared/adapters/metadata-repository';
@@ -32,11 +32,13 @@ const logger = createLogger('assetline-api', config.LOG_LEVEL);
 const db = createDb(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
 await migrateToLatest(db);
 const temporal = await connectTemporalClient(temporalSettings(config));
+// The one door to Temporal: requests, the outbox's sweep and the access recorder all go through it.
+const workflows = new WorkflowGateway(temporal, config.TEMPORAL_TASK_QUEUE);
 const accessRecorder = new AccessRecorder(
   new AssetAccessRepository(db),
   logger,
   config.ACCESS_FLUSH_SECONDS,
-  signalAccessed(temporal, logger),
+  signalAccessed(workflows, logger),
 );
 accessRecorder.start();
 const primaryStore = new S3ObjectStore(s3Settings(config));
@@ -54,6 +56,27 @@ const buckets = new BucketRouter({
   cold: new S3ObjectStore(tierSettings.cold),
 });
 const assetDocs = await startAssetDocCache(await assetCacheFromConfig(config), config.DATABASE_URL, logger);
+const settings = {
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  jwtSecret: config.AUTH_JWT_SECRET,
+  uploadTtlSeconds: config.UPLOAD_URL_TTL_SECONDS,
+  maxUploadBytes: config.MAX_UPLOAD_BYTES,
+  multipartThresholdBytes: config.MULTIPART_THRESHOLD_BYTES,
+  multipartPartBytes: config.MULTIPART_PART_BYTES,
+  trashDays: config.TRASH_DAYS,
+  hotDays: config.HOT_DAYS,
+  coldDays: config.COLD_DAYS,
+  jsonBodyLimitBytes: config.JSON_BODY_LIMIT_BYTES,
+  maxConcurrentRequests: config.API_MAX_CONCURRENT_REQUESTS,
+  maxQueuedRequests: config.API_MAX_QUEUED_REQUESTS,
+  storageEventsSecret: config.STORAGE_EVENTS_SECRET,
+  deliverySigningSecret: config.DELIVERY_SIGNING_SECRET,
+};
+const events = new WebhookEventPublisher(workflows, new WebhookRepository(db));
+const workflowStarts = new WorkflowStartRepository(db);
+// One starter: it starts what each upload URL owes right after the answer, and sweeps what is still owed after
+// that (Temporal was away, an instance gone).
+const starter = new WorkflowStarter(workflows, events, workflowStarts, settings, logger);
 const deps: ApiDeps = {
   assets: new AssetRepository(db),
   blobs: new BlobRepository(db),
@@ -68,36 +91,15 @@ const deps: ApiDeps = {
   metadata: new MetadataRepository(db),
   search: new SearchRepository(db),
   assetDocs: assetDocs.docs,
-  temporal,
-  events: new TemporalEventPublisher(temporal, config.TEMPORAL_TASK_QUEUE, new WebhookRepository(db)),
-  workflowStarts: new WorkflowStartRepository(db),
+  workflows,
+  starter,
+  events,
+  workflowStarts,
   logger,
-  settings: {
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    jwtSecret: config.AUTH_JWT_SECRET,
-    uploadTtlSeconds: config.UPLOAD_URL_TTL_SECONDS,
-    maxUploadBytes: config.MAX_UPLOAD_BYTES,
-    multipartThresholdBytes: config.MULTIPART_THRESHOLD_BYTES,
-    multipartPartBytes: config.MULTIPART_PART_BYTES,
-    trashDays: config.TRASH_DAYS,
-    hotDays: config.HOT_DAYS,
-    coldDays: config.COLD_DAYS,
-    jsonBodyLimitBytes: config.JSON_BODY_LIMIT_BYTES,
-    maxConcurrentRequests: config.API_MAX_CONCURRENT_REQUESTS,
-    maxQueuedRequests: config.API_MAX_QUEUED_REQUESTS,
-    storageEventsSecret: config.STORAGE_EVENTS_SECRET,
-    deliverySigningSecret: config.DELIVERY_SIGNING_SECRET,
-  },
+  settings,
 };
 const app = createApp(deps);
-// What upload URLs owe and was not started right after their answers (Temporal away, an instance gone).
-const owedStarts = new WorkflowStarter(
-  new WorkflowGateway(temporal, deps.settings),
-  deps.events,
-  deps.workflowStarts,
-  logger,
-);
-owedStarts.startSweeping(config.WORKFLOW_START_SWEEP_SECONDS * 1000);
+starter.startSweeping(config.WORKFLOW_START_SWEEP_SECONDS * 1000);
 
 const server = app.listen(config.PORT, () => {
   logger.info({ port: config.PORT }, 'API listening');
@@ -107,7 +109,7 @@ const shutdown = () => {
   logger.info('shutting down');
   server.close(() => {
     // The last batch of access counts is written before the pool closes.
-    void Promise.all([accessRecorder.stop(), owedStarts.stop()])
+    void Promise.all([accessRecorder.stop(), starter.stop()])
       .then(() => Promise.allSettled([db.destroy(), temporal.connection.close(), assetDocs.stop()]))
       .then(() => process.exit(0));
   });

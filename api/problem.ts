@@ -2,6 +2,8 @@ import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../shared/logger';
 import { unavailableDependency } from './dependency-errors';
+import { WorkflowServiceUnavailable } from '../shared/adapters/workflow-gateway';
+import { ServiceError, type ServiceErrorKind } from './services/errors';
 
 /** An error the client can act on; rendered as RFC 9457 application/problem+json. */
 export class HttpProblem extends Error {
@@ -24,6 +26,24 @@ export const unauthorized = (detail: string) =>
 export const unavailable = (detail: string, retryAfterSeconds = 5) =>
   new HttpProblem(503, 'Service Unavailable', detail, {}, { 'Retry-After': String(retryAfterSeconds) });
 
+const REFUSAL: Record<ServiceErrorKind, [number, string]> = {
+  'not-found': [404, 'Not Found'],
+  forbidden: [403, 'Forbidden'],
+  conflict: [409, 'Conflict'],
+  invalid: [400, 'Bad Request'],
+  'quota-exceeded': [403, 'Quota Exceeded'],
+};
+
+/** The one place the service layer's refusals (and Temporal not answering) become problems. */
+function problemOf(err: unknown): HttpProblem | undefined {
+  if (err instanceof ServiceError) {
+    const [status, title] = REFUSAL[err.kind];
+    return new HttpProblem(status, title, err.message, err.details);
+  }
+  if (err instanceof WorkflowServiceUnavailable) return unavailable(err.message);
+  return undefined;
+}
+
 function send(res: Parameters<RequestHandler>[1], p: HttpProblem, instance: string): void {
   res
     .status(p.status)
@@ -43,6 +63,8 @@ export const notFoundRoute: RequestHandler = (req, res) => {
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (err instanceof HttpProblem) return send(res, err, req.originalUrl);
+    const refused = problemOf(err);
+    if (refused) return send(res, refused, req.originalUrl);
     const e = err as { status?: number; type?: string; message?: string; limit?: number };
     if (e.type === 'entity.too.large') {
       return send(

@@ -1,16 +1,11 @@
-import type { AccessControl } from './access';
 import type { Principal } from './auth';
 import type { ApiDeps } from './deps';
-import type { WorkflowGateway } from './workflow-gateway';
-import type { WorkflowStarter } from './workflow-starter';
+import type { Services } from './services';
 
 /** What every route module is built from. */
 export interface RouteContext {
   deps: ApiDeps;
-  workflows: WorkflowGateway;
-  /** Starts the workflows upload URLs owe, right after their answers. */
-  starter: WorkflowStarter;
-  access: AccessControl;
+  services: Services;
 }
 
 export function principalOf(req: { principal?: Principal }): Principal {

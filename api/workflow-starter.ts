@@ -1,8 +1,8 @@
 import type { EventPublisher } from '../shared/adapters/event-publisher';
 import type { WorkflowStartRepository } from '../shared/adapters/workflow-start-repository';
 import type { Logger } from '../shared/logger';
-import type { PendingAsset } from './lifecycle-input';
-import type { WorkflowGateway } from './workflow-gateway';
+import type { WorkflowGateway } from '../shared/adapters/workflow-gateway';
+import { lifecycleInput, type LifecycleSettings, type PendingAsset } from './lifecycle-input';
 
 /** Starts at once beyond this are left to the sweep: a Temporal that stalls must not pile up calls in the API. */
 const MAX_IN_FLIGHT = 64;
@@ -11,6 +11,7 @@ const SWEEP_BATCH = 50;
 /**
  * Starts the workflows the outbox owes. The upload URL hands its asset over right after answering (`startSoon`);
  * the sweep takes whatever is still owed after that (Temporal was away, an API instance died) from any instance.
+ * One per process: the cap counts the request path's starts only, so a sweep under way never crowds them out.
  */
 export class WorkflowStarter {
   private inFlight = 0;
@@ -19,16 +20,20 @@ export class WorkflowStarter {
   private stopped = false;
 
   constructor(
-    private readonly workflows: WorkflowGateway,
+    private readonly workflows: Pick<WorkflowGateway, 'start'>,
     private readonly events: EventPublisher,
     private readonly owed: WorkflowStartRepository,
+    private readonly lifecycle: LifecycleSettings,
     private readonly logger: Logger,
   ) {}
 
   /** Fire and forget: a failure leaves the row, which the sweep retries. */
   startSoon(asset: PendingAsset): void {
     if (this.inFlight >= MAX_IN_FLIGHT) return;
-    void this.startOne(asset);
+    this.inFlight += 1;
+    void this.startOne(asset).finally(() => {
+      this.inFlight -= 1;
+    });
   }
 
   /** Starts every owed workflow that is due; returns how many were started. */
@@ -66,11 +71,11 @@ export class WorkflowStarter {
   }
 
   private async startOne(asset: PendingAsset & { status?: string }): Promise<boolean> {
-    this.inFlight += 1;
     try {
       // Anything but pending has had its workflow (a completion that came first started it): only the workflow,
       // or a delete of one that finished, moves the row. Its first event is published all the same.
-      if (asset.status === undefined || asset.status === 'pending') await this.workflows.start(asset);
+      if (asset.status === undefined || asset.status === 'pending')
+        await this.workflows.start(lifecycleInput(asset, this.lifecycle));
       await this.events.publish(`${asset.asset_id}/created`);
       await this.owed.done(asset.asset_id);
       return true;
@@ -82,8 +87,6 @@ export class WorkflowStarter {
       );
       await this.owed.failed(asset.asset_id, message).catch(() => undefined);
       return false;
-    } finally {
-      this.inFlight -= 1;
     }
   }
 }

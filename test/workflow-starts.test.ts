@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkflowGateway } from '../api/workflow-gateway';
 import { WorkflowStarter } from '../api/workflow-starter';
-import { TemporalEventPublisher } from '../shared/adapters/event-publisher';
+import { WebhookEventPublisher } from '../shared/adapters/event-publisher';
+import { WorkflowGateway } from '../shared/adapters/workflow-gateway';
+import { lifecycleInput } from '../api/lifecycle-input';
 import { WebhookRepository } from '../shared/adapters/webhook-repository';
 import { WorkflowStartRepository } from '../shared/adapters/workflow-start-repository';
 import { createLogger } from '../shared/logger';
@@ -30,13 +31,11 @@ describe('asset workflows owed by upload URLs (the outbox) and started with a de
   });
   afterAll(async () => platform?.stop());
 
-  const starterWith = (client: Client) =>
-    new WorkflowStarter(
-      new WorkflowGateway(client, { ...settings, taskQueue: platform.taskQueue }),
-      new TemporalEventPublisher(client, platform.taskQueue, new WebhookRepository(platform.db)),
-      owed,
-      logger,
-    );
+  const starterWith = (client: Client) => {
+    const gateway = new WorkflowGateway(client, platform.taskQueue);
+    const events = new WebhookEventPublisher(gateway, new WebhookRepository(platform.db));
+    return new WorkflowStarter(gateway, events, owed, settings, logger);
+  };
 
   /** A pending asset as the upload URL writes it (row, event and owed start), with nobody starting its workflow. */
   async function pendingAsset(ownerId: string, sizeBytes: number) {
@@ -191,8 +190,9 @@ describe('asset workflows owed by upload URLs (the outbox) and started with a de
 
   it('a completion for a workflow that has finished starts no second run (REJECT_DUPLICATE) and is no error', async () => {
     const asset = await pendingAsset('8805', 100);
-    const gateway = new WorkflowGateway(platform.temporal, { ...settings, taskQueue: platform.taskQueue });
-    await gateway.start(asset);
+    const gateway = new WorkflowGateway(platform.temporal, platform.taskQueue);
+    const input = lifecycleInput(asset, settings);
+    await gateway.start(input);
     const handle = platform.temporal.workflow.getHandle(assetWorkflowId(asset.asset_id));
     await handle.terminate('test: a run that ended while its row still says pending');
     const ownerToken = await platform.token('8805');
@@ -200,7 +200,7 @@ describe('asset workflows owed by upload URLs (the outbox) and started with a de
       token: ownerToken,
     });
     expect(completed.status).toBe(202);
-    expect(await gateway.completeUpload(asset, 'api')).toBe(false);
+    expect(await gateway.completeUpload(input, 'api')).toBe(false);
     const description = await handle.describe();
     expect(description.status.name).toBe('TERMINATED');
     await platform.db.deleteFrom('workflow_starts').where('asset_id', '=', asset.asset_id).execute();

@@ -8,7 +8,8 @@ import { createIoWorker, createMediaWorker } from './create-worker';
 import { ensureSearchAttributes } from './search-attributes';
 import { ensureSchedules } from './schedules';
 import { workerAdapters } from './adapters';
-import { TemporalEventPublisher } from '../shared/adapters/event-publisher';
+import { WebhookEventPublisher } from '../shared/adapters/event-publisher';
+import { WorkflowGateway } from '../shared/adapters/workflow-gateway';
 import { WebhookRepository } from '../shared/adapters/webhook-repository';
 
 const config = loadConfigOrExit(WORKER_SECTIONS);
@@ -35,7 +36,10 @@ const connection = await NativeConnection.connect({
 });
 const adapters = {
   ...workerAdapters(config, db),
-  events: new TemporalEventPublisher(client, config.TEMPORAL_TASK_QUEUE, new WebhookRepository(db)),
+  events: new WebhookEventPublisher(
+    new WorkflowGateway(client, config.TEMPORAL_TASK_QUEUE),
+    new WebhookRepository(db),
+  ),
 };
 const setup = {
   connection,

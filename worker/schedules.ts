@@ -3,6 +3,7 @@ import type { Duration } from '@temporalio/common';
 import type { WorkerConfig } from '../shared/config';
 import type { Logger } from '../shared/logger';
 import type { OrphanSweepInput } from '../workflows/orphan-sweep';
+import { WORKFLOW_TYPES } from '../workflows/definitions';
 
 /** A recurring workflow run by a Temporal Schedule. */
 export interface ScheduleSpec {
@@ -35,13 +36,13 @@ export function scheduleSpecs(config: ScheduleConfig): ScheduleSpec[] {
   return [
     {
       scheduleId: 'assetline-integrity-scan',
-      workflowType: 'integrityScan',
+      workflowType: WORKFLOW_TYPES.integrityScan,
       every: config.INTEGRITY_SCAN_INTERVAL as Duration,
       args: [{ budgetSeconds: config.INTEGRITY_SCAN_BUDGET_SECONDS, batchSize: 50 }],
     },
     {
       scheduleId: 'assetline-orphan-sweep',
-      workflowType: 'orphanSweep',
+      workflowType: WORKFLOW_TYPES.orphanSweep,
       every: config.ORPHAN_SWEEP_INTERVAL as Duration,
       args: [
         {

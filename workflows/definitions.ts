@@ -134,3 +134,14 @@ export const SEARCH_ATTRIBUTES = [
   TierAttribute,
   MimeTypeAttribute,
 ] as const;
+
+/**
+ * The workflow types the worker registers (workflows/index.ts), by the names they are started with: the API, the
+ * event publisher and the worker's schedules use these, never string literals.
+ */
+export const WORKFLOW_TYPES = {
+  assetLifecycle: 'assetLifecycle',
+  webhookFanout: 'webhookFanout',
+  integrityScan: 'integrityScan',
+  orphanSweep: 'orphanSweep',
+} as const;

@@ -24,26 +24,19 @@ export const aclBody = z
   });
 
 /** Who besides the owner may read, change or delete an asset. */
-export function aclRoutes(
-  { deps, access }: RouteContext,
-  onChange: (assetId: string) => Promise<void>,
-): Router {
+export function aclRoutes({ services }: RouteContext): Router {
   const router = Router();
+  const { access, grants } = services;
 
   router.get('/media/:id/acl', async (req, res) => {
-    const assetId = parseAssetId(req.params.id);
-    await access.requireOwner(principalOf(req), assetId);
-    res.json({ assetId, grants: await deps.acl.grants(assetId) });
+    const asset = await access.requireOwner(principalOf(req), parseAssetId(req.params.id));
+    res.json(await grants.grants(asset));
   });
 
   router.put('/media/:id/acl', async (req, res) => {
-    const assetId = parseAssetId(req.params.id);
-    await access.requireOwner(principalOf(req), assetId);
+    const asset = await access.requireOwner(principalOf(req), parseAssetId(req.params.id));
     const body = parseOr400(aclBody, req.body);
-    await deps.acl.replace(assetId, body.grants as Grant[]);
-    // Revoked readers must not keep a cached copy or a working delivery URL.
-    await onChange(assetId);
-    res.json({ assetId, grants: await deps.acl.grants(assetId) });
+    res.json(await grants.replace(asset, body.grants as Grant[]));
   });
 
   return router;

@@ -1,6 +1,5 @@
 import { Router } from 'express';
 import type { ApiDeps } from '../deps';
-import type { WorkflowGateway } from '../workflow-gateway';
 
 const CHECK_TIMEOUT_MS = 3_000;
 
@@ -24,7 +23,7 @@ async function check(fn: () => Promise<void>): Promise<string> {
   }
 }
 
-export function healthRoutes(deps: ApiDeps, workflows: WorkflowGateway): Router {
+export function healthRoutes(deps: ApiDeps): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -33,7 +32,7 @@ export function healthRoutes(deps: ApiDeps, workflows: WorkflowGateway): Router 
     const [database, objectStore, temporal] = await Promise.all([
       check(() => deps.assets.ping()),
       check(() => deps.store.ping()),
-      check(() => workflows.ping()),
+      check(() => deps.workflows.ping()),
     ]);
     const checks = { database, objectStore, temporal };
     const ready = Object.values(checks).every((c) => c === 'ok');

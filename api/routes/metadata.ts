@@ -1,6 +1,5 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { HttpProblem, badRequest, notFound } from '../problem';
 import { MAX_USER_TAGS, metadataSchema, parseAssetId, parseOr400, userMetadataKeyProblem } from '../schemas';
 import { principalOf, type RouteContext } from '../route-context';
 
@@ -29,28 +28,14 @@ export const patchBody = z
   });
 
 /** The user's own tags on an asset; the extracted media.* facts are the pipeline's and cannot be changed here. */
-export function metadataRoutes({ deps, access }: RouteContext): Router {
+export function metadataRoutes({ services }: RouteContext): Router {
   const router = Router();
+  const { access, metadata } = services;
 
   router.patch('/media/:id/metadata', async (req, res) => {
-    const assetId = parseAssetId(req.params.id);
-    const asset = await access.require(principalOf(req), assetId, 'write');
+    const asset = await access.require(principalOf(req), parseAssetId(req.params.id), 'write');
     const body = parseOr400(patchBody, req.body);
-    if (asset.status === 'deleted') throw new HttpProblem(409, 'Conflict', 'asset is deleted');
-    const change = { set: body.set ?? {}, remove: body.remove ?? [] };
-    const metadata = await deps.metadata.change(assetId, change, (before, after) => {
-      const [now, then] = [Object.keys(before).length, Object.keys(after).length];
-      if (then > MAX_USER_TAGS) {
-        const message =
-          `would give the asset ${then} user tags (it has ${now}; this change adds ${then - now}); ` +
-          `at most ${MAX_USER_TAGS} are allowed`;
-        throw badRequest(`invalid request body: set ${message}`, { errors: [{ field: 'set', message }] });
-      }
-    });
-    if (!metadata) throw notFound();
-    // This instance answers the caller's next read: it must not wait for the notification to drop its copy.
-    await deps.assetDocs?.invalidate(assetId);
-    res.json({ assetId, metadata });
+    res.json(await metadata.change(asset, { set: body.set ?? {}, remove: body.remove ?? [] }));
   });
 
   return router;

@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { HttpProblem, unauthorized } from '../problem';
-import type { WorkflowGateway } from '../workflow-gateway';
+import type { UploadService } from '../services/upload-service';
 
 // AWS (and versitygw, which copies it) send {Records: [...]}; MinIO adds a top-level EventName and Key.
 const recordSchema = z.looseObject({
@@ -31,7 +31,7 @@ function decodeKey(key: string): string {
   }
 }
 
-export function storageEventRoutes(deps: ApiDeps, workflows: WorkflowGateway): Router {
+export function storageEventRoutes(deps: ApiDeps, uploads: UploadService): Router {
   const router = Router();
 
   router.post('/storage-events', async (req, res) => {
@@ -58,15 +58,8 @@ export function storageEventRoutes(deps: ApiDeps, workflows: WorkflowGateway): R
         ignored += 1;
         continue;
       }
-      const asset = await deps.assets.findByObject(
-        record.data.s3.bucket.name,
-        decodeKey(record.data.s3.object.key),
-      );
-      if (!asset || asset.status !== 'pending') {
-        ignored += 1;
-        continue;
-      }
-      if (await workflows.completeUpload(asset, 'storage-event')) signalled += 1;
+      const { bucket, object } = record.data.s3;
+      if (await uploads.completeFromStorage(bucket.name, decodeKey(object.key))) signalled += 1;
       else ignored += 1;
     }
     // Test events (s3:TestEvent) and foreign objects are acknowledged, or S3 would keep redelivering them.

@@ -1,13 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
-import { TargetRefused, webhookUrlProblem } from '../../shared/webhooks/target-policy';
-import type { ApiDeps } from '../deps';
-import { badRequest, HttpProblem, notFound } from '../problem';
+import { webhookUrlProblem } from '../../shared/webhooks/target-policy';
 import { principalOf } from '../route-context';
 import { parseOr400 } from '../schemas';
+import type { WebhookService } from '../services/webhook-service';
 
-export const MAX_WEBHOOKS_PER_OWNER = 20;
+export { MAX_WEBHOOKS_PER_OWNER } from '../services/webhook-service';
 
 export const webhookBody = z
   .object({
@@ -25,44 +23,22 @@ export const webhookBody = z
 const webhookId = z.uuid();
 
 /** An owner's webhook registrations. Every transition of the owner's assets is delivered to each of them. */
-export function webhookRoutes(deps: ApiDeps): Router {
+export function webhookRoutes(webhooks: WebhookService): Router {
   const router = Router();
 
   router.post('/webhooks', async (req, res) => {
     const principal = principalOf(req);
     const { url } = parseOr400(webhookBody, req.body);
-    try {
-      await deps.webhookClient.checkTarget(url);
-    } catch (err) {
-      if (!(err instanceof TargetRefused)) throw err;
-      throw badRequest(`invalid request body: url ${err.message}`, {
-        errors: [{ field: 'url', message: err.message }],
-      });
-    }
-    // Kept as is, not hashed: the platform needs the secret itself to sign every delivery.
-    const secret = randomBytes(32).toString('hex');
-    const created = await deps.webhooks.createWithin(
-      { webhookId: randomUUID(), ownerId: principal.userId, url, secret },
-      MAX_WEBHOOKS_PER_OWNER,
-    );
-    if (!created) {
-      throw new HttpProblem(
-        409,
-        'Conflict',
-        `an owner may register at most ${MAX_WEBHOOKS_PER_OWNER} webhooks; delete one first`,
-      );
-    }
-    res.status(201).json({ ...created, secret });
+    res.status(201).json(await webhooks.register(principal, url));
   });
 
   router.get('/webhooks', async (req, res) => {
-    res.json({ webhooks: await deps.webhooks.listByOwner(principalOf(req).userId) });
+    res.json(await webhooks.list(principalOf(req)));
   });
 
   router.delete('/webhooks/:id', async (req, res) => {
     const id = webhookId.safeParse(req.params.id);
-    const deleted = id.success && (await deps.webhooks.deleteOwned(principalOf(req).userId, id.data));
-    if (!deleted) throw notFound('no such webhook');
+    await webhooks.remove(principalOf(req), id.success ? id.data : undefined);
     res.status(204).end();
   });
 

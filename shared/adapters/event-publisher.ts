@@ -1,5 +1,3 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-
 /** Tells subscribers (webhooks) about a recorded asset event. */
 export interface EventPublisher {
   publish(eventId: string): Promise<void>;
@@ -10,14 +8,15 @@ export interface EventSubscribers {
   targetsOfEvent(eventId: string): Promise<string[]>;
 }
 
-/**
- * Starts the event's webhook fan-out workflow. The workflow id is derived from the event, so publishing twice (a
- * retried activity, a repeated API call) starts it once.
- */
-export class TemporalEventPublisher implements EventPublisher {
+/** Starts an event's fan-out workflow, once per event (WorkflowGateway.startWebhookFanout). */
+export interface WebhookFanouts {
+  startWebhookFanout(eventId: string): Promise<void>;
+}
+
+/** Publishes an event by starting its webhook fan-out, when anyone subscribes to it. */
+export class WebhookEventPublisher implements EventPublisher {
   constructor(
-    private readonly client: Client,
-    private readonly taskQueue: string,
+    private readonly fanouts: WebhookFanouts,
     private readonly subscribers: EventSubscribers,
   ) {}
 
@@ -25,14 +24,6 @@ export class TemporalEventPublisher implements EventPublisher {
     // Most owners have no webhook: a fan-out for nobody would cost Temporal and the worker a workflow run per event,
     // on the request path of every upload URL.
     if ((await this.subscribers.targetsOfEvent(eventId)).length === 0) return;
-    try {
-      await this.client.workflow.start('webhookFanout', {
-        taskQueue: this.taskQueue,
-        workflowId: `webhooks-${eventId}`,
-        args: [eventId],
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
+    await this.fanouts.startWebhookFanout(eventId);
   }
 }

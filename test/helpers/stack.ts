@@ -22,7 +22,8 @@ import { IntegrityRepository } from '../../shared/adapters/integrity-repository'
 import { AccessRepository } from '../../shared/adapters/access-repository';
 import { QuotaRepository } from '../../shared/adapters/quota-repository';
 import { SweepRepository } from '../../shared/adapters/sweep-repository';
-import { TemporalEventPublisher } from '../../shared/adapters/event-publisher';
+import { WebhookEventPublisher } from '../../shared/adapters/event-publisher';
+import { WorkflowGateway } from '../../shared/adapters/workflow-gateway';
 import { NoScanner, type Scanner } from '../../shared/adapters/scanner';
 import { LocalWorkspace } from '../../shared/adapters/workspace';
 import { WebhookClient } from '../../shared/adapters/webhook-client';
@@ -32,6 +33,7 @@ import { SecureLinkCdn } from '../../shared/adapters/secure-link-cdn';
 import { freePort } from '../../devstack/ports';
 import { AccessRecorder } from '../../api/access-recorder';
 import { createApp } from '../../api/app';
+import { WorkflowStarter } from '../../api/workflow-starter';
 import { WorkflowStartRepository } from '../../shared/adapters/workflow-start-repository';
 import { Slots } from '../../shared/slots';
 import type { ApiDeps } from '../../api/deps';
@@ -174,7 +176,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
   const connection = await Connection.connect({ address: temporalAddress });
   const temporal = new Client({ connection, namespace: 'default' });
   const taskQueue = uniqueName('assets');
-  const events = new TemporalEventPublisher(temporal, taskQueue, new WebhookRepository(db));
+  const workflows = new WorkflowGateway(temporal, taskQueue);
+  const events = new WebhookEventPublisher(workflows, new WebhookRepository(db));
   const logger = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
   const blobs = new BlobRepository(db);
@@ -192,7 +195,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     new AssetAccessRepository(db),
     logger,
     10,
-    signalAccessed(temporal, logger),
+    signalAccessed(workflows, logger),
   );
   accessRecorder.start();
   const quotas = new QuotaRepository(db, opts.quota ?? { maxBytes: 10 * 1024 ** 3, maxAssets: 10_000 });
@@ -250,8 +253,23 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     workersRun = Promise.all(workers.map((w) => w.run()));
   }
 
+  const settings = {
+    taskQueue,
+    jwtSecret: JWT_SECRET,
+    uploadTtlSeconds: opts.uploadTtlSeconds ?? 900,
+    maxUploadBytes: opts.maxUploadBytes ?? 100 * 1024 * 1024,
+    multipartThresholdBytes: opts.multipartThresholdBytes ?? 64 * 1024 ** 2,
+    multipartPartBytes: 5 * 1024 ** 2,
+    trashDays: opts.trashDays ?? 30,
+    hotDays: opts.hotDays ?? 30,
+    coldDays: opts.coldDays ?? 90,
+    jsonBodyLimitBytes: 64 * 1024,
+    storageEventsSecret: STORAGE_EVENTS_SECRET,
+    deliverySigningSecret: DELIVERY_SECRET,
+  };
+  const workflowStarts = new WorkflowStartRepository(db);
   const deps: ApiDeps = {
-    workflowStarts: new WorkflowStartRepository(db),
+    workflowStarts,
     assets,
     blobs,
     acl,
@@ -264,23 +282,11 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     accessRecorder,
     metadata: new MetadataRepository(db),
     search: new SearchRepository(db),
-    temporal,
+    workflows,
+    starter: new WorkflowStarter(workflows, events, workflowStarts, settings, logger),
     events,
     logger,
-    settings: {
-      taskQueue,
-      jwtSecret: JWT_SECRET,
-      uploadTtlSeconds: opts.uploadTtlSeconds ?? 900,
-      maxUploadBytes: opts.maxUploadBytes ?? 100 * 1024 * 1024,
-      multipartThresholdBytes: opts.multipartThresholdBytes ?? 64 * 1024 ** 2,
-      multipartPartBytes: 5 * 1024 ** 2,
-      trashDays: opts.trashDays ?? 30,
-      hotDays: opts.hotDays ?? 30,
-      coldDays: opts.coldDays ?? 90,
-      jsonBodyLimitBytes: 64 * 1024,
-      storageEventsSecret: STORAGE_EVENTS_SECRET,
-      deliverySigningSecret: DELIVERY_SECRET,
-    },
+    settings,
   };
   const assetDocs = opts.assetCache && (await startAssetDocCache(opts.assetCache, databaseUrl, logger));
   deps.assetDocs = assetDocs?.docs;

@@ -1,0 +1,80 @@
+import type { AccessRepository, Permission } from '../../shared/adapters/access-repository';
+import type { AssetRepository } from '../../shared/adapters/asset-repository';
+import type { MediaAssetRow } from '../../shared/db/schema';
+import type { Principal } from '../auth';
+import { assetNotFound, ServiceError } from './errors';
+
+/** The ACL principals a caller speaks for: itself, its groups, and everyone. */
+export const principalsOf = (p: Principal): string[] => [
+  `user:${p.userId}`,
+  ...p.groups.map((g) => `group:${g}`),
+  '*',
+];
+
+/**
+ * An asset the caller passed the access check for. Routes hold it and hand it to a service; the row it was read
+ * from stays inside the service layer (`AuthorisedAsset.row`), so no route sees a database row.
+ */
+export class AuthorisedAsset {
+  readonly #row: MediaAssetRow;
+
+  constructor(
+    readonly principal: Principal,
+    row: MediaAssetRow,
+  ) {
+    this.#row = row;
+  }
+
+  get assetId(): string {
+    return this.#row.asset_id;
+  }
+
+  /** For services only. */
+  static row(asset: AuthorisedAsset): MediaAssetRow {
+    return asset.#row;
+  }
+}
+
+/**
+ * Every command on an asset asks here first. The owner and operators may do everything; others need a grant,
+ * where write and delete imply read. An asset the caller may not read is refused exactly like a missing one, so
+ * ids cannot be probed; one it may read but not change is forbidden.
+ */
+export class AccessControl {
+  constructor(
+    private readonly assets: AssetRepository,
+    private readonly acl: AccessRepository,
+  ) {}
+
+  async require(principal: Principal, assetId: string, permission: Permission): Promise<AuthorisedAsset> {
+    const asset = await this.assets.findById(assetId);
+    if (!asset) throw assetNotFound();
+    await this.requireOwnedBy(principal, assetId, asset.owner_id, permission);
+    return new AuthorisedAsset(principal, asset);
+  }
+
+  /** The same decision for a caller that already holds the record (from the cache): the owner is all it needs. */
+  async requireOwnedBy(
+    principal: Principal,
+    assetId: string,
+    ownerId: string,
+    permission: Permission,
+  ): Promise<void> {
+    if (principal.operator || ownerId === principal.userId) return;
+    const granted = await this.acl.permissions(assetId, principalsOf(principal));
+    if (granted.size === 0) throw assetNotFound();
+    granted.add('read');
+    if (!granted.has(permission)) {
+      throw new ServiceError('forbidden', `you may read this asset but not ${permission} it`);
+    }
+  }
+
+  /** Changing who may see an asset is its owner's (or an operator's) decision alone. */
+  async requireOwner(principal: Principal, assetId: string): Promise<AuthorisedAsset> {
+    const asset = await this.require(principal, assetId, 'read');
+    if (!principal.operator && AuthorisedAsset.row(asset).owner_id !== principal.userId) {
+      throw new ServiceError('forbidden', 'only the owner may change who can access this asset');
+    }
+    return asset;
+  }
+}

@@ -1,0 +1,105 @@
+import type { AssetRepository } from '../../shared/adapters/asset-repository';
+import type { ListedAsset, SearchFilter, SearchRepository } from '../../shared/adapters/search-repository';
+import type { AssetStatus } from '../../shared/asset-status';
+import { ALLOWED_CONTENT_TYPES } from '../../shared/media-types';
+import { renderAssetSummary } from '../asset-summary';
+import type { Principal } from '../auth';
+import { assetIdSchema } from '../schemas';
+import { principalsOf } from './access-control';
+
+/** A `type` filter is a family (all its allowed types) or one exact type. */
+export const FAMILIES = ['image', 'video', 'audio', 'document'];
+const POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+export interface ListingFilter {
+  status?: AssetStatus | undefined;
+  type?: string | undefined;
+  tags: [key: string, value: string][];
+  createdFrom?: Date | undefined;
+  createdTo?: Date | undefined;
+  after?: SearchFilter['after'];
+  limit: number;
+}
+
+/** Listings, newest first by keyset, each page ending in the cursor of the next (null on the last). */
+export class AssetListings {
+  constructor(private readonly deps: { search: SearchRepository; assets: AssetRepository }) {}
+
+  /** GET /media: the assets the caller may read (its own and those granted to it or its groups). */
+  async search(principal: Principal, f: ListingFilter) {
+    const { search } = this.deps;
+    const rows = await search.list({
+      ownerId: principal.userId,
+      // Grants to everyone ('*') make an asset readable, not part of every caller's listing.
+      principals: principalsOf(principal).filter((p) => p !== '*'),
+      status: f.status,
+      mimeTypes:
+        f.type === undefined
+          ? undefined
+          : FAMILIES.includes(f.type)
+            ? Object.keys(ALLOWED_CONTENT_TYPES).filter((t) => ALLOWED_CONTENT_TYPES[t] === f.type)
+            : [f.type],
+      tags: f.tags,
+      createdFrom: f.createdFrom,
+      createdTo: f.createdTo,
+      after: f.after,
+      limit: f.limit,
+    });
+    const page = rows.slice(0, f.limit);
+    const details = await search.details(page);
+    const items = page.map((a) => {
+      const blob = a.blob_sha256 ? details.blobs.get(a.blob_sha256) : undefined;
+      const renditions = (a.blob_sha256 && details.renditions.get(a.blob_sha256)) || [];
+      return renderAssetSummary(a, details.metadata.get(a.asset_id) ?? {}, blob, renditions);
+    });
+    const last = page.at(-1);
+    return { items, next: rows.length > f.limit && last ? encodeSearchCursor(last) : null };
+  }
+
+  /** GET /admin/failures: failed assets, latest failure first. */
+  async failures(limit: number, before: string | undefined) {
+    const rows = await this.deps.assets.listFailed(limit, decodeFailureCursor(before));
+    const last = rows.at(-1);
+    return {
+      failures: rows.map((r) => ({
+        assetId: r.asset_id,
+        ownerId: r.owner_id,
+        contentType: r.mime_type,
+        stage: r.failed_stage,
+        error: r.status_reason,
+        attempts: r.failure_attempts,
+        failedAt: r.updated_at,
+      })),
+      next:
+        rows.length === limit && last
+          ? Buffer.from(`${new Date(last.updated_at).toISOString()}|${last.asset_id}`).toString('base64url')
+          : null,
+    };
+  }
+}
+
+const encodeSearchCursor = (a: ListedAsset) =>
+  Buffer.from(JSON.stringify([a.position, a.asset_id])).toString('base64url');
+
+export function decodeSearchCursor(value: string): SearchFilter['after'] {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+    if (!Array.isArray(parsed) || parsed.length !== 2) return undefined;
+    const [createdAt, assetId] = parsed as unknown[];
+    if (typeof createdAt !== 'string' || !POSITION.test(createdAt)) return undefined;
+    if (!assetIdSchema.safeParse(assetId).success) return undefined;
+    return { createdAt, assetId: String(assetId).toLowerCase() };
+  } catch {
+    return undefined;
+  }
+}
+
+export function decodeFailureCursor(cursor: string | undefined) {
+  if (!cursor) return undefined;
+  const [at, assetId] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const updatedAt = new Date(at ?? '');
+  // The id goes to a uuid column: anything else would fail the query (a 500) rather than the request.
+  const id = assetIdSchema.safeParse(assetId);
+  if (!id.success || Number.isNaN(updatedAt.getTime())) return undefined;
+  return { updatedAt, assetId: id.data };
+}

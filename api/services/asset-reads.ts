@@ -1,0 +1,72 @@
+import type { AccessRepository } from '../../shared/adapters/access-repository';
+import type { AssetRepository } from '../../shared/adapters/asset-repository';
+import type { BlobRepository } from '../../shared/adapters/blob-repository';
+import type { Cdn } from '../../shared/adapters/cdn';
+import type { WorkflowGateway } from '../../shared/adapters/workflow-gateway';
+import { TERMINAL_STATUSES } from '../../shared/asset-status';
+import { renditionPath } from '../../shared/delivery/asset-paths';
+import { isPublic } from '../../shared/delivery/public-access';
+import type { AssetState } from '../../workflows/definitions';
+import { loadAssetRecord, type AssetDocCache } from '../asset-docs';
+import { withLiveStage } from '../asset-view';
+import { AuthorisedAsset } from './access-control';
+import { assetNotFound, conflict, ServiceError } from './errors';
+
+const AWAITING_UPLOAD: AssetState = {
+  status: 'pending',
+  stage: 'awaiting-upload',
+  percent: null,
+  reason: null,
+};
+
+/** One asset as its caller sees it, and where its bytes are delivered from. */
+export class AssetReads {
+  constructor(
+    private readonly deps: {
+      assets: AssetRepository;
+      blobs: BlobRepository;
+      acl: AccessRepository;
+      cdn: Cdn;
+      workflows: WorkflowGateway;
+      assetDocs?: AssetDocCache | undefined;
+    },
+  ) {}
+
+  /** The record (cached while it is current) and the workflow's live stage, which is never cached. */
+  async view(target: AuthorisedAsset) {
+    const { assetDocs, workflows } = this.deps;
+    const { assetId } = target;
+    const load = () => loadAssetRecord(this.deps, assetId);
+    // The access check read the row (one primary-key lookup); the cache spares assembling the rest.
+    const version = Number(AuthorisedAsset.row(target).doc_version);
+    const record = assetDocs ? await assetDocs.read(assetId, version, load) : await load();
+    if (!record) throw assetNotFound();
+    const settled = TERMINAL_STATUSES.includes(record.status) || record.status === 'ready';
+    // A pending asset's workflow sleeps out its start delay, with no task to answer a query: the row says it all.
+    const live =
+      record.status === 'pending' ? AWAITING_UPLOAD : settled ? null : await workflows.state(assetId);
+    return withLiveStage(record, live);
+  }
+
+  /** A URL at the edge for the original or one rendition: signed, or the stable one of a public asset. */
+  async deliveryUrl(target: AuthorisedAsset, rendition: string | undefined): Promise<string> {
+    const asset = AuthorisedAsset.row(target);
+    if (asset.status !== 'ready') {
+      throw conflict(`asset is ${asset.status}; only ready assets can be delivered`);
+    }
+    let path = 'original';
+    if (rendition !== undefined) {
+      const names = asset.blob_sha256
+        ? (await this.deps.blobs.renditions(asset.blob_sha256)).map((r) => r.name)
+        : [];
+      if (!names.includes(rendition)) {
+        const have = names.join(', ') || 'none';
+        throw new ServiceError('not-found', `no rendition ${rendition} for this asset; it has: ${have}`);
+      }
+      path = renditionPath(rendition);
+    }
+    return this.deps.cdn.deliveryUrl(asset.asset_id, path, {
+      public: await isPublic(this.deps.acl, asset.asset_id),
+    });
+  }
+}

@@ -1,0 +1,28 @@
+import type { ApiDeps } from '../deps';
+import { AccessControl } from './access-control';
+import { AccessService } from './access-service';
+import { AssetCommands } from './asset-commands';
+import { AssetListings } from './asset-listings';
+import { AssetReads } from './asset-reads';
+import { MetadataService } from './metadata-service';
+import { UploadService } from './upload-service';
+import { WebhookService } from './webhook-service';
+
+/**
+ * The API's decisions, each built from the adapters it needs and the one WorkflowGateway. Routes parse, authorise
+ * (`access`), call one of these and answer; rows stay in here, and what comes out is already the view.
+ */
+export function createServices(deps: ApiDeps) {
+  return {
+    access: new AccessControl(deps.assets, deps.acl),
+    uploads: new UploadService(deps),
+    assets: new AssetCommands(deps),
+    reads: new AssetReads(deps),
+    listings: new AssetListings(deps),
+    grants: new AccessService(deps),
+    metadata: new MetadataService(deps),
+    webhooks: new WebhookService(deps),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

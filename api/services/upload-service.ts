@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { S3ServiceException } from '@aws-sdk/client-s3';
+import type { AssetRepository } from '../../shared/adapters/asset-repository';
+import type { ObjectStore } from '../../shared/adapters/object-store';
+import { quotaExcess, type QuotaRepository } from '../../shared/adapters/quota-repository';
+import type { WorkflowGateway } from '../../shared/adapters/workflow-gateway';
+import type { MediaAssetRow } from '../../shared/db/schema';
+import type { Principal } from '../auth';
+import { lifecycleInput, type LifecycleSettings } from '../lifecycle-input';
+import type { uploadRequestSchema } from '../schemas';
+import { partCount, partSizeFor, presignParts } from '../upload-session';
+import type { WorkflowStarter } from '../workflow-starter';
+import { AuthorisedAsset } from './access-control';
+import { currentStatus } from './asset-commands';
+import { conflict, invalid, ServiceError } from './errors';
+
+export type UploadRequest = z.output<ReturnType<typeof uploadRequestSchema>>;
+export interface UploadPart {
+  partNumber: number;
+  etag: string;
+}
+
+export interface UploadSettings extends LifecycleSettings {
+  multipartThresholdBytes: number;
+  multipartPartBytes: number;
+}
+
+// S3's answers to a bad part list are the client's mistake, not ours.
+const CLIENT_PART_ERRORS = new Set(['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'MalformedXML']);
+
+/** Where a pending upload's bytes go until verification moves them under their checksum. */
+export const uploadObjectKey = (ownerId: string, assetId: string): string => `uploads/${ownerId}/${assetId}`;
+
+/** Upload sessions: pre-signed single or multipart uploads, resuming, aborting and completion. */
+export class UploadService {
+  constructor(
+    private readonly deps: {
+      assets: AssetRepository;
+      quotas: QuotaRepository;
+      store: ObjectStore;
+      workflows: WorkflowGateway;
+      starter: WorkflowStarter;
+      settings: UploadSettings;
+    },
+  ) {}
+
+  /**
+   * Records a pending asset with its first event and owed workflow, and hands out where to upload. `startWorkflow`
+   * is for after the answer: the start is Temporal's slowest call on this path, and the outbox row already
+   * guarantees it (a completion that comes first starts it itself, with signal-with-start).
+   */
+  async create(principal: Principal, request: UploadRequest) {
+    const { assets, store, settings } = this.deps;
+    const retentionDays = await this.admit(principal.userId, request.sizeBytes);
+    const retainUntil = request.expiresAt
+      ? new Date(request.expiresAt)
+      : retentionDays
+        ? new Date(Date.now() + retentionDays * 86_400_000)
+        : null;
+    const assetId = randomUUID();
+    const objectKey = uploadObjectKey(principal.userId, assetId);
+    const ttl = settings.uploadTtlSeconds;
+    const expiresAt = new Date(Date.now() + ttl * 1000);
+    const multipart = request.multipart ?? request.sizeBytes >= settings.multipartThresholdBytes;
+    const partBytes = multipart ? partSizeFor(request.sizeBytes, settings.multipartPartBytes) : null;
+    const uploadId = multipart
+      ? await store.createMultipartUpload(objectKey, { contentType: request.contentType })
+      : null;
+
+    const asset = {
+      asset_id: assetId,
+      owner_id: principal.userId,
+      bucket: store.bucket,
+      object_key: objectKey,
+      filename: request.filename,
+      mime_type: request.contentType,
+      declared_mime_type: request.contentType,
+      size_bytes: String(request.sizeBytes),
+      declared_checksum_sha256: request.checksumSha256 ?? null,
+      checksum_sha256: null,
+      status: 'pending' as const,
+      status_reason: 'waiting for the upload',
+      upload_expires_at: expiresAt,
+      multipart_upload_id: uploadId,
+      multipart_part_bytes: partBytes,
+      retain_until: retainUntil,
+    };
+    try {
+      // The row, its metadata, its first event and the workflow it is owed, in one statement.
+      await assets.createPending(asset, request.metadata ?? {}, `${assetId}/created`);
+    } catch (err) {
+      if (uploadId) await store.abortMultipartUpload(objectKey, uploadId).catch(() => undefined);
+      throw err;
+    }
+
+    const upload =
+      uploadId && partBytes
+        ? {
+            method: 'MULTIPART' as const,
+            uploadId,
+            partSizeBytes: partBytes,
+            parts: await presignParts(
+              store,
+              objectKey,
+              uploadId,
+              Array.from({ length: partCount(request.sizeBytes, partBytes) }, (_, i) => i + 1),
+              ttl,
+            ),
+            expiresAt: expiresAt.toISOString(),
+          }
+        : {
+            ...(await store.presignPut(objectKey, {
+              contentType: request.contentType,
+              expiresInSeconds: ttl,
+            })),
+            expiresAt: expiresAt.toISOString(),
+          };
+    return {
+      created: { assetId, status: 'pending' as const, upload },
+      startWorkflow: () => this.deps.starter.startSoon(asset),
+    };
+  }
+
+  /** The client says the bytes are there; a multipart upload is assembled from its parts first. */
+  async complete(target: AuthorisedAsset, parts: UploadPart[] | undefined) {
+    const asset = AuthorisedAsset.row(target);
+    if (asset.status === 'pending' && asset.multipart_upload_id) {
+      if (!parts) throw invalid('parts is required to complete a multipart upload');
+      await this.assemble(asset, asset.multipart_upload_id, parts);
+    }
+    if (asset.status === 'pending') await this.deps.workflows.completeUpload(this.input(asset), 'api');
+    return currentStatus(this.deps.assets, asset);
+  }
+
+  /**
+   * S3 announced an object: the pending asset it belongs to is completed. False when it belongs to none, or its
+   * workflow has finished (S3 redelivers; that is no error).
+   */
+  async completeFromStorage(bucket: string, objectKey: string): Promise<boolean> {
+    const asset = await this.deps.assets.findByObject(bucket, objectKey);
+    if (!asset || asset.status !== 'pending') return false;
+    return this.deps.workflows.completeUpload(this.input(asset), 'storage-event');
+  }
+
+  /** What a client needs to resume after a crash: the parts already stored and fresh URLs for the rest. */
+  async progress(target: AuthorisedAsset) {
+    const asset = this.requirePending(target);
+    const { store } = this.deps;
+    const remaining = Math.floor((new Date(asset.upload_expires_at).getTime() - Date.now()) / 1000);
+    if (!asset.multipart_upload_id || !asset.multipart_part_bytes) {
+      return { method: 'PUT' as const, received: (await store.head(asset.object_key)) !== null };
+    }
+    const parts = (await store.listParts(asset.object_key, asset.multipart_upload_id)) ?? [];
+    const partBytes = Number(asset.multipart_part_bytes);
+    const have = new Set(parts.map((p) => p.partNumber));
+    const missing = Array.from(
+      { length: partCount(Number(asset.size_bytes), partBytes) },
+      (_, i) => i + 1,
+    ).filter((n) => !have.has(n));
+    return {
+      method: 'MULTIPART' as const,
+      uploadId: asset.multipart_upload_id,
+      partSizeBytes: partBytes,
+      expiresAt: new Date(asset.upload_expires_at).toISOString(),
+      parts,
+      missing:
+        remaining > 0
+          ? await presignParts(store, asset.object_key, asset.multipart_upload_id, missing, remaining)
+          : [],
+    };
+  }
+
+  /** The client gives up: the multipart upload is aborted and the asset deleted. */
+  async abort(target: AuthorisedAsset) {
+    const asset = this.requirePending(target);
+    if (asset.multipart_upload_id) {
+      await this.deps.store
+        .abortMultipartUpload(asset.object_key, asset.multipart_upload_id)
+        .catch(() => undefined);
+    }
+    await this.deps.workflows.delete(asset.asset_id, 'upload aborted by the client', this.input(asset));
+    return { assetId: asset.asset_id, status: 'deleted' as const };
+  }
+
+  /** The owner's quota admits `sizeBytes` more; answers the owner's retention policy (days) too. */
+  private async admit(ownerId: string, sizeBytes: number): Promise<number | null> {
+    const { limits, usage, retentionDays } = await this.deps.quotas.forUpload(ownerId);
+    const excess = quotaExcess(limits, usage, sizeBytes);
+    if (excess) throw new ServiceError('quota-exceeded', excess, { limits, usage });
+    return retentionDays;
+  }
+
+  private async assemble(asset: MediaAssetRow, uploadId: string, parts: UploadPart[]): Promise<void> {
+    const { store } = this.deps;
+    try {
+      await store.completeMultipartUpload(asset.object_key, uploadId, parts);
+    } catch (err) {
+      const name = err instanceof S3ServiceException ? err.name : '';
+      if (CLIENT_PART_ERRORS.has(name))
+        throw invalid(`parts rejected by storage: ${name}: ${(err as Error).message}`);
+      // Completed already (a repeated call): the object is there, and signalling again is harmless.
+      if (name !== 'NoSuchUpload' || !(await store.head(asset.object_key))) throw err;
+    }
+  }
+
+  private requirePending(target: AuthorisedAsset): MediaAssetRow {
+    const asset = AuthorisedAsset.row(target);
+    if (asset.status !== 'pending') throw conflict(`the upload is over: asset is ${asset.status}`);
+    return asset;
+  }
+
+  private input(asset: MediaAssetRow) {
+    return lifecycleInput(asset, this.deps.settings);
+  }
+}

@@ -1,0 +1,208 @@
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { defaultPayloadConverter, type SignalDefinition } from '@temporalio/common';
+import type { assetLifecycle } from '../../workflows/asset-lifecycle';
+import {
+  accessedSignal,
+  AssetStatusAttribute,
+  assetStateQuery,
+  assetWorkflowId,
+  deleteRequestedSignal,
+  MimeTypeAttribute,
+  OwnerIdAttribute,
+  restoreRequestedSignal,
+  retryRequestedSignal,
+  uploadCompletedSignal,
+  WORKFLOW_TYPES,
+  type AssetLifecycleInput,
+  type AssetState,
+  type CompletionSource,
+} from '../../workflows/definitions';
+
+const QUERY_TIMEOUT_MS = 2_000;
+// Without a deadline the client retries an unreachable server for about 15 s before giving up; a request should
+// get its 503 sooner than that.
+const CALL_DEADLINE_MS = 5_000;
+const PROGRESS_STAGES = new Set<string>(['verify', 'scan', 'renditions', 'validate']);
+
+/** Temporal did not take a start or signal in time: the caller should come back, not give up. */
+export class WorkflowServiceUnavailable extends Error {
+  override name = 'WorkflowServiceUnavailable';
+}
+
+/**
+ * The only door to Temporal for the API and the adapters: start, signal, query. Built once per process; it speaks
+ * the workflows' contract (workflows/definitions.ts), never database rows.
+ */
+export class WorkflowGateway {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  /**
+   * Starts a pending asset's workflow with its first task delayed until the upload URL expires: while the client
+   * uploads, the workflow costs Temporal and the workers nothing, and a completion or delete (signal-with-start)
+   * ends the delay. Starting twice is harmless, so the outbox may retry.
+   */
+  async start(input: AssetLifecycleInput): Promise<void> {
+    try {
+      await this.withDeadline(() =>
+        this.client.workflow.start<typeof assetLifecycle>(WORKFLOW_TYPES.assetLifecycle, {
+          ...this.startOptions(input),
+          startDelay: delayUntil(input.uploadExpiresAt!),
+        }),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+      throw new WorkflowServiceUnavailable(`could not start the asset workflow: ${(err as Error).message}`);
+    }
+  }
+
+  /** `pending` is the asset's input while its row says pending; false when the workflow has already finished. */
+  async completeUpload(pending: AssetLifecycleInput, source: CompletionSource): Promise<boolean> {
+    return this.signalPending(pending, uploadCompletedSignal, { source });
+  }
+
+  /**
+   * A pending asset's delete (`pending` given) wakes its workflow at once: a plain signal would wait out the start
+   * delay. False when there is no workflow left to tell.
+   */
+  async delete(assetId: string, reason: string, pending?: AssetLifecycleInput): Promise<boolean> {
+    if (pending) return this.signalPending(pending, deleteRequestedSignal, { reason });
+    return this.signal(assetId, (h) => h.signal(deleteRequestedSignal, { reason }));
+  }
+
+  async restore(assetId: string, requestedBy: string): Promise<boolean> {
+    return this.signal(assetId, (h) => h.signal(restoreRequestedSignal, { requestedBy }));
+  }
+
+  async retry(assetId: string, requestedBy: string): Promise<boolean> {
+    return this.signal(assetId, (h) => h.signal(retryRequestedSignal, { requestedBy }));
+  }
+
+  /** A read of the asset (its tier may change back); false when its workflow has ended. */
+  async accessed(assetId: string, at: string): Promise<boolean> {
+    return this.signal(assetId, (h) => h.signal(accessedSignal, { at }));
+  }
+
+  /**
+   * Starts an event's webhook fan-out. The workflow id is derived from the event, so publishing twice (a retried
+   * activity, a repeated API call) starts it once.
+   */
+  async startWebhookFanout(eventId: string): Promise<void> {
+    try {
+      await this.client.workflow.start(WORKFLOW_TYPES.webhookFanout, {
+        taskQueue: this.taskQueue,
+        workflowId: `webhooks-${eventId}`,
+        args: [eventId],
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  /**
+   * The live stage, or null when the workflow cannot answer quickly (no worker polling, server away). Long stages
+   * report their percent in activity heartbeats, which the server keeps with the pending activity.
+   */
+  async state(assetId: string): Promise<AssetState | null> {
+    const handle = this.client.workflow.getHandle(assetWorkflowId(assetId));
+    const state = await this.queryState(handle);
+    if (!state || !PROGRESS_STAGES.has(state.stage)) return state;
+    try {
+      const description = await this.withDeadline(() => handle.describe());
+      for (const pending of description.raw.pendingActivities ?? []) {
+        const payload = pending.heartbeatDetails?.payloads?.[0];
+        if (!payload) continue;
+        const details = defaultPayloadConverter.fromPayload<{ percent?: number }>(payload);
+        if (typeof details?.percent === 'number') return { ...state, percent: details.percent };
+      }
+    } catch {
+      // progress is a nicety; the stage alone still answers
+    }
+    return state;
+  }
+
+  async ping(): Promise<void> {
+    await this.withDeadline(() => this.client.workflowService.getSystemInfo({}));
+  }
+
+  /**
+   * Signal-with-start: it ends a start delay, and it starts the workflow if the outbox has not yet. A workflow that
+   * has finished is not started again (REJECT_DUPLICATE), and the answer is false.
+   */
+  private async signalPending<T>(
+    input: AssetLifecycleInput,
+    signal: SignalDefinition<[T]>,
+    arg: T,
+  ): Promise<boolean> {
+    try {
+      await this.withDeadline(() =>
+        this.client.workflow.signalWithStart<typeof assetLifecycle, [T]>(WORKFLOW_TYPES.assetLifecycle, {
+          ...this.startOptions(input),
+          signal,
+          signalArgs: [arg],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+      throw new WorkflowServiceUnavailable(`could not signal the asset workflow: ${(err as Error).message}`);
+    }
+  }
+
+  private startOptions(input: AssetLifecycleInput) {
+    return {
+      taskQueue: this.taskQueue,
+      workflowId: assetWorkflowId(input.assetId),
+      args: [input] as [AssetLifecycleInput],
+      // An asset has one life: a finished workflow is never started again under its id.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [
+        { key: AssetStatusAttribute, value: 'pending' as const },
+        { key: OwnerIdAttribute, value: Number(input.ownerId) },
+        { key: MimeTypeAttribute, value: input.declaredContentType },
+      ],
+    };
+  }
+
+  private async signal(assetId: string, send: (h: WorkflowHandle) => Promise<void>): Promise<boolean> {
+    try {
+      await this.withDeadline(() => send(this.client.workflow.getHandle(assetWorkflowId(assetId))));
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw new WorkflowServiceUnavailable(`could not signal the asset workflow: ${(err as Error).message}`);
+    }
+  }
+
+  private async queryState(handle: WorkflowHandle): Promise<AssetState | null> {
+    const query = this.withDeadline(() => handle.query(assetStateQuery));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), QUERY_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([query, timeout]);
+    } catch {
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private withDeadline<T>(call: () => Promise<T>): Promise<T> {
+    return this.client.connection.withDeadline(Date.now() + CALL_DEADLINE_MS, call);
+  }
+}
+
+/** Whole seconds until `iso`, at least one: an expiry already past still gets a first task, which expires it. */
+function delayUntil(iso: string): string {
+  return `${Math.max(1, Math.ceil((Date.parse(iso) - Date.now()) / 1000))}s`;
+}
