@@ -1,9 +1,8 @@
 import type { BlobRepository } from '../shared/adapters/blob-repository';
 import type { IntegrityRepository } from '../shared/adapters/integrity-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
+import { blobKey } from '../shared/object-keys';
 import { keepBeating } from './heartbeat';
-
-export const blobKey = (sha256: string) => `blobs/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
 
 export interface ClaimBlobResult {
   role: 'owner' | 'duplicate';

@@ -2,7 +2,7 @@ import type { BlobRepository } from '../shared/adapters/blob-repository';
 import type { BucketRouter } from '../shared/adapters/bucket-router';
 import type { ObjectStore } from '../shared/adapters/object-store';
 import { keepBeating } from './heartbeat';
-import { renditionsRoot } from './publish-renditions';
+import { renditionsRoot } from '../shared/object-keys';
 
 /** A deleted asset gives up its reference; the last one out removes the bytes and every rendition. */
 export function releaseBlobActivity(deps: {

@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { quotaExcess } from '../../shared/adapters/quota-repository';
+import { uploadKey } from '../../shared/object-keys';
 import { badRequest, HttpProblem } from '../problem';
 import { parseAssetId, parseOr400, uploadRequestSchema } from '../schemas';
 import { principalOf, type RouteContext } from '../route-context';
@@ -48,7 +49,7 @@ export function uploadRoutes({ deps, workflows, access, starter }: RouteContext)
         ? new Date(Date.now() + retentionDays * 86_400_000)
         : null;
     const assetId = randomUUID();
-    const objectKey = `uploads/${principal.userId}/${assetId}`;
+    const objectKey = uploadKey(principal.userId, assetId);
     const ttl = settings.uploadTtlSeconds;
     const expiresAt = new Date(Date.now() + ttl * 1000);
     const multipart = body.multipart ?? body.sizeBytes >= settings.multipartThresholdBytes;
