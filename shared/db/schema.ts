@@ -31,7 +31,8 @@ export interface MediaAssetsTable {
   doc_version: ColumnType<string, number | undefined, number>;
 }
 
-export type BlobStatus = 'processing' | 'ready' | 'quarantined' | 'failed';
+/** `deleting`: no reference left, its objects being removed (the row goes last). */
+export type BlobStatus = 'processing' | 'ready' | 'quarantined' | 'failed' | 'deleting';
 export type ScanStatus = 'pending' | 'clean' | 'infected' | 'skipped';
 
 export interface BlobsTable {
