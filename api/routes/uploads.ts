@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import { S3ServiceException } from '@aws-sdk/client-s3';
-import { quotaExcess } from '../../shared/adapters/quota-repository';
+import { QuotaExceededError, quotaExcess } from '../../shared/adapters/quota-repository';
 import { uploadKey } from '../../shared/object-keys';
 import { badRequest, HttpProblem } from '../problem';
 import { parseAssetId, parseOr400, uploadRequestSchema } from '../schemas';
@@ -78,9 +78,12 @@ export function uploadRoutes({ deps, workflows, access, starter }: RouteContext)
     };
     try {
       // The row, its metadata, its first event and the workflow it is owed, in one statement.
-      await deps.assets.createPending(asset, body.metadata ?? {}, `${assetId}/created`);
+      await deps.assets.createPending(asset, body.metadata ?? {}, `${assetId}/created`, limits);
     } catch (err) {
       if (uploadId) await deps.store.abortMultipartUpload(objectKey, uploadId).catch(() => undefined);
+      // Fitted when read above, but the uploads decided meanwhile took the room (decided under the owner's lock).
+      if (err instanceof QuotaExceededError)
+        throw new HttpProblem(403, 'Quota Exceeded', err.message, { limits, usage: err.usage });
       throw err;
     }
 

@@ -29,6 +29,8 @@ export interface MediaAssetsTable {
   multipart_part_bytes: ColumnType<string | null, number | null | undefined, number | null>;
   retain_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   doc_version: ColumnType<string, number | undefined, number>;
+  /** Admitted by the quota check at completion (QuotaRepository.admitAtCompletion). */
+  quota_admitted: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /** `deleting`: no reference left, its objects being removed (the row goes last). */
