@@ -4,7 +4,7 @@ import type { BlobStatus } from '../shared/db/schema';
 
 export interface BlobOutcome {
   /** 'owned': the owner was deleted mid-processing and handed the blob to this asset, which must process it. */
-  status: Exclude<BlobStatus, 'processing'> | 'owned';
+  status: Exclude<BlobStatus, 'processing' | 'deleting'> | 'owned';
   reason: string | null;
 }
 
@@ -15,7 +15,9 @@ export interface BlobOutcome {
 export function awaitBlobActivity(deps: { blobs: BlobRepository }) {
   return async function awaitBlob(input: { sha256: string; assetId: string }): Promise<BlobOutcome> {
     const blob = await deps.blobs.get(input.sha256);
-    if (!blob) throw ApplicationFailure.nonRetryable(`blob ${input.sha256} does not exist`, 'MissingBlob');
+    // 'deleting' has no references left, so an asset waiting on it no longer holds one either.
+    if (!blob || blob.status === 'deleting')
+      throw ApplicationFailure.nonRetryable(`blob ${input.sha256} does not exist`, 'MissingBlob');
     if (blob.status === 'processing' && blob.owner_asset_id === input.assetId) {
       return { status: 'owned', reason: null };
     }

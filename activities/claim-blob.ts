@@ -1,9 +1,10 @@
 import type { BlobRepository } from '../shared/adapters/blob-repository';
+import type { BucketRouter } from '../shared/adapters/bucket-router';
 import type { IntegrityRepository } from '../shared/adapters/integrity-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
+import { blobKey } from '../shared/object-keys';
 import { keepBeating } from './heartbeat';
-
-export const blobKey = (sha256: string) => `blobs/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
+import { removeReleasedBlob } from './release-blob';
 
 export interface ClaimBlobResult {
   role: 'owner' | 'duplicate';
@@ -20,6 +21,7 @@ export function claimBlobActivity(deps: {
   blobs: BlobRepository;
   integrity: IntegrityRepository;
   replica?: ObjectStore | undefined;
+  buckets?: BucketRouter | undefined;
 }) {
   return async function claimBlob(input: {
     assetId: string;
@@ -30,15 +32,22 @@ export function claimBlobActivity(deps: {
   }): Promise<ClaimBlobResult> {
     // The copy of a large upload (and its replication) can take minutes: the heartbeats say the worker is on it.
     return keepBeating(async () => {
-      const key = blobKey(input.sha256);
-      const { role, blob } = await deps.blobs.claim({
+      const claim = {
         assetId: input.assetId,
         sha256: input.sha256,
         bucket: deps.store.bucket,
-        objectKey: key,
+        objectKey: blobKey(input.sha256),
         sizeBytes: input.sizeBytes,
         mimeType: input.mimeType,
-      });
+      };
+      let claimed = await deps.blobs.claim(claim);
+      while (claimed.role === 'deleting') {
+        // The last reference went a moment ago and its bytes are on their way out: joining them would lose them.
+        // Finish their removal (or wait for whoever holds it) and claim again, as the owner of a fresh copy.
+        await removeReleasedBlob(deps, input.sha256);
+        claimed = await deps.blobs.claim(claim);
+      }
+      const { role, blob } = claimed;
       if (role === 'owner') {
         // A retry may find the copy already made and the upload already gone.
         if (!(await deps.store.head(blob.object_key)))

@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import type { AssetRepository } from '../shared/adapters/asset-repository';
 import type { EventPublisher } from '../shared/adapters/event-publisher';
 import type { BlobForCheck, IntegrityRepository } from '../shared/adapters/integrity-repository';
@@ -6,6 +5,7 @@ import type { BucketRouter } from '../shared/adapters/bucket-router';
 import type { ObjectStore } from '../shared/adapters/object-store';
 import type { IntegrityStatus } from '../shared/db/schema';
 import { CHUNK_BYTES, chunkedSha256OfStream, differingRanges } from '../shared/hash';
+import { keepBeating } from './heartbeat';
 
 export interface IntegrityDeps {
   /** The primary store: a check must read the primary's bytes, never fail over. */
@@ -94,20 +94,25 @@ async function hashWithHeartbeats(
   chunkBytes: number,
   totalBytes: number,
 ): Promise<{ sha256: string; bytes: number; chunkSha256: string[] }> {
-  const ctx = Context.current();
-  const body = await store.read(key);
-  const onCancel = () => body.destroy();
-  ctx.cancellationSignal.addEventListener('abort', onCancel);
-  let nextBeat = chunkBytes;
-  try {
-    return await chunkedSha256OfStream(body, chunkBytes, (read) => {
-      if (read < nextBeat) return;
-      nextBeat += chunkBytes;
-      ctx.heartbeat({ key, bytesHashed: read, totalBytes });
-    });
-  } finally {
-    ctx.cancellationSignal.removeEventListener('abort', onCancel);
-  }
+  // Only hashed chunks beat (no periodic beats), so a stalled read is retried at the heartbeat timeout.
+  return keepBeating(
+    async (beat) => {
+      const body = await store.read(key);
+      const onCancel = () => body.destroy();
+      beat.signal.addEventListener('abort', onCancel);
+      let nextBeat = chunkBytes;
+      try {
+        return await chunkedSha256OfStream(body, chunkBytes, (read) => {
+          if (read < nextBeat) return;
+          nextBeat += chunkBytes;
+          beat.now({ key, bytesHashed: read, totalBytes });
+        });
+      } finally {
+        beat.signal.removeEventListener('abort', onCancel);
+      }
+    },
+    { everyMs: null },
+  );
 }
 
 /** Copies a replica that hashes right over the blob's copy (primary or tier) and checks that again. */

@@ -3,7 +3,7 @@ import type { BucketRouter } from '../shared/adapters/bucket-router';
 import type { Tier, TierRepository } from '../shared/adapters/tier-repository';
 import type { BlobRow } from '../shared/db/schema';
 import { sha256OfObject } from '../shared/hash';
-import { keepBeating } from './heartbeat';
+import { keepBeating, type Beat } from './heartbeat';
 
 export interface TierDeps {
   tiers: TierRepository;
@@ -37,7 +37,7 @@ export function moveBlobTierActivity(deps: TierDeps) {
       return blob?.tier;
     });
 
-  async function move(input: { sha256: string; to: Tier; idleSeconds: number }) {
+  async function move(input: { sha256: string; to: Tier; idleSeconds: number }, beat: Beat) {
     const ctx = Context.current();
     const blob = await deps.tiers.blob(input.sha256);
     // Released meanwhile: nothing left to move.
@@ -55,9 +55,9 @@ export function moveBlobTierActivity(deps: TierDeps) {
     const target = deps.buckets.tier(input.to);
     const key = blob.object_key;
     await target.write(key, await source.read(key), { contentType: blob.mime_type });
-    ctx.heartbeat({ phase: 'copied' });
+    beat.now({ phase: 'copied' });
     const copy = await sha256OfObject(target, key, {
-      onProgress: (bytes) => ctx.heartbeat({ phase: 'verify', bytes }),
+      onProgress: (bytes) => beat.now({ phase: 'verify', bytes }),
     });
     if (!copy) throw new Error(`copy of ${input.sha256} in ${target.bucket} vanished before it was checked`);
     if (copy.sha256 !== input.sha256) {
@@ -89,6 +89,6 @@ export function moveBlobTierActivity(deps: TierDeps) {
     idleSeconds: number;
   }): Promise<{ moved: boolean; tier: Tier }> {
     // Also between the copy's parts, which can take a while each.
-    return keepBeating(() => move(input));
+    return keepBeating((beat) => move(input, beat));
   };
 }

@@ -1,13 +1,10 @@
-import { Context } from '@temporalio/activity';
 import type { AssetRepository } from '../shared/adapters/asset-repository';
 import type { BlobRepository } from '../shared/adapters/blob-repository';
 import type { EventPublisher } from '../shared/adapters/event-publisher';
 import type { ListCursor, ListedObject, ObjectStore } from '../shared/adapters/object-store';
 import type { SweepRepository } from '../shared/adapters/sweep-repository';
-import { blobKey } from './claim-blob';
-import { renditionsRoot } from './publish-renditions';
-import { quarantineKey } from './scan-blob';
-import type { SweptPrefix } from '../workflows/orphan-sweep';
+import { keepBeating } from './heartbeat';
+import { blobKey, blobOfKey, quarantineKey, renditionsRoot, type SweptPrefix } from '../shared/object-keys';
 
 export interface SweepDeps {
   store: ObjectStore;
@@ -22,15 +19,6 @@ export interface PageResult {
   next: ListCursor;
 }
 
-const SHA256 = /^[0-9a-f]{64}$/;
-
-/** The blob a key under blobs/, quarantine/ or renditions/ belongs to; null when the key has no such shape. */
-function blobOf(prefix: SweptPrefix, key: string): string | null {
-  const parts = key.split('/');
-  const sha = prefix === 'blobs/' ? parts[3] : parts[1];
-  return sha && SHA256.test(sha) ? sha : null;
-}
-
 /** Which of a page of objects no database row accounts for. */
 async function orphansAmong(
   deps: SweepDeps,
@@ -43,10 +31,10 @@ async function orphansAmong(
     const live = await deps.sweeps.uploadKeysOfAssets(deps.store.bucket, keys, ['pending', 'processing']);
     return keys.filter((k) => !live.has(k));
   }
-  const shas = [...new Set(keys.flatMap((k) => blobOf(prefix, k) ?? []))];
+  const shas = [...new Set(keys.flatMap((k) => blobOfKey(k) ?? []))];
   const blobs = await deps.sweeps.blobsByHash(shas);
   return keys.filter((key) => {
-    const sha = blobOf(prefix, key);
+    const sha = blobOfKey(key);
     const blob = sha ? blobs.get(sha) : undefined;
     if (!sha || !blob) return true;
     if (prefix === 'blobs/') return key !== blobKey(sha);
@@ -72,10 +60,16 @@ export function sweepOrphanObjectsActivity(deps: SweepDeps) {
     const page = await deps.store.listPage(input.prefix, input.cursor, input.pageSize);
     const old = page.objects.filter((o) => o.lastModified.getTime() <= cutoff);
     const orphans = await orphansAmong(deps, input.prefix, old);
-    for (const [i, key] of orphans.entries()) {
-      await deps.store.delete(key);
-      Context.current().heartbeat({ deleted: i + 1 });
-    }
+    // Each delete beats; no periodic beats, so a stuck store shows at the heartbeat timeout.
+    await keepBeating(
+      async (beat) => {
+        for (const [i, key] of orphans.entries()) {
+          await deps.store.delete(key);
+          beat.now({ deleted: i + 1 });
+        }
+      },
+      { everyMs: null },
+    );
     return { scanned: page.objects.length, deleted: orphans.length, next: page.next };
   };
 }
@@ -96,10 +90,15 @@ export function abortStaleMultipartActivity(deps: SweepDeps) {
       ['pending'],
     );
     const stale = old.filter((u) => !pending.has(u.key));
-    for (const [i, upload] of stale.entries()) {
-      await deps.store.abortMultipartUpload(upload.key, upload.uploadId);
-      Context.current().heartbeat({ aborted: i + 1 });
-    }
+    await keepBeating(
+      async (beat) => {
+        for (const [i, upload] of stale.entries()) {
+          await deps.store.abortMultipartUpload(upload.key, upload.uploadId);
+          beat.now({ aborted: i + 1 });
+        }
+      },
+      { everyMs: null },
+    );
     return { scanned: page.uploads.length, aborted: stale.length, next: page.next };
   };
 }
@@ -116,26 +115,32 @@ export function failMissingBlobsActivity(deps: SweepDeps) {
   }): Promise<PageResult & { missing: string[] }> {
     const blobs = await deps.sweeps.readyBlobsAfter(deps.store.bucket, input.cursor, input.pageSize);
     const missing: string[] = [];
-    for (const blob of blobs) {
-      Context.current().heartbeat({ sha256: blob.sha256 });
-      if (await deps.store.head(blob.object_key)) continue;
-      const reason = `stored object ${blob.object_key} is missing`;
-      for (const assetId of await deps.sweeps.readyAssetsOnBlob(blob.sha256)) {
-        const eventId = `sweep/${input.sweepId}/${assetId}`;
-        await deps.assets.recordTransition({
-          assetId,
-          eventId,
-          from: 'ready',
-          to: 'failed',
-          reason,
-          details: { sha256: blob.sha256, objectKey: blob.object_key },
-          stage: 'sweep',
-        });
-        await deps.events.publish(eventId);
-      }
-      await deps.blobs.setStatus(blob.sha256, 'failed', reason);
-      missing.push(blob.object_key);
-    }
+    // Each blob beats; no periodic beats, so a stuck store shows at the heartbeat timeout.
+    await keepBeating(
+      async (beat) => {
+        for (const blob of blobs) {
+          beat.now({ sha256: blob.sha256 });
+          if (await deps.store.head(blob.object_key)) continue;
+          const reason = `stored object ${blob.object_key} is missing`;
+          for (const assetId of await deps.sweeps.readyAssetsOnBlob(blob.sha256)) {
+            const eventId = `sweep/${input.sweepId}/${assetId}`;
+            await deps.assets.recordTransition({
+              assetId,
+              eventId,
+              from: 'ready',
+              to: 'failed',
+              reason,
+              details: { sha256: blob.sha256, objectKey: blob.object_key },
+              stage: 'sweep',
+            });
+            await deps.events.publish(eventId);
+          }
+          await deps.blobs.setStatus(blob.sha256, 'failed', reason);
+          missing.push(blob.object_key);
+        }
+      },
+      { everyMs: null },
+    );
     const last = blobs.at(-1);
     return {
       scanned: blobs.length,

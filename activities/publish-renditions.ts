@@ -1,8 +1,7 @@
 import type { BlobRepository, NewRendition } from '../shared/adapters/blob-repository';
 import type { ListCursor, ObjectStore } from '../shared/adapters/object-store';
+import { renditionsRoot } from '../shared/object-keys';
 import { keepBeating } from './heartbeat';
-
-export const renditionsRoot = (sha256: string) => `renditions/${sha256}/`;
 
 /**
  * Renditions are written under a per-attempt prefix; publishing switches the blob to that prefix in one database

@@ -1,27 +1,39 @@
 import type { BlobRepository } from '../shared/adapters/blob-repository';
 import type { BucketRouter } from '../shared/adapters/bucket-router';
 import type { ObjectStore } from '../shared/adapters/object-store';
+import { renditionsRoot } from '../shared/object-keys';
 import { keepBeating } from './heartbeat';
-import { renditionsRoot } from './publish-renditions';
 
-/** A deleted asset gives up its reference; the last one out removes the bytes and every rendition. */
-export function releaseBlobActivity(deps: {
+export interface BlobRemovalDeps {
   store: ObjectStore;
   blobs: BlobRepository;
-  buckets?: BucketRouter;
-}) {
+  buckets?: BucketRouter | undefined;
+}
+
+/**
+ * Deletes a blob with no references left (status `deleting`): its renditions and its bytes, then its row, all
+ * while the row is locked (BlobRepository.removeDeleting). Idempotent: false when nothing was left to remove.
+ */
+export function removeReleasedBlob(deps: BlobRemovalDeps, sha256: string): Promise<boolean> {
+  return deps.blobs.removeDeleting(sha256, async (blob) => {
+    // An HLS ladder is hundreds of objects; renditions always stay in the primary.
+    await deps.store.deletePrefix(renditionsRoot(sha256));
+    // The bytes may sit in a warm or cold bucket by now.
+    await (deps.buckets?.bucket(blob.bucket) ?? deps.store).delete(blob.object_key);
+  });
+}
+
+/** A deleted asset gives up its reference; the last one out removes the bytes and every rendition. */
+export function releaseBlobActivity(deps: BlobRemovalDeps) {
   return async function releaseBlob(input: {
     assetId: string;
     sha256: string;
   }): Promise<{ removed: boolean }> {
     return keepBeating(async () => {
       const { removed } = await deps.blobs.release(input.assetId, input.sha256);
-      if (!removed) return { removed: false };
-      // The bytes may sit in a warm or cold bucket by now; renditions always stay in the primary.
-      await (deps.buckets?.bucket(removed.bucket) ?? deps.store).delete(removed.object_key);
-      // An HLS ladder is hundreds of objects: the beats say this worker is still deleting them.
-      await deps.store.deletePrefix(renditionsRoot(input.sha256));
-      return { removed: true };
+      // Also on a retry whose first attempt dropped the last reference and died before the objects went.
+      const finished = await removeReleasedBlob(deps, input.sha256);
+      return { removed: removed !== null || finished };
     });
   };
 }

@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { ClamdReplyError } from '../shared/adapters/clamd-scanner';
 import { MEDIA_FAILURE } from '../workflows/definitions';
 import type { BlobRepository } from '../shared/adapters/blob-repository';
@@ -6,9 +6,9 @@ import type { ObjectStore } from '../shared/adapters/object-store';
 import type { Scanner, ScanVerdict } from '../shared/adapters/scanner';
 import type { IntegrityRepository } from '../shared/adapters/integrity-repository';
 import { CHUNK_BYTES, ChunkHasher } from '../shared/hash';
+import { quarantineKey } from '../shared/object-keys';
 import type { Slots } from '../shared/slots';
-
-export const quarantineKey = (sha256: string) => `quarantine/${sha256}`;
+import { keepBeating } from './heartbeat';
 
 /**
  * Streams the blob from storage through the scanner. An unreachable scanner throws, so Temporal retries: nothing is
@@ -27,22 +27,22 @@ export function scanBlobActivity(deps: {
   scanSlots?: Slots;
 }) {
   return async function scanBlob(input: { sha256: string; blobKey: string }): Promise<ScanVerdict> {
-    const ctx = Context.current();
-    const beat = setInterval(() => ctx.heartbeat(), 5_000);
     const manifest = new ChunkHasher(CHUNK_BYTES);
     let release = () => {};
     let tapped: ReturnType<ChunkHasher['tap']> | undefined;
     let verdict: ScanVerdict;
     try {
-      // Waiting for a slot beats too; a cancelled activity stops waiting.
-      if (deps.scanSlots) release = await deps.scanSlots.acquire(ctx.cancellationSignal);
-      const body = await deps.store.read(input.blobKey);
-      tapped = body.pipe(manifest.tap());
-      try {
-        verdict = await deps.scanner.scan(tapped, { signal: ctx.cancellationSignal });
-      } finally {
-        body.destroy();
-      }
+      verdict = await keepBeating(async ({ signal }) => {
+        // Waiting for a slot beats too; a cancelled activity stops waiting.
+        if (deps.scanSlots) release = await deps.scanSlots.acquire(signal);
+        const body = await deps.store.read(input.blobKey);
+        tapped = body.pipe(manifest.tap());
+        try {
+          return await deps.scanner.scan(tapped, { signal });
+        } finally {
+          body.destroy();
+        }
+      });
     } catch (err) {
       // Too large for the scanner is final until an operator raises the limit; it is never "clean".
       if (err instanceof ClamdReplyError && err.sizeLimitExceeded) {
@@ -51,7 +51,6 @@ export function scanBlobActivity(deps: {
       throw err;
     } finally {
       release();
-      clearInterval(beat);
     }
     if (verdict.verdict !== 'infected') {
       // Without a scanner (or one that stopped reading early) the manifest takes a read of its own.

@@ -1,6 +1,6 @@
-import { Context } from '@temporalio/activity';
 import type { ObjectStore } from '../shared/adapters/object-store';
 import { sha256OfObject } from '../shared/hash';
+import { keepBeating } from './heartbeat';
 
 export interface VerifyUploadInput {
   objectKey: string;
@@ -34,20 +34,20 @@ export function verifyUploadActivity(deps: { store: ObjectStore }) {
       };
     }
 
-    const ctx = Context.current();
     let nextBeat = HEARTBEAT_EVERY_BYTES;
-    let lastBeatAt = Date.now();
-    // Cancelling the activity (the asset was deleted meanwhile) stops the download instead of finishing it.
-    const hashed = await sha256OfObject(deps.store, input.objectKey, {
-      signal: ctx.cancellationSignal,
-      onProgress: (read) => {
-        if (read >= nextBeat || Date.now() - lastBeatAt >= HEARTBEAT_EVERY_MS) {
-          nextBeat = read + HEARTBEAT_EVERY_BYTES;
-          lastBeatAt = Date.now();
-          ctx.heartbeat({ bytesHashed: read, totalBytes: head.sizeBytes });
-        }
-      },
-    });
+    // No periodic beats: only arriving bytes beat, so a stalled read is retried at the heartbeat timeout.
+    const hashed = await keepBeating(
+      (beat) =>
+        // Cancelling the activity (the asset was deleted meanwhile) stops the download instead of finishing it.
+        sha256OfObject(deps.store, input.objectKey, {
+          signal: beat.signal,
+          onProgress: (read) => {
+            if (beat.throttled({ bytesHashed: read, totalBytes: head.sizeBytes }, read >= nextBeat))
+              nextBeat = read + HEARTBEAT_EVERY_BYTES;
+          },
+        }),
+      { everyMs: null, minGapMs: HEARTBEAT_EVERY_MS },
+    );
     // Gone since the HEAD: the next attempt's HEAD decides what that means.
     if (!hashed) throw new Error(`object ${input.objectKey} disappeared while being read`);
     const { sha256, bytes } = hashed;

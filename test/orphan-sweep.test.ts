@@ -1,8 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../shared/config';
-import { blobKey } from '../activities/claim-blob';
-import { renditionsRoot } from '../activities/publish-renditions';
+import { blobKey, renditionsRoot } from '../shared/object-keys';
 import type { OrphanSweepInput, SweepReport } from '../workflows/orphan-sweep';
 import { scheduleSpecs } from '../worker/schedules';
 import { request } from './helpers/http';

@@ -1,10 +1,7 @@
 import { continueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { IoActivities } from '../activities';
 import type { ListCursor } from '../shared/adapters/object-store';
-
-/** The prefixes the platform writes under; anything there that no row accounts for is an orphan. */
-export const SWEPT_PREFIXES = ['uploads/', 'blobs/', 'renditions/', 'quarantine/'] as const;
-export type SweptPrefix = (typeof SWEPT_PREFIXES)[number];
+import { SWEPT_PREFIXES } from '../shared/object-keys';
 
 export interface SweepReport {
   orphanObjectsDeleted: number;

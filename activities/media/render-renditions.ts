@@ -5,10 +5,12 @@ import { renderDocument } from '../../shared/media/document';
 import { transcodeVideo } from '../../shared/media/video';
 import { transcodeAudio } from '../../shared/media/audio';
 import type { MediaInfo, RenditionFile } from '../../shared/media/types';
-import { renditionsRoot } from '../publish-renditions';
+import { renditionAttemptPrefix } from '../../shared/object-keys';
 import { classifyMediaErrors } from '../failures';
 import type { BlobRef, MediaDeps } from './deps';
-import { withProgress } from './heartbeat';
+import { keepBeating } from '../heartbeat';
+
+const PROGRESS = { details: { percent: 0 } };
 
 export interface RenderResult {
   /** Where this attempt wrote its files; published (or discarded) by the workflow. */
@@ -22,7 +24,8 @@ export function renderRenditionsActivity(deps: MediaDeps) {
   return async function renderRenditions(input: BlobRef & { info: MediaInfo }): Promise<RenderResult> {
     // Heartbeats cover the whole attempt (download, render, upload), so a dead worker's attempt is noticed fast.
     return classifyMediaErrors(() =>
-      withProgress(async (control) => {
+      keepBeating(async (beat) => {
+        const control = beat.progress();
         const src = await deps.workspace.source(deps.store, input.sha256, input.blobKey, input.sizeBytes);
         const outDir = await deps.workspace.scratch();
         try {
@@ -40,7 +43,7 @@ export function renderRenditionsActivity(deps: MediaDeps) {
           } else {
             files = await transcodeAudio(src, outDir, info, control);
           }
-          const prefix = `${renditionsRoot(input.sha256)}${randomUUID()}/`;
+          const prefix = renditionAttemptPrefix(input.sha256, randomUUID());
           const sizes = await deps.workspace.uploadDir(deps.store, outDir, prefix);
           // Validation re-reads audio and video outputs: from here when it runs on this worker (the rename leaves
           // the release below nothing to remove).
@@ -65,7 +68,7 @@ export function renderRenditionsActivity(deps: MediaDeps) {
         } finally {
           await deps.workspace.release(outDir);
         }
-      }),
+      }, PROGRESS),
     );
   };
 }

@@ -3,7 +3,9 @@ import { validateAudio, validateVideo } from '../../shared/media/validate';
 import type { MediaInfo, RenditionFile, ValidationReport } from '../../shared/media/types';
 import { classifyMediaErrors } from '../failures';
 import type { BlobRef, MediaDeps } from './deps';
-import { withProgress } from './heartbeat';
+import { keepBeating } from '../heartbeat';
+
+const PROGRESS = { details: { percent: 0 } };
 
 /**
  * Checks the published candidates against the source: every output readable, durations, resolutions and codecs
@@ -14,7 +16,7 @@ export function validateRenditionsActivity(deps: MediaDeps) {
     input: BlobRef & { info: MediaInfo; prefix: string; renditions: NewRendition[] },
   ): Promise<ValidationReport> {
     const report = await classifyMediaErrors(() =>
-      withProgress(async () => {
+      keepBeating(async () => {
         const { info } = input;
         if (info.kind !== 'video' && info.kind !== 'audio') {
           const empty = input.renditions.filter((r) => r.sizeBytes === 0).map((r) => r.name);
@@ -42,7 +44,7 @@ export function validateRenditionsActivity(deps: MediaDeps) {
         } finally {
           await deps.workspace.release(dir);
         }
-      }),
+      }, PROGRESS),
     );
     // The last media stage of the blob (a failed check waits for an operator's retry): its local copy goes.
     await deps.workspace.dropSource(input.sha256);

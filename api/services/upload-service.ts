@@ -3,8 +3,9 @@ import type { z } from 'zod';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import type { AssetRepository } from '../../shared/adapters/asset-repository';
 import type { ObjectStore } from '../../shared/adapters/object-store';
-import { quotaExcess, type QuotaRepository } from '../../shared/adapters/quota-repository';
+import { QuotaExceededError, quotaExcess, type QuotaRepository } from '../../shared/adapters/quota-repository';
 import type { WorkflowGateway } from '../../shared/adapters/workflow-gateway';
+import { uploadKey } from '../../shared/object-keys';
 import type { MediaAssetRow } from '../../shared/db/schema';
 import type { Principal } from '../auth';
 import { lifecycleInput, type LifecycleSettings } from '../lifecycle-input';
@@ -29,9 +30,6 @@ export interface UploadSettings extends LifecycleSettings {
 // S3's answers to a bad part list are the client's mistake, not ours.
 const CLIENT_PART_ERRORS = new Set(['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'MalformedXML']);
 
-/** Where a pending upload's bytes go until verification moves them under their checksum. */
-export const uploadObjectKey = (ownerId: string, assetId: string): string => `uploads/${ownerId}/${assetId}`;
-
 /** Upload sessions: pre-signed single or multipart uploads, resuming, aborting and completion. */
 export class UploadService {
   constructor(
@@ -52,14 +50,14 @@ export class UploadService {
    */
   async create(principal: Principal, request: UploadRequest) {
     const { assets, store, settings } = this.deps;
-    const retentionDays = await this.admit(principal.userId, request.sizeBytes);
+    const { limits, retentionDays } = await this.admit(principal.userId, request.sizeBytes);
     const retainUntil = request.expiresAt
       ? new Date(request.expiresAt)
       : retentionDays
         ? new Date(Date.now() + retentionDays * 86_400_000)
         : null;
     const assetId = randomUUID();
-    const objectKey = uploadObjectKey(principal.userId, assetId);
+    const objectKey = uploadKey(principal.userId, assetId);
     const ttl = settings.uploadTtlSeconds;
     const expiresAt = new Date(Date.now() + ttl * 1000);
     const multipart = request.multipart ?? request.sizeBytes >= settings.multipartThresholdBytes;
@@ -88,9 +86,12 @@ export class UploadService {
     };
     try {
       // The row, its metadata, its first event and the workflow it is owed, in one statement.
-      await assets.createPending(asset, request.metadata ?? {}, `${assetId}/created`);
+      await assets.createPending(asset, request.metadata ?? {}, `${assetId}/created`, limits);
     } catch (err) {
       if (uploadId) await store.abortMultipartUpload(objectKey, uploadId).catch(() => undefined);
+      // Fitted when read above, but the uploads decided meanwhile took the room (decided under the owner's lock).
+      if (err instanceof QuotaExceededError)
+        throw new ServiceError('quota-exceeded', err.message, { limits, usage: err.usage });
       throw err;
     }
 
@@ -183,12 +184,15 @@ export class UploadService {
     return { assetId: asset.asset_id, status: 'deleted' as const };
   }
 
-  /** The owner's quota admits `sizeBytes` more; answers the owner's retention policy (days) too. */
-  private async admit(ownerId: string, sizeBytes: number): Promise<number | null> {
+  /**
+   * A fast refusal when the owner's quota cannot admit `sizeBytes` more, with the limits for the decision that
+   * counts (createPending, under the owner's lock) and the owner's retention policy (days).
+   */
+  private async admit(ownerId: string, sizeBytes: number) {
     const { limits, usage, retentionDays } = await this.deps.quotas.forUpload(ownerId);
     const excess = quotaExcess(limits, usage, sizeBytes);
     if (excess) throw new ServiceError('quota-exceeded', excess, { limits, usage });
-    return retentionDays;
+    return { limits, retentionDays };
   }
 
   private async assemble(asset: MediaAssetRow, uploadId: string, parts: UploadPart[]): Promise<void> {

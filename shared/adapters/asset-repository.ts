@@ -3,6 +3,7 @@ import type { Db } from '../db/database';
 import type { AssetEventRow, MediaAssetRow, NewMediaAsset } from '../db/schema';
 import type { AssetStatus } from '../asset-status';
 import { notifyAssetChanged } from './asset-changes';
+import { lockOwnerUsage, QuotaExceededError, quotaExcess, type QuotaLimits } from './quota-repository';
 
 export interface TransitionRecord {
   assetId: string;
@@ -26,37 +27,24 @@ export interface AssetView {
 export class AssetRepository {
   constructor(private readonly db: Db) {}
 
+  /**
+   * With `quota`, the owner's usage row is locked first and the asset only written when it fits (else
+   * QuotaExceededError): concurrent upload URLs of one owner are decided one after the other, never all on the same
+   * reading of the usage.
+   */
   async createPending(
     asset: NewMediaAsset,
     metadata: Record<string, string>,
     eventId: string,
+    quota?: QuotaLimits,
   ): Promise<void> {
-    // One statement (data-modifying CTEs) instead of a transaction of five: it is atomic all the same, and it is on
-    // the path of every upload URL, where each round trip to Postgres counts.
-    const entries = Object.entries(metadata);
-    const event = {
-      event_id: eventId,
-      asset_id: asset.asset_id,
-      from_status: null,
-      to_status: 'pending' as const,
-      reason: 'upload URL issued',
-      details: JSON.stringify({ sizeBytes: Number(asset.size_bytes), mimeType: asset.mime_type }),
-    };
-    const withAsset = this.db
-      .with('asset', (db) => db.insertInto('media_assets').values(asset).returning('asset_id'))
-      .with('event', (db) => db.insertInto('asset_events').values(event).returning('event_id'))
-      // Its workflow is owed from the same instant (WorkflowStartRepository).
-      .with('owed', (db) =>
-        db.insertInto('workflow_starts').values({ asset_id: asset.asset_id }).returning('asset_id'),
-      );
-    if (entries.length === 0) {
-      await withAsset.selectFrom('event').select('event_id').execute();
-      return;
-    }
-    await withAsset
-      .insertInto('asset_metadata')
-      .values(entries.map(([key, value]) => ({ asset_id: asset.asset_id, key, value })))
-      .execute();
+    if (!quota) return insertPending(this.db, asset, metadata, eventId);
+    await this.db.transaction().execute(async (tx) => {
+      const usage = await lockOwnerUsage(tx, String(asset.owner_id));
+      const excess = quotaExcess(quota, usage, Number(asset.size_bytes));
+      if (excess) throw new QuotaExceededError(excess, usage);
+      await insertPending(tx, asset, metadata, eventId);
+    });
   }
 
   async findById(assetId: string): Promise<MediaAssetRow | undefined> {
@@ -202,4 +190,39 @@ export class AssetRepository {
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
   }
+}
+
+/** The pending row, its metadata, its first event and the workflow it is owed. */
+async function insertPending(
+  executor: Db,
+  asset: NewMediaAsset,
+  metadata: Record<string, string>,
+  eventId: string,
+): Promise<void> {
+  // One statement (data-modifying CTEs) instead of a transaction of five: it is atomic all the same, and it is on
+  // the path of every upload URL, where each round trip to Postgres counts.
+  const entries = Object.entries(metadata);
+  const event = {
+    event_id: eventId,
+    asset_id: asset.asset_id,
+    from_status: null,
+    to_status: 'pending' as const,
+    reason: 'upload URL issued',
+    details: JSON.stringify({ sizeBytes: Number(asset.size_bytes), mimeType: asset.mime_type }),
+  };
+  const withAsset = executor
+    .with('asset', (db) => db.insertInto('media_assets').values(asset).returning('asset_id'))
+    .with('event', (db) => db.insertInto('asset_events').values(event).returning('event_id'))
+    // Its workflow is owed from the same instant (WorkflowStartRepository).
+    .with('owed', (db) =>
+      db.insertInto('workflow_starts').values({ asset_id: asset.asset_id }).returning('asset_id'),
+    );
+  if (entries.length === 0) {
+    await withAsset.selectFrom('event').select('event_id').execute();
+    return;
+  }
+  await withAsset
+    .insertInto('asset_metadata')
+    .values(entries.map(([key, value]) => ({ asset_id: asset.asset_id, key, value })))
+    .execute();
 }

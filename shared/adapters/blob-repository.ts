@@ -29,9 +29,11 @@ export class BlobRepository {
 
   /**
    * Points the asset at the blob with these bytes, creating it or taking a reference. The insert's conflict on the
-   * primary key serialises two identical uploads completing at once; a retried call changes nothing twice.
+   * primary key serialises two identical uploads completing at once; a retried call changes nothing twice. A blob
+   * whose last reference is gone (`deleting`) is never joined: the caller finishes its removal (`removeDeleting`,
+   * which this insert waits for while it runs) and claims again, as the first owner of new bytes.
    */
-  async claim(c: BlobClaim): Promise<{ role: 'owner' | 'duplicate'; blob: BlobRow }> {
+  async claim(c: BlobClaim): Promise<{ role: 'owner' | 'duplicate'; blob: BlobRow } | { role: 'deleting' }> {
     return this.db.transaction().execute(async (tx) => {
       const asset = await tx
         .selectFrom('media_assets')
@@ -40,7 +42,7 @@ export class BlobRepository {
         .forUpdate()
         .executeTakeFirstOrThrow();
       if (asset.blob_sha256 === null) {
-        await tx
+        const taken = await tx
           .insertInto('blobs')
           .values({
             sha256: c.sha256,
@@ -53,9 +55,14 @@ export class BlobRepository {
             owner_asset_id: c.assetId,
           })
           .onConflict((oc) =>
-            oc.column('sha256').doUpdateSet({ refcount: sql`blobs.refcount + 1`, updated_at: sql`now()` }),
+            oc
+              .column('sha256')
+              .doUpdateSet({ refcount: sql`blobs.refcount + 1`, updated_at: sql`now()` })
+              .where('blobs.status', '<>', 'deleting'),
           )
-          .execute();
+          .returning('sha256')
+          .executeTakeFirst();
+        if (!taken) return { role: 'deleting' as const };
         await tx
           .updateTable('media_assets')
           .set({ blob_sha256: c.sha256 })
@@ -67,7 +74,7 @@ export class BlobRepository {
         .selectAll()
         .where('sha256', '=', asset.blob_sha256 ?? c.sha256)
         .executeTakeFirstOrThrow();
-      return { role: blob.owner_asset_id === c.assetId ? 'owner' : 'duplicate', blob };
+      return { role: blob.owner_asset_id === c.assetId ? ('owner' as const) : ('duplicate' as const), blob };
     });
   }
 
@@ -163,11 +170,16 @@ export class BlobRepository {
   }
 
   /**
-   * Drops the asset's reference. At zero the row goes (renditions cascade) and the caller removes the objects; a
-   * blob still being processed for a deleted owner is handed to another asset that references it.
+   * Drops the asset's reference; a blob still being processed for a deleted owner is handed to another asset that
+   * references it. At zero the blob becomes `deleting` and is returned: the caller removes it with `removeDeleting`.
+   * The row outlives its objects so that a claim of the same bytes can never take a reference to bytes being
+   * deleted, nor see them and skip its own copy.
    */
   async release(assetId: string, sha256: string): Promise<{ removed: BlobRow | null }> {
     return this.db.transaction().execute(async (tx) => {
+      // The blob's row before the asset's: publishing and every status change lock the blob, then its assets
+      // (doc_version), so the other order deadlocked a release against a publish of the same blob.
+      await tx.selectFrom('blobs').select('sha256').where('sha256', '=', sha256).forNoKeyUpdate().execute();
       const detached = await tx
         .updateTable('media_assets')
         .set({ blob_sha256: null })
@@ -183,7 +195,11 @@ export class BlobRepository {
         .returningAll()
         .executeTakeFirstOrThrow();
       if (blob.refcount === 0) {
-        await tx.deleteFrom('blobs').where('sha256', '=', sha256).execute();
+        await tx
+          .updateTable('blobs')
+          .set({ status: 'deleting', status_reason: 'no references left' })
+          .where('sha256', '=', sha256)
+          .execute();
         return { removed: blob };
       }
       if (blob.owner_asset_id === assetId && blob.status === 'processing') {
@@ -203,6 +219,28 @@ export class BlobRepository {
         }
       }
       return { removed: null };
+    });
+  }
+
+  /**
+   * Removes a `deleting` blob: `removeObjects` deletes its objects while this holds the row's lock, then the row
+   * goes (its renditions cascade). A claim of the same bytes waits on that lock and then inserts a new row, so its
+   * copy always lands after the deletes; a second remover (a retry, a claim finishing the job) finds nothing.
+   * False when there was nothing to remove.
+   */
+  async removeDeleting(sha256: string, removeObjects: (blob: BlobRow) => Promise<void>): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const blob = await tx
+        .selectFrom('blobs')
+        .selectAll()
+        .where('sha256', '=', sha256)
+        .where('status', '=', 'deleting')
+        .forUpdate()
+        .executeTakeFirst();
+      if (!blob) return false;
+      await removeObjects(blob);
+      await tx.deleteFrom('blobs').where('sha256', '=', sha256).execute();
+      return true;
     });
   }
 

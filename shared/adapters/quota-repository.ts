@@ -14,6 +14,33 @@ export interface QuotaUsage {
 /** Assets that hold or will hold storage: everything but the ones whose bytes are gone. */
 const HOLDING = ['pending', 'processing', 'ready', 'failed', 'quarantined'] as const;
 
+/** An addition refused by the quota, decided under the owner's usage lock; the message names the numbers. */
+export class QuotaExceededError extends Error {
+  constructor(
+    message: string,
+    readonly usage: QuotaUsage,
+  ) {
+    super(message);
+    this.name = 'QuotaExceededError';
+  }
+}
+
+/**
+ * Locks the owner's usage row for the rest of the transaction (creating it at zero for a new owner) and returns the
+ * usage it holds. Every quota decision for the owner takes this lock first, so concurrent ones run one after the
+ * other, each seeing what the one before it added: reading usage and then writing cannot overshoot.
+ */
+export async function lockOwnerUsage(tx: Db, ownerId: string): Promise<QuotaUsage> {
+  // An upsert, not SELECT … FOR UPDATE: a first upload has no row to lock yet, and two of them must still queue.
+  const row = await tx
+    .insertInto('owner_usage')
+    .values({ owner_id: ownerId, assets: '0', bytes: '0' })
+    .onConflict((oc) => oc.column('owner_id').doUpdateSet({ assets: sql`owner_usage.assets` }))
+    .returning(['assets', 'bytes'])
+    .executeTakeFirstOrThrow();
+  return { assets: Number(row.assets), bytes: Number(row.bytes) };
+}
+
 /** Per-owner quota overrides and usage sums. */
 export class QuotaRepository {
   constructor(
@@ -77,6 +104,49 @@ export class QuotaRepository {
         }),
       )
       .execute();
+  }
+
+  /**
+   * The quota check at completion, decided under the owner's usage lock: the asset is admitted when it fits beside
+   * the owner's other admitted assets that still hold storage, and is then one of them. So the first uploads to
+   * finish win, however many complete at once, and an abandoned upload blocks nobody. A retry of an admitted asset
+   * is admitted again. Null when the asset's row is gone.
+   */
+  async admitAtCompletion(assetId: string, sizeBytes: number): Promise<{ excess: string | null } | null> {
+    return this.db.transaction().execute(async (tx) => {
+      const asset = await tx
+        .selectFrom('media_assets')
+        .select(['owner_id', 'quota_admitted'])
+        .where('asset_id', '=', assetId)
+        .executeTakeFirst();
+      if (!asset) return null;
+      if (asset.quota_admitted) return { excess: null };
+      await lockOwnerUsage(tx, asset.owner_id);
+      const [limits, row] = await Promise.all([
+        new QuotaRepository(tx, this.defaults).limits(asset.owner_id),
+        tx
+          .selectFrom('media_assets')
+          .select([sql<string>`coalesce(sum(size_bytes), 0)`.as('bytes'), sql<string>`count(*)`.as('assets')])
+          .where('owner_id', '=', asset.owner_id)
+          .where(
+            'status',
+            'in',
+            HOLDING.filter((s) => s !== 'pending'),
+          )
+          .where('quota_admitted', '=', true)
+          .where('asset_id', '!=', assetId)
+          .executeTakeFirstOrThrow(),
+      ]);
+      const excess = quotaExcess(limits, { bytes: Number(row.bytes), assets: Number(row.assets) }, sizeBytes);
+      if (!excess) {
+        await tx
+          .updateTable('media_assets')
+          .set({ quota_admitted: true })
+          .where('asset_id', '=', assetId)
+          .execute();
+      }
+      return { excess };
+    });
   }
 
   /**

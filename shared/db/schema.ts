@@ -29,9 +29,12 @@ export interface MediaAssetsTable {
   multipart_part_bytes: ColumnType<string | null, number | null | undefined, number | null>;
   retain_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   doc_version: ColumnType<string, number | undefined, number>;
+  /** Admitted by the quota check at completion (QuotaRepository.admitAtCompletion). */
+  quota_admitted: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
-export type BlobStatus = 'processing' | 'ready' | 'quarantined' | 'failed';
+/** `deleting`: no reference left, its objects being removed (the row goes last). */
+export type BlobStatus = 'processing' | 'ready' | 'quarantined' | 'failed' | 'deleting';
 export type ScanStatus = 'pending' | 'clean' | 'infected' | 'skipped';
 
 export interface BlobsTable {

@@ -15,7 +15,7 @@ import { createDb, type Db } from '../../shared/db/database';
 import { signDevToken } from '../../shared/dev-token';
 import { sha256OfStream } from '../../shared/hash';
 import { assetWorkflowId } from '../../workflows/definitions';
-import { renditionsRoot } from '../../activities/publish-renditions';
+import { renditionsRoot } from '../../shared/object-keys';
 import { putBytes, requestUpload } from '../helpers/media';
 import { eventually, request } from '../helpers/http';
 
