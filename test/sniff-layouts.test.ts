@@ -104,9 +104,11 @@ describe('sniffing reads stored objects where the parser looks', () => {
     const tag = await id3TagOf(path.join(dir, 'cover.mp3'));
     const behindTag = await writeBytes(path.join(dir, 'tagged-elf.mp3'), tag, elf);
     // Only the first bytes (what sniffing used to read) would see an ID3 tag and guess MP3.
-    expect(await sniff(behindTag, 'audio/mpeg')).toMatchObject({
-      verdict: { ok: false, detected: 'application/x-elf' },
-    });
+    const tagged = await sniff(behindTag, 'audio/mpeg');
+    expect(tagged).toMatchObject({ verdict: { ok: false, detected: 'application/x-elf' } });
+    figures.push(
+      `tagged-elf.mp3 (tag ${tag.length})\t${tag.length + elf.length}\t${tagged.reads}\t${tagged.bytesRead}`,
+    );
     const plain = await writeBytes(path.join(dir, 'elf.tif'), elf);
     expect((await sniff(plain, 'image/tiff')).verdict).toMatchObject({
       ok: false,
@@ -133,6 +135,7 @@ describe('sniffing reads stored objects where the parser looks', () => {
       detected: null,
     });
     expect(reads).toBe(SNIFF_BUDGET.maxReads);
+    figures.push(`chained-id3.mp3\t${(await fs.stat(chained)).size}\t${reads}\t${bytesRead}`);
     expect(bytesRead).toBeLessThanOrEqual(SNIFF_BUDGET.maxBytes);
   });
 
