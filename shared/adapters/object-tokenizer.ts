@@ -87,9 +87,11 @@ export class ObjectTokenizer extends AbstractTokenizer implements IRandomAccessT
     const block = this.budget.blockBytes;
     for (let copied = 0; copied < n;) {
       const at = o.position + copied;
-      const data = this.blocks.get(Math.floor(at / block))!;
+      const data = this.blocks.get(Math.floor(at / block)) ?? Buffer.alloc(0);
       const from = at % block;
       const take = Math.min(n - copied, data.length - from);
+      // A block shorter than the object says it is: the object changed while it was read.
+      if (take <= 0) throw new Error(`${this.key} is shorter than its ${this.fileInfo.size} bytes`);
       target.set(data.subarray(from, from + take), copied);
       copied += take;
     }
