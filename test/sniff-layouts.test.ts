@@ -14,7 +14,8 @@ import {
   writeBytes,
   type LayoutFile,
 } from './helpers/encoder-layouts';
-import { freshStore, uniqueName } from './helpers/stack';
+import { SETTLED, uploadFile, waitForStatus } from './helpers/media';
+import { freshStore, startPlatform, uniqueName } from './helpers/stack';
 
 /**
  * Sniffing against the real S3 server, over files real encoders wrote in each common layout. Every allowed type
@@ -146,4 +147,20 @@ describe('sniffing reads stored objects where the parser looks', () => {
     const zeros = await writeBytes(path.join(dir, 'zeros.jpg'), Buffer.alloc(300_000));
     expect((await sniff(zeros, 'image/jpeg')).verdict).toEqual({ ok: false, reason, detected: null });
   });
+
+  it('a big-endian 16-bit TIFF with its IFD at the end goes through the pipeline to ready as image/tiff', async () => {
+    const tiff = layouts.find((l) => l.name === 'libtiff-16bit-be.tif')!;
+    const platform = await startPlatform();
+    try {
+      const token = await platform.token('8001');
+      // Declared loosely, as a scanner's upload might be: the sniffed type replaces it within the family.
+      const data = await fs.readFile(tiff.file);
+      const id = await uploadFile(platform.baseUrl, token, data, 'image/heic', 'scan.tif');
+      const asset = await waitForStatus(platform.baseUrl, token, id, SETTLED, 120_000);
+      expect(asset).toMatchObject({ status: 'ready', contentType: 'image/tiff' });
+      expect((asset.renditions as { name: string }[]).map((r) => r.name)).toContain('thumb-256');
+    } finally {
+      await platform.stop();
+    }
+  }, 180_000);
 });
