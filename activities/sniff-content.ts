@@ -1,16 +1,27 @@
 import type { AssetRepository } from '../shared/adapters/asset-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
-import { SNIFF_BYTES, sniffContent, type SniffVerdict } from '../shared/media/content-policy';
+import { ObjectTokenizer } from '../shared/adapters/object-tokenizer';
+import { SNIFF_BUDGET, sniffContent, type SniffVerdict } from '../shared/media/content-policy';
 
-/** Reads the first bytes of the upload and decides its type from them, never from the name or the declaration. */
+/** Sniffs a stored object with ranged GETs where the parser looks (within SNIFF_BUDGET); says what it read. */
+export async function sniffStoredObject(
+  store: ObjectStore,
+  key: string,
+  declaredContentType: string,
+): Promise<{ verdict: SniffVerdict; reads: number; bytesRead: number }> {
+  const tokenizer = await ObjectTokenizer.open(store, key, SNIFF_BUDGET);
+  const verdict = await sniffContent(tokenizer, declaredContentType);
+  return { verdict, reads: tokenizer.stats.reads, bytesRead: tokenizer.stats.bytes };
+}
+
+/** Decides the upload's type from its bytes, never from the name or the declaration. */
 export function sniffContentActivity(deps: { store: ObjectStore; assets: AssetRepository }) {
   return async function sniffUpload(input: {
     assetId: string;
     objectKey: string;
     declaredContentType: string;
   }): Promise<SniffVerdict> {
-    const head = await deps.store.readHead(input.objectKey, SNIFF_BYTES);
-    const verdict = await sniffContent(head, input.declaredContentType);
+    const { verdict } = await sniffStoredObject(deps.store, input.objectKey, input.declaredContentType);
     if (verdict.ok) await deps.assets.setDetectedType(input.assetId, verdict.mimeType);
     return verdict;
   };

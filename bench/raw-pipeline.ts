@@ -3,7 +3,7 @@ import type { ObjectStore } from '../shared/adapters/object-store';
 import type { Scanner } from '../shared/adapters/scanner';
 import type { LocalWorkspace } from '../shared/adapters/workspace';
 import { sha256OfObject } from '../shared/hash';
-import { SNIFF_BYTES, sniffContent } from '../shared/media/content-policy';
+import { sniffStoredObject } from '../activities/sniff-content';
 import { probeImage, renderImage } from '../shared/media/image';
 import { probeAv } from '../shared/media/probe';
 import { transcodeVideo } from '../shared/media/video';
@@ -30,7 +30,7 @@ export async function rawPipeline(deps: RawDeps, uploadKey: string, contentType:
   const hashed = await sha256OfObject(store, uploadKey);
   if (!hashed) throw new Error(`no object at ${uploadKey}`);
   const { sha256 } = hashed;
-  const sniffed = await sniffContent(await store.readHead(uploadKey, SNIFF_BYTES), contentType);
+  const { verdict: sniffed } = await sniffStoredObject(store, uploadKey, contentType);
   if (!sniffed.ok) throw new Error(`sniffing refused ${uploadKey}: ${sniffed.reason}`);
   const blobKey = `raw-blobs/${sha256}-${randomUUID()}`;
   await store.copy(uploadKey, blobKey);

@@ -8,7 +8,8 @@
 #
 # Ensures:
 #   - Debian packages: postgresql, ffmpeg, clamav-daemon + clamav, poppler-utils,
-#     redis-server, nginx-light (plus a JRE/maven if those are missing)
+#     redis-server, nginx-light (plus a JRE/maven if those are missing); for tests, libtiff-tools,
+#     libheif-examples and python3-pil (real encoders of the layouts sniffing must recognise)
 #   - the `postgres` OS user (postgres refuses to run as root; devstack uses it)
 #   - Temporal CLI            ($TEMPORAL_CLI_PATH | PATH | GOPATH/bin | go install)
 #   - versitygw               ($VERSITYGW_PATH    | PATH | GOPATH/bin | go install)
@@ -93,6 +94,11 @@ have_any nginx /usr/sbin/nginx || missing_pkgs+=(nginx-light)
 have_any runuser /usr/sbin/runuser /sbin/runuser || missing_pkgs+=(util-linux)
 have_any java || missing_pkgs+=(openjdk-17-jre-headless)
 have_any mvn || missing_pkgs+=(maven)
+# Test-only real encoders for sniffing's layouts (test/helpers/encoder-layouts.ts): libtiff's tiffcp (IFD at the end,
+# big-endian), libheif's heif-enc (HEVC HEIC via x265), Pillow (TIFF with its IFD first).
+have_any tiffcp || missing_pkgs+=(libtiff-tools)
+have_any heif-enc || missing_pkgs+=(libheif-examples)
+/usr/bin/python3 -c 'import PIL' 2>/dev/null || missing_pkgs+=(python3-pil)
 
 if [ "${#missing_pkgs[@]}" -gt 0 ]; then
   if ! is_root; then

@@ -1,8 +1,16 @@
-import { fileTypeFromBuffer } from 'file-type';
+import { fileTypeFromTokenizer } from 'file-type';
+import type { ITokenizer } from 'strtok3';
+import { ReadBudgetExceededError, type ReadBudget } from '../adapters/object-tokenizer';
 import { ALLOWED_CONTENT_TYPES, familyOf, normaliseContentType, type MediaFamily } from '../media-types';
 
-/** How many leading bytes sniffing reads; file-type needs at most this many. */
-export const SNIFF_BYTES = 4100;
+/**
+ * What sniffing may read of an upload. A real file needs one or two blocks (the head; a TIFF's IFD at the end, or
+ * what follows an ID3 tag); a crafted one that keeps sending the parser elsewhere is refused at the cap.
+ */
+export const SNIFF_BUDGET: ReadBudget = { blockBytes: 64 * 1024, maxReads: 16, maxBytes: 1024 * 1024 };
+
+/** How much of the head the SVG check looks at. */
+const SVG_HEAD_BYTES = 1024;
 
 // file-type's names for the allowed formats, mapped onto the names this platform uses.
 const CANONICAL: Record<string, string> = {
@@ -22,22 +30,37 @@ export type SniffVerdict =
   | { ok: false; reason: string; detected: string | null };
 
 function looksLikeSvg(head: Buffer): boolean {
-  const text = head.toString('utf8', 0, Math.min(head.length, 1024)).trimStart().toLowerCase();
+  const text = head.toString('utf8').trimStart().toLowerCase();
   return /^(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!doctype svg[^>]*>\s*)?<svg[\s>]/.test(text);
 }
 
-/** Decides from the bytes alone; the declared type only has to agree on the family. */
-export async function sniffContent(head: Buffer, declaredContentType: string): Promise<SniffVerdict> {
+/**
+ * Decides from the bytes alone, reading them through the tokenizer where the parser looks (which it closes); the
+ * declared type only has to agree on the family.
+ */
+export async function sniffContent(
+  tokenizer: ITokenizer,
+  declaredContentType: string,
+): Promise<SniffVerdict> {
   const declared = normaliseContentType(declaredContentType);
   const declaredFamily = familyOf(declared);
-  if (looksLikeSvg(head)) {
+  const head = new Uint8Array(SVG_HEAD_BYTES);
+  const headLength = await tokenizer.peekBuffer(head, { position: 0, mayBeLess: true });
+  if (looksLikeSvg(Buffer.from(head.buffer, 0, headLength))) {
+    await tokenizer.close();
     return {
       ok: false,
       reason: 'detected image/svg+xml: SVG is not accepted because it can carry script',
       detected: 'image/svg+xml',
     };
   }
-  const found = await fileTypeFromBuffer(head);
+  let found;
+  try {
+    found = await fileTypeFromTokenizer(tokenizer);
+  } catch (err) {
+    if (!(err instanceof ReadBudgetExceededError)) throw err;
+    return { ok: false, reason: `the content type could not be recognised: ${err.message}`, detected: null };
+  }
   if (!found) {
     return { ok: false, reason: 'the content type could not be recognised from the bytes', detected: null };
   }

@@ -10,6 +10,7 @@ import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createDb, migrateToLatest, type Db } from '../../shared/db/database';
 import { AssetRepository } from '../../shared/adapters/asset-repository';
 import { BucketRouter } from '../../shared/adapters/bucket-router';
+import { FailoverObjectStore } from '../../shared/adapters/failover-object-store';
 import { signalAccessed } from '../../api/access-signals';
 import { TierRepository } from '../../shared/adapters/tier-repository';
 import { S3ObjectStore, type S3Settings } from '../../shared/adapters/s3-object-store';
@@ -143,7 +144,10 @@ export interface PlatformOptions {
   /** HOT_DAYS / COLD_DAYS (fractions: 3 / 86_400 is three seconds). */
   hotDays?: number;
   coldDays?: number;
-  /** A replica bucket (REPLICA_S3_BUCKET): blobs are copied there at ingest, integrity scans repair from it. */
+  /**
+   * A replica bucket (REPLICA_S3_BUCKET): blobs and renditions are copied there, integrity scans repair from it, and
+   * the API's reads fall over to it as api/main.ts wires them.
+   */
   replica?: S3ObjectStore;
 }
 
@@ -268,14 +272,17 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     deliverySigningSecret: DELIVERY_SECRET,
   };
   const workflowStarts = new WorkflowStartRepository(db);
+  const apiStore = opts.replica ? new FailoverObjectStore(store, opts.replica) : store;
   const deps: ApiDeps = {
     workflowStarts,
     assets,
     blobs,
     acl,
     quotas,
-    store,
-    buckets,
+    store: apiStore,
+    buckets: opts.replica
+      ? new BucketRouter({ hot: apiStore, warm: buckets.tier('warm'), cold: buckets.tier('cold') })
+      : buckets,
     webhooks,
     webhookClient,
     cdn,
