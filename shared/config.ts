@@ -127,6 +127,11 @@ const sections = {
       .string()
       .regex(/^[^\s:]*:\d{1,5}$/, 'must be host:port')
       .optional(),
+    /** host:port of the worker's /healthz (alive) and /readyz (Temporal reachable, every task queue polled); off if unset. */
+    WORKER_HEALTH_ADDRESS: z
+      .string()
+      .regex(/^[^\s:]*:\d{1,5}$/, 'must be host:port')
+      .optional(),
     /** Decompression-bomb guard: larger images are rejected from their header, before decoding. */
     MAX_IMAGE_PIXELS: positiveInt.default(100_000_000),
     /**
