@@ -42,7 +42,7 @@ export async function startAssetline(
     command: process.execPath,
     args: ['--import', 'tsx', entryPoints[role]],
     cwd: repoRoot,
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, ...opts.env },
+    env: { ...process.env, ...opts.env },
     logFile,
     stopTimeoutMs: 20_000,
   });
