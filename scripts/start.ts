@@ -82,6 +82,8 @@ try {
           // CLAMD_PORT when given, so the worker finds it there; ASSETLINE_CLAMD_PORT otherwise.
           port: config.CLAMD_PORT,
           streamMaxLength: String(config.CLAMD_MAX_STREAM_BYTES),
+          // The real signatures, once freshclam has put them there (README), take a minute or more to load.
+          startTimeoutMs: 300_000,
         })
       : undefined,
     embedded.redis ? startRedis({ dataDir: dir('redis'), port: local.ASSETLINE_REDIS_PORT }) : undefined,

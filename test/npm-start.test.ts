@@ -86,6 +86,7 @@ describe('npm start (scripts/start.ts)', () => {
     const workDir = path.join(dataDir, 'client');
     fs.mkdirSync(workDir, { recursive: true });
     const apiPort = await freePort();
+    const workerHealthPort = await freePort();
     const env = cleanEnv({
       ASSETLINE_DATA_DIR: dataDir,
       PORT: String(apiPort),
@@ -100,6 +101,7 @@ describe('npm start (scripts/start.ts)', () => {
       AUTH_JWT_SECRET: JWT_SECRET,
       MAX_UPLOAD_BYTES: '5000000',
       MEDIA_CONCURRENCY: '1',
+      WORKER_HEALTH_ADDRESS: `127.0.0.1:${workerHealthPort}`,
     });
     const { child, output } = startScript(env);
     started.push(child);
@@ -135,6 +137,9 @@ describe('npm start (scripts/start.ts)', () => {
     });
     expect(tooBig.status).toBe(400);
     expect(await tooBig.text()).toContain('MAX_UPLOAD_BYTES (5000000)');
+
+    // ... and WORKER_HEALTH_ADDRESS the worker.
+    expect((await fetch(`http://127.0.0.1:${workerHealthPort}/readyz`)).status).toBe(200);
 
     // The printed upload steps, as printed, on a generated JPEG.
     await sharp({ create: { width: 320, height: 240, channels: 3, background: '#3a7' } })
