@@ -76,9 +76,26 @@ function block(output: string, heading: string): string {
 
 describe('npm start (scripts/start.ts)', () => {
   const started: ChildProcess[] = [];
-  afterAll(() => {
-    for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
-  });
+  // After a failure: Ctrl-C as a user would, then SIGKILL whatever is left, servers included (they run in process
+  // groups of their own, which a SIGKILL of the script would orphan).
+  afterAll(async () => {
+    for (const child of started.filter((c) => c.exitCode === null && c.signalCode === null)) {
+      const left = descendants(child.pid!);
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 30_000))]);
+      child.kill('SIGKILL');
+      for (const pid of left.filter(alive)) {
+        for (const target of [-pid, pid]) {
+          try {
+            process.kill(target, 'SIGKILL');
+          } catch {
+            // not a group leader, or gone already
+          }
+        }
+      }
+    }
+  }, 60_000);
 
   it('runs the whole platform; its printed steps take an image to ready with scan clean; Ctrl-C stops it all', async () => {
     const t0 = Date.now();
