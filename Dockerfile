@@ -3,7 +3,7 @@
 # the image holds the runtime sources (api, worker, activities, workflows, shared; devstack, scripts and test are
 # development only) and production node_modules. The default command starts the API; the worker services
 # override it with worker/main.ts. clamd, Redis and nginx run in containers of their own.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Production dependencies only. Native modules (sharp, the Temporal core bridge) ship prebuilt binaries for
 # linux glibc, so no compiler toolchain is needed.

@@ -10,7 +10,5 @@ export default defineConfig({
     hookTimeout: 180_000,
     fileParallelism: true,
     maxWorkers: 2,
-    // Node 20 is the product's runtime; the SDK's notice about its future Node 22 floor is known (see README).
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

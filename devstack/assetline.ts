@@ -25,8 +25,8 @@ const entryPoints: Record<AssetlineRole, string> = { api: 'api/main.ts', worker:
 /**
  * The API or a worker as its own OS process, configured only through the environment: what the benchmark
  * measures (RSS, latency) and what the chaos suite kills with SIGKILL. Ready when the API answers /healthz, or
- * when the worker has logged that it polls (after migrations, search attributes and schedules; so LOG_LEVEL must
- * be info or finer).
+ * when the worker answers /readyz (with WORKER_HEALTH_ADDRESS) or else has logged that it polls (after migrations,
+ * search attributes and schedules; so LOG_LEVEL must be info or finer).
  */
 export async function startAssetline(
   role: AssetlineRole,
@@ -42,7 +42,7 @@ export async function startAssetline(
     command: process.execPath,
     args: ['--import', 'tsx', entryPoints[role]],
     cwd: repoRoot,
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, ...opts.env },
+    env: { ...process.env, ...opts.env },
     logFile,
     stopTimeoutMs: 20_000,
   });
@@ -51,6 +51,12 @@ export async function startAssetline(
     const url = `http://127.0.0.1:${opts.env.PORT ?? 3000}`;
     await waitUntilReady(service, `${url}/healthz`, timeout, async () => (await fetch(`${url}/healthz`)).ok);
     return Object.assign(service, { role, url });
+  }
+  const health = opts.env.WORKER_HEALTH_ADDRESS;
+  if (health) {
+    const url = `http://${health.startsWith(':') ? '127.0.0.1' : ''}${health}/readyz`;
+    await waitUntilReady(service, url, timeout, async () => (await fetch(url)).ok);
+    return Object.assign(service, { role });
   }
   await waitUntilReady(service, 'worker running', timeout, async () => {
     const text = fs.readFileSync(logFile, 'utf8');

@@ -7,6 +7,9 @@
 # how long it took). Writes nothing into the repository except under .cache/.
 #
 # Ensures:
+#   - Node $NODE_VERSION in .cache/node/ from the npm registry (package node-<os>-<arch>), when the machine's
+#     Node is older than 22; scripts/node-env.sh puts it first on PATH (`--node-only`: this step alone)
+#   - the npm dependencies, installed by that Node
 #   - Debian packages: postgresql, ffmpeg, clamav-daemon + clamav, poppler-utils,
 #     redis-server, nginx-light (plus a JRE/maven if those are missing); for tests, libtiff-tools,
 #     libheif-examples and python3-pil (real encoders of the layouts sniffing must recognise)
@@ -17,6 +20,8 @@
 #                             ($TEMPORAL_TEST_SERVER_PATH | .cache/temporal-test-server/)
 set -euo pipefail
 
+NODE_VERSION=24.22.3 # Active LTS (Krypton); Node 20 reached its end of life in April 2026
+NODE_MIN_MAJOR=22
 TEMPORAL_CLI_VERSION=v1.5.1 # later tags do not build with `go install`
 VERSITYGW_VERSION=v1.7.0
 
@@ -68,13 +73,58 @@ if have flock; then
 fi
 
 # ---------------------------------------------------------------------------
-# npm dependencies: `npm start` / `npm test` on a fresh clone need no `npm install` first.
+# Node: the machine's when it is recent enough, otherwise the official binary from the npm registry (the `node`
+# package installs it from node-<os>-<arch>; packing that directly needs no global install).
+# ---------------------------------------------------------------------------
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+ensure_node() {
+  local dir="$CACHE_DIR/node"
+  if [ -x "$dir/bin/node" ] && [ "$("$dir/bin/node" --version 2>/dev/null)" = "v$NODE_VERSION" ]; then
+    return 0
+  fi
+  if have node && [ "$(node_major node)" -ge "$NODE_MIN_MAJOR" ] && [ "$(command -v node)" != "$dir/bin/node" ]; then
+    rm -rf "$dir" # an older pin would shadow the machine's good Node
+    return 0
+  fi
+  have npm || die "Node >= $NODE_MIN_MAJOR is needed and npm (to fetch it from the registry) is missing"
+  local os arch
+  case "$(uname -s)" in
+    Linux) os=linux ;;
+    Darwin) os=darwin ;;
+    *) die "no Node package for $(uname -s) on the npm registry: install Node >= $NODE_MIN_MAJOR yourself" ;;
+  esac
+  case "$(uname -m)" in
+    x86_64 | amd64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) die "no Node package for $(uname -m) on the npm registry: install Node >= $NODE_MIN_MAJOR yourself" ;;
+  esac
+  local t0 tmp
+  t0=$(now_ms)
+  tmp="$(mktemp -d "$CACHE_DIR/node.tmp.XXXXXX")"
+  # npm pack checks the tarball against the registry's integrity hash.
+  (cd "$tmp" && run_logged "$LOG_DIR/node.log" npm pack --no-audit --no-fund "node-$os-$arch@$NODE_VERSION")
+  tar -xzf "$tmp/node-$os-$arch-$NODE_VERSION.tgz" -C "$tmp"
+  [ "$("$tmp/package/bin/node" --version 2>/dev/null)" = "v$NODE_VERSION" ] ||
+    die "the binary of node-$os-$arch@$NODE_VERSION does not run here"
+  rm -rf "$dir"
+  mv "$tmp/package" "$dir"
+  rm -rf "$tmp"
+  say "installed Node $NODE_VERSION (npm package node-$os-$arch) into .cache/node in $(elapsed "$t0")"
+}
+ensure_node
+# shellcheck source=scripts/node-env.sh
+source "$REPO_ROOT/scripts/node-env.sh"
+[ "${1:-}" = "--node-only" ] && exit 0
+
+# ---------------------------------------------------------------------------
+# npm dependencies: `npm start` / `npm test` on a fresh clone need no `npm install` first. Installed by the Node
+# above (npm runs on the first `node` on PATH); sharp and the Temporal core bridge are N-API prebuilds.
 # ---------------------------------------------------------------------------
 if [ ! -f "$REPO_ROOT/node_modules/.package-lock.json" ] ||
   [ "$REPO_ROOT/package-lock.json" -nt "$REPO_ROOT/node_modules/.package-lock.json" ]; then
   t=$(now_ms)
   (cd "$REPO_ROOT" && run_logged "$LOG_DIR/npm-ci.log" npm ci --no-audit --no-fund)
-  say "installed npm dependencies ($(elapsed "$t"))"
+  say "installed npm dependencies with Node $(node --version) ($(elapsed "$t"))"
 fi
 
 # ---------------------------------------------------------------------------
@@ -89,6 +139,9 @@ pg_server_present || missing_pkgs+=(postgresql)
 have_any clamd /usr/sbin/clamd || missing_pkgs+=(clamav-daemon)
 have_any clamscan /usr/bin/clamscan || missing_pkgs+=(clamav)
 have_any pdftoppm || missing_pkgs+=(poppler-utils)
+# The upload steps `npm start` prints use curl and jq.
+have_any curl || missing_pkgs+=(curl)
+have_any jq || missing_pkgs+=(jq)
 have_any redis-server /usr/bin/redis-server || missing_pkgs+=(redis-server)
 have_any nginx /usr/sbin/nginx || missing_pkgs+=(nginx-light)
 have_any runuser /usr/sbin/runuser /sbin/runuser || missing_pkgs+=(util-linux)

@@ -1,84 +1,40 @@
 /**
- * `npm start`: the whole platform on this machine with embedded defaults. Postgres, versitygw and the Temporal dev
- * server (with its Web UI) keep their data under .data/, so a restart finds the assets it left.
+ * `npm start`: the whole platform on this machine. Postgres, versitygw, the Temporal dev server (with its Web UI),
+ * clamd (with a test signature database), Redis and the nginx edge, then the worker and the API. Each server whose
+ * address the environment gives (DATABASE_URL, S3_ENDPOINT, ...) is used instead of started; every other variable
+ * of the README's configuration table is passed on over the embedded defaults (scripts/start-plan.ts). Data stays
+ * under ASSETLINE_DATA_DIR (.data/), so a restart finds the assets it left.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import {
   ASSETLINE_SEARCH_ATTRIBUTES,
+  freePort,
+  repoRoot,
+  startAssetline,
+  startClamd,
   startNginx,
   startPostgres,
   startTemporalDevServer,
   startVersitygw,
-  repoRoot,
+  type AssetlineProcess,
 } from '../devstack';
+import { startRedis } from '../devstack/redis';
+import { ConfigError } from '../shared/config';
 import { signDevToken } from '../shared/dev-token';
+import { bundleWorkflows } from '../worker/bundle-workflows';
+import { planStart, type StartPlan } from './start-plan';
+import { instructions } from './start-instructions';
 
-const dataDir = path.join(repoRoot, '.data');
-const logDir = path.join(dataDir, 'logs');
-fs.mkdirSync(logDir, { recursive: true });
-
-const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const ports = {
-  api: port('PORT', 3000),
-  temporal: port('ASSETLINE_TEMPORAL_PORT', 7233),
-  temporalUi: port('ASSETLINE_TEMPORAL_UI_PORT', 8233),
-  s3: port('ASSETLINE_S3_PORT', 9000),
-  postgres: port('ASSETLINE_POSTGRES_PORT', 55432),
-  delivery: port('ASSETLINE_DELIVERY_PORT', 8080),
-};
-
-/**
- * Secrets are made once and kept, so tokens printed yesterday still work today; one added since the file was
- * written is made and kept too.
- */
-function secrets(): { jwt: string; s3Secret: string; storageEvents: string; delivery: string } {
-  const file = path.join(dataDir, 'secrets.json');
-  const kept: Record<string, string> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
-  const made = {
-    jwt: randomBytes(32).toString('hex'),
-    s3Secret: randomBytes(20).toString('hex'),
-    storageEvents: randomBytes(16).toString('hex'),
-    delivery: randomBytes(24).toString('hex'),
-    ...kept,
-  };
-  if (Object.keys(made).length > Object.keys(kept).length) {
-    fs.writeFileSync(file, JSON.stringify(made, null, 2), { mode: 0o600 });
-  }
-  return made;
+let plan: StartPlan;
+try {
+  plan = planStart(process.env, repoRoot);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`npm start: ${err.message}`);
+  process.exit(78); // EX_CONFIG, as the API and the worker
 }
-
-function runService(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const log = fs.openSync(path.join(logDir, `${name}.log`), 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', log, log],
-  });
-  child.on('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`${name} exited (${signal ?? code}); see .data/logs/${name}.log`);
-      void stopAll(1);
-    }
-  });
-  return child;
-}
-
-async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const { local, dataDir, embedded, env, config } = plan;
+const dir = (name: string) => path.join(dataDir, name);
 
 let stopping = false;
 const stoppers: (() => Promise<void>)[] = [];
@@ -87,95 +43,120 @@ async function stopAll(code: number): Promise<never> {
   for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
   process.exit(code);
 }
-process.once('SIGINT', () => void stopAll(0));
-process.once('SIGTERM', () => void stopAll(0));
+// `on`, not `once`: devstack's own handlers stand aside only while another listener is registered. A second Ctrl-C
+// does not wait: exiting SIGKILLs every server's process group (devstack/process.ts).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => (stopping ? process.exit(130) : void stopAll(0)));
+}
+
+/** A server or process that goes away on its own takes the rest down with it, and says where to look. */
+function supervise(proc: AssetlineProcess): AssetlineProcess {
+  void proc.exited.then((info) => {
+    if (stopping) return;
+    console.error(`${proc.name} exited (${info.signal ?? info.code}); see ${proc.logFile}`);
+    void stopAll(1);
+  });
+  stoppers.push(() => proc.stop());
+  return proc;
+}
 
 try {
-  const secret = secrets();
-  console.log('Starting Postgres, the Temporal dev server and versitygw…');
-  const [postgres, temporal] = await Promise.all([
-    startPostgres({ dataDir: path.join(dataDir, 'postgres'), port: ports.postgres, durable: true }),
-    startTemporalDevServer({
-      dbFile: path.join(dataDir, 'temporal.db'),
-      port: ports.temporal,
-      uiPort: ports.temporalUi,
-      searchAttributes: ASSETLINE_SEARCH_ATTRIBUTES,
-      logFile: path.join(logDir, 'temporal.log'),
-    }),
+  console.log('Starting Postgres, the Temporal dev server, clamd and Redis…');
+  const [postgres, temporal, clamd, redis, bundle] = await Promise.all([
+    embedded.postgres
+      ? startPostgres({ dataDir: dir('postgres'), port: local.ASSETLINE_POSTGRES_PORT, durable: true })
+      : undefined,
+    embedded.temporal
+      ? startTemporalDevServer({
+          dbFile: dir('temporal.db'),
+          port: local.ASSETLINE_TEMPORAL_PORT,
+          uiPort: local.ASSETLINE_TEMPORAL_UI_PORT,
+          namespace: config.TEMPORAL_NAMESPACE,
+          searchAttributes: ASSETLINE_SEARCH_ATTRIBUTES,
+          logFile: dir('logs/temporal.log'),
+        })
+      : undefined,
+    embedded.clamd
+      ? startClamd({
+          dataDir: dir('clamd'),
+          // CLAMD_PORT when given, so the worker finds it there; ASSETLINE_CLAMD_PORT otherwise.
+          port: config.CLAMD_PORT,
+          streamMaxLength: String(config.CLAMD_MAX_STREAM_BYTES),
+          // The real signatures, once freshclam has put them there (README), take a minute or more to load.
+          startTimeoutMs: 300_000,
+        })
+      : undefined,
+    embedded.redis ? startRedis({ dataDir: dir('redis'), port: local.ASSETLINE_REDIS_PORT }) : undefined,
+    // Bundled ahead, as the Docker image does: webpack never runs inside (and never bloats) the worker.
+    env.WORKFLOW_BUNDLE_PATH ? undefined : bundleWorkflows(dir('workflow-bundle.js')),
   ]);
-  stoppers.push(postgres.stop, temporal.stop);
+  for (const server of [postgres, temporal, clamd, redis]) if (server) stoppers.push(server.stop);
+  if (postgres) env.DATABASE_URL = postgres.url;
+  if (bundle) env.WORKFLOW_BUNDLE_PATH = bundle;
+  env.WORKER_HEALTH_ADDRESS ??= `127.0.0.1:${await freePort()}`;
 
-  const env: NodeJS.ProcessEnv = {
-    PORT: String(ports.api),
-    DATABASE_URL: postgres.url,
-    S3_ENDPOINT: `http://127.0.0.1:${ports.s3}`,
-    S3_BUCKET: 'assetline',
-    S3_ACCESS_KEY_ID: 'assetline',
-    S3_SECRET_ACCESS_KEY: secret.s3Secret,
-    TEMPORAL_ADDRESS: temporal.address,
-    AUTH_JWT_SECRET: secret.jwt,
-    STORAGE_EVENTS_SECRET: secret.storageEvents,
-    // Clients fetch bytes through the nginx edge started below (devstack/nginx.ts).
-    DELIVERY_BASE_URL: `http://127.0.0.1:${ports.delivery}`,
-    DELIVERY_SIGNING_SECRET: secret.delivery,
-    // Local receivers (a webhook on localhost) are the point of a development stack.
-    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-  };
-  const worker = runService('worker', 'worker/main.ts', env);
-  const api = runService('api', 'api/main.ts', env);
-  stoppers.push(
-    async () => void worker.kill('SIGTERM'),
-    async () => void api.kill('SIGTERM'),
-  );
-  const apiUrl = `http://127.0.0.1:${ports.api}`;
-  await waitForHttp(`${apiUrl}/healthz`, 60_000);
+  // The worker first: it runs the migrations and registers the schedules the API relies on.
+  supervise(await startAssetline('worker', { env, logFile: dir('logs/worker.log') }));
+  const api = supervise(await startAssetline('api', { env, logFile: dir('logs/api.log') }));
+  const apiUrl = api.url!;
 
   // versitygw announces itself to its webhook at start, so it comes up after the API that receives its events.
-  const s3 = await startVersitygw({
-    dataDir: path.join(dataDir, 's3'),
-    port: ports.s3,
-    accessKey: 'assetline',
-    secretKey: secret.s3Secret,
-    buckets: ['assetline', 'assetline-warm', 'assetline-cold'],
-    eventWebhookUrl: `${apiUrl}/storage-events?token=${secret.storageEvents}`,
-  });
-  stoppers.splice(2, 0, s3.stop);
-  const edge = await startNginx({
-    dataDir: path.join(dataDir, 'nginx'),
-    port: ports.delivery,
-    originUrl: apiUrl,
-    signingSecret: secret.delivery,
-  });
-  stoppers.push(edge.stop);
-  await waitForHttp(`${apiUrl}/readyz`, 60_000);
+  const s3 = embedded.s3
+    ? await startVersitygw({
+        dataDir: dir('s3'),
+        port: local.ASSETLINE_S3_PORT,
+        accessKey: config.S3_ACCESS_KEY_ID,
+        secretKey: config.S3_SECRET_ACCESS_KEY,
+        region: config.S3_REGION,
+        buckets: plan.buckets,
+        eventWebhookUrl: config.STORAGE_EVENTS_SECRET
+          ? `${apiUrl}/storage-events?token=${config.STORAGE_EVENTS_SECRET}`
+          : undefined,
+      })
+    : undefined;
+  if (s3) stoppers.splice(stoppers.length - 2, 0, s3.stop);
+  const edge = embedded.edge
+    ? await startNginx({
+        dataDir: dir('nginx'),
+        port: local.ASSETLINE_DELIVERY_PORT,
+        originUrl: apiUrl,
+        signingSecret: config.DELIVERY_SIGNING_SECRET,
+      })
+    : undefined;
+  if (edge) stoppers.splice(stoppers.length - 2, 0, edge.stop);
+  await waitForReady(`${apiUrl}/readyz`, 60_000);
 
-  const token = await signDevToken(secret.jwt, { sub: '1' }, '30d');
-  console.log(`
-Assetline is running.
-
-  API          ${apiUrl}          (readiness: ${apiUrl}/readyz)
-  Temporal UI  ${temporal.uiUrl}  (each asset is the workflow asset-<assetId>)
-  S3           ${s3.endpoint}     (bucket assetline, access key assetline)
-  Delivery     ${edge.url}     (nginx secure_link edge; /media/<id>/content redirects here)
-  Postgres     ${postgres.url}
-  Logs         .data/logs/
-
-A token for owner 1, valid 30 days:
-  export TOKEN=${token}
-
-Upload a file:
-  FILE=some.jpg
-  curl -s -X POST ${apiUrl}/media/upload-url -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
-    -d "{\\"filename\\":\\"$FILE\\",\\"contentType\\":\\"image/jpeg\\",\\"sizeBytes\\":$(stat -c %s $FILE)}"
-  # PUT the bytes to upload.url with upload.headers, then:
-  curl -s -X POST ${apiUrl}/media/<assetId>/complete -H "Authorization: Bearer $TOKEN"
-  curl -s ${apiUrl}/media/<assetId> -H "Authorization: Bearer $TOKEN"
-  curl -sL ${apiUrl}/media/<assetId>/content?rendition=thumb-256 -H "Authorization: Bearer $TOKEN" -o thumb.webp
-
-Ctrl-C stops everything; data stays in .data/ (delete it to start afresh).
-`);
+  const token = await signDevToken(config.AUTH_JWT_SECRET, { sub: '1' }, '30d');
+  console.log(
+    instructions({
+      apiUrl,
+      token,
+      temporalUi: temporal?.uiUrl,
+      s3: s3
+        ? `${s3.endpoint}     (bucket ${config.S3_BUCKET}, access key ${config.S3_ACCESS_KEY_ID})`
+        : undefined,
+      delivery: config.DELIVERY_BASE_URL,
+      postgres: postgres?.url,
+      clamd: clamd ? `${clamd.host}:${clamd.port} (test signatures only: see the README)` : undefined,
+      redis: redis?.url,
+      workerHealth: `http://${env.WORKER_HEALTH_ADDRESS}/readyz`,
+      dataDir: dataDir.startsWith(repoRoot + path.sep) ? path.relative(repoRoot, dataDir) : dataDir,
+    }),
+  );
 } catch (err) {
   console.error(`npm start failed: ${(err as Error).message}`);
   await stopAll(1);
+}
+
+async function waitForReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }

@@ -12,6 +12,7 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const positiveInt = z.coerce.number().int().positive();
+const tcpPort = z.coerce.number().int().min(1).max(65535);
 
 /** Only the classes a read can be served from at once: GLACIER and DEEP_ARCHIVE would need a restore first. */
 const storageClass = z.enum(['STANDARD', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR']);
@@ -127,6 +128,11 @@ const sections = {
       .string()
       .regex(/^[^\s:]*:\d{1,5}$/, 'must be host:port')
       .optional(),
+    /** host:port of the worker's /healthz (alive) and /readyz (Temporal reachable, every task queue polled); off if unset. */
+    WORKER_HEALTH_ADDRESS: z
+      .string()
+      .regex(/^[^\s:]*:\d{1,5}$/, 'must be host:port')
+      .optional(),
     /** Decompression-bomb guard: larger images are rejected from their header, before decoding. */
     MAX_IMAGE_PIXELS: positiveInt.default(100_000_000),
     /**
@@ -216,6 +222,18 @@ const sections = {
   },
   logging: {
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  },
+  /** `npm start` only (scripts/start.ts): where its embedded servers keep their data and which ports they take. */
+  local: {
+    /** Relative to the repository. */
+    ASSETLINE_DATA_DIR: z.string().min(1).default('.data'),
+    ASSETLINE_POSTGRES_PORT: tcpPort.default(55432),
+    ASSETLINE_S3_PORT: tcpPort.default(9000),
+    ASSETLINE_TEMPORAL_PORT: tcpPort.default(7233),
+    ASSETLINE_TEMPORAL_UI_PORT: tcpPort.default(8233),
+    ASSETLINE_DELIVERY_PORT: tcpPort.default(8080),
+    ASSETLINE_CLAMD_PORT: tcpPort.default(53310),
+    ASSETLINE_REDIS_PORT: tcpPort.default(56379),
   },
 } as const;
 

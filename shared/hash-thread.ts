@@ -67,7 +67,6 @@ let nextId = 1;
 function hashThread(): Worker {
   if (thread) return thread;
   const worker = new Worker(SOURCE, { eval: true });
-  worker.unref(); // an idle hashing thread must not keep the process alive
   worker.on('message', (m: { id: number; ack?: number; buf?: ArrayBuffer; hex?: string }) => {
     if (m.ack !== undefined && m.buf) {
       inFlight -= m.ack;
@@ -86,8 +85,16 @@ function hashThread(): Worker {
   };
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`the hashing thread exited with code ${code}`)));
+  // An idle hashing thread must not keep the process alive (after the listeners: adding one refs the thread's port
+  // again, and a worker process then outlived its shutdown until SIGKILL); one with hashes to finish must.
+  worker.unref();
   thread = worker;
   return worker;
+}
+
+function forget(id: number): void {
+  jobs.delete(id);
+  if (jobs.size === 0) thread?.unref();
 }
 
 /** An incremental SHA-256 computed on the hashing thread. */
@@ -101,6 +108,7 @@ export class ThreadedSha256 {
   private result: ((hex: string) => void) | undefined;
 
   constructor() {
+    if (jobs.size === 0) this.worker.ref();
     jobs.set(this.id, {
       digested: (hex) => this.result?.(hex),
       failed: (err) => {
@@ -118,7 +126,7 @@ export class ThreadedSha256 {
       this.result = resolve;
       this.worker.postMessage({ op: 'digest', id: this.id });
     });
-    jobs.delete(this.id);
+    forget(this.id);
     this.throwIfFailed();
     return hex;
   }
@@ -126,7 +134,7 @@ export class ThreadedSha256 {
   /** Forgets an abandoned hash (the stream failed). */
   discard(): void {
     this.release();
-    jobs.delete(this.id);
+    forget(this.id);
     this.worker.postMessage({ op: 'drop', id: this.id });
   }
 

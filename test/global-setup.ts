@@ -28,6 +28,14 @@ declare module 'vitest' {
  * its own database, bucket and task queue, so files run in parallel without seeing each other.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 22) {
+    throw new Error(
+      `Node ${process.version} is past its end of life; the project runs on Node >= 22. ` +
+        'Run `bash scripts/provision.sh` (it fetches one into .cache/node/), then `npm test` or ' +
+        '`source scripts/node-env.sh` before npx vitest.',
+    );
+  }
   const tmpDir = await fs.mkdtemp(path.join(os.tmpdir(), 'assetline-test-'));
   await fs.chmod(tmpDir, 0o755);
   const s3AccessKey = 'assetline-test';

@@ -11,6 +11,7 @@ import { workerAdapters } from './adapters';
 import { WebhookEventPublisher } from '../shared/adapters/event-publisher';
 import { WorkflowGateway } from '../shared/adapters/workflow-gateway';
 import { WebhookRepository } from '../shared/adapters/webhook-repository';
+import { startHealthServer, type WorkerHealthSource } from './health';
 
 const config = loadConfigOrExit(WORKER_SECTIONS);
 if (config.WORKER_METRICS_ADDRESS) {
@@ -20,6 +21,11 @@ if (config.WORKER_METRICS_ADDRESS) {
   });
 }
 const logger = createLogger('assetline-worker', config.LOG_LEVEL);
+// Up before the slow start (migrations, schedules): alive at once, ready only once every task queue is polled.
+const health: WorkerHealthSource = { workers: [] };
+const healthServer = config.WORKER_HEALTH_ADDRESS
+  ? await startHealthServer(config.WORKER_HEALTH_ADDRESS, health)
+  : undefined;
 
 const db = createDb(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
 await migrateToLatest(db);
@@ -48,23 +54,38 @@ const setup = {
   ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
 };
 const workers: Worker[] = [];
-if (config.WORKER_ROLES.includes('io'))
-  workers.push(await createIoWorker(setup, createIoActivities(adapters)));
+if (config.WORKER_ROLES.includes('io')) {
+  const worker = await createIoWorker(setup, createIoActivities(adapters));
+  workers.push(worker);
+  health.workers.push({ worker, pollsWorkflows: true });
+}
 if (config.WORKER_ROLES.includes('media')) {
   // What a predecessor killed mid-render left on this disk goes before new work arrives.
   await adapters.workspace.prune();
-  workers.push(
-    await createMediaWorker(
-      setup,
-      createMediaActivities({ ...adapters, store: adapters.readStore }),
-      config.MEDIA_CONCURRENCY,
-    ),
+  const worker = await createMediaWorker(
+    setup,
+    createMediaActivities({ ...adapters, store: adapters.readStore }),
+    config.MEDIA_CONCURRENCY,
   );
+  workers.push(worker);
+  health.workers.push({ worker, pollsWorkflows: false });
 }
+health.connection = connection;
 logger.info(
-  { taskQueue: config.TEMPORAL_TASK_QUEUE, roles: config.WORKER_ROLES, scanner: adapters.scanner.name },
+  {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    roles: config.WORKER_ROLES,
+    scanner: adapters.scanner.name,
+    health: healthServer?.url,
+  },
   'worker running',
 );
-// run() resolves after SIGINT/SIGTERM once in-flight tasks have finished (the SDK installs the handlers).
+// run() resolves after SIGINT/SIGTERM once in-flight tasks have finished (the SDK installs the handlers); /readyz
+// answers 503 from the signal on, as the Workers leave RUNNING.
 await Promise.all(workers.map((w) => w.run()));
-await Promise.allSettled([db.destroy(), connection.close(), client.connection.close()]);
+await Promise.allSettled([
+  db.destroy(),
+  connection.close(),
+  client.connection.close(),
+  healthServer?.close(),
+]);
