@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { quotaExcess } from '../../shared/adapters/quota-repository';
-import { badRequest, HttpProblem } from '../problem';
+import { HttpProblem } from '../problem';
 import { parseAssetId, parseOr400, uploadRequestSchema } from '../schemas';
 import { principalOf, type RouteContext } from '../route-context';
 import { MAX_PARTS, partCount, partSizeFor, presignParts } from '../upload-session';
@@ -14,19 +14,31 @@ export const completeBody = z
       .array(
         z.object({
           partNumber: z.number().int().min(1).max(MAX_PARTS),
-          etag: z.string().min(1).max(200),
+          // As S3 answered it (quotes included): printable ASCII, which the XML to S3 carries as is.
+          etag: z.string().regex(/^[!-~]{1,200}$/, 'must be 1-200 printable ASCII characters'),
         }),
       )
       .min(1, 'must list at least one part')
       .max(MAX_PARTS)
-      .refine((parts) => parts.every((p, i) => i === 0 || p.partNumber > parts[i - 1]!.partNumber), {
-        message: 'must be in ascending partNumber order without repeats',
-      })
       .optional(),
   })
   .strict();
 
-// S3's answers to a bad part list are the client's mistake, not ours.
+/**
+ * The part list a multipart completion sends to S3: ascending, as S3 wants it. Whether the list fits the upload
+ * (no part twice, each as stored) is a matter of the upload's state, not of the request's shape: 409.
+ */
+function partListFor(parts: z.output<typeof completeBody>['parts']) {
+  if (!parts) throw conflict('the upload is multipart: list its parts (GET /media/{id}/upload shows them)');
+  const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+  const repeated = sorted.find((p, i) => i > 0 && p.partNumber === sorted[i - 1]!.partNumber);
+  if (repeated) throw conflict(`parts lists part ${repeated.partNumber} twice`);
+  return sorted;
+}
+
+const conflict = (detail: string) => new HttpProblem(409, 'Conflict', detail);
+
+// S3's answers to a part list that does not fit the stored parts: the client's to fix, not ours.
 const CLIENT_PART_ERRORS = new Set(['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'MalformedXML']);
 
 /** Upload sessions: pre-signed single or multipart uploads, resuming, aborting, and completion. */
@@ -117,13 +129,13 @@ export function uploadRoutes({ deps, workflows, access, starter }: RouteContext)
     const asset = await access.require(principal, assetId, 'write');
     const body = parseOr400(completeBody, req.body ?? {});
     if (asset.status === 'pending' && asset.multipart_upload_id) {
-      if (!body.parts) throw badRequest('parts is required to complete a multipart upload');
+      const parts = partListFor(body.parts);
       try {
-        await deps.store.completeMultipartUpload(asset.object_key, asset.multipart_upload_id, body.parts);
+        await deps.store.completeMultipartUpload(asset.object_key, asset.multipart_upload_id, parts);
       } catch (err) {
         const name = err instanceof S3ServiceException ? err.name : '';
         if (CLIENT_PART_ERRORS.has(name))
-          throw badRequest(`parts rejected by storage: ${name}: ${(err as Error).message}`);
+          throw conflict(`parts rejected by storage: ${name}: ${(err as Error).message}`);
         // Completed already (a repeated call): the object is there, and signalling again is harmless.
         if (name !== 'NoSuchUpload' || !(await deps.store.head(asset.object_key))) throw err;
       }

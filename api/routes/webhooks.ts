@@ -1,18 +1,26 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
-import { TargetRefused, webhookUrlProblem } from '../../shared/webhooks/target-policy';
+import {
+  MAX_WEBHOOK_URL_LENGTH,
+  TargetRefused,
+  webhookUrlProblem,
+} from '../../shared/webhooks/target-policy';
 import type { ApiDeps } from '../deps';
 import { badRequest, HttpProblem, notFound } from '../problem';
 import { principalOf } from '../route-context';
 import { parseOr400 } from '../schemas';
 
 export const MAX_WEBHOOKS_PER_OWNER = 20;
+/** An absolute http(s) URL without credentials or whitespace: the document's pattern, checked here too. */
+export const WEBHOOK_URL = /^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s/?#@\\]+(?:[/?#][^\s]*)?$/;
 
 export const webhookBody = z
   .object({
     url: z
       .string()
+      .max(MAX_WEBHOOK_URL_LENGTH, `must be at most ${MAX_WEBHOOK_URL_LENGTH} characters`)
+      .regex(WEBHOOK_URL, 'must be an absolute http or https URL without credentials')
       .superRefine((value, ctx) => {
         const problem = webhookUrlProblem(value);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
