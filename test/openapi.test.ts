@@ -42,7 +42,12 @@ function registeredRoutes(app: express.Express): string[] {
 /** Routes are registered when the app is built; nothing is called, so the settings are all the app needs. */
 const appForRoutes = () =>
   createApp({
-    settings: { jwtSecret: JWT_SECRET, maxUploadBytes: 1_000_000, jsonBodyLimitBytes: 65_536 },
+    settings: {
+      jwtSecret: JWT_SECRET,
+      maxUploadBytes: 1_000_000,
+      multipartPartBytes: 5 * 1024 ** 2,
+      jsonBodyLimitBytes: 65_536,
+    },
     logger: createLogger('test', 'silent'),
   } as unknown as ApiDeps);
 

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPlatform, type TestPlatform } from './helpers/stack';
+import { STORAGE_EVENTS_SECRET, startPlatform, type TestPlatform } from './helpers/stack';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const ST = path.join(REPO, '.cache', 'schemathesis-venv', 'bin', 'st');
@@ -74,7 +74,10 @@ describe('schemathesis against the running API', () => {
       throw new Error(`${ST} is missing: run bash scripts/provision.sh`);
     });
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'assetline-schemathesis-'));
-    platform = await startPlatform({ maxUploadBytes: 16 * 1024 ** 2, multipartThresholdBytes: 8 * 1024 ** 2 });
+    platform = await startPlatform({
+      maxUploadBytes: 16 * 1024 ** 2,
+      multipartThresholdBytes: 8 * 1024 ** 2,
+    });
   });
   afterAll(async () => {
     await platform?.stop();
@@ -94,16 +97,25 @@ describe('schemathesis against the running API', () => {
         `${platform.baseUrl}/openapi.json`,
         '--header',
         `Authorization: Bearer ${token}`,
+        // The storage-events secret too, so that POST /storage-events is tested past its 401.
+        '--header',
+        `X-Assetline-Storage-Secret: ${STORAGE_EVENTS_SECRET}`,
         '--checks',
         'all',
+        // Deletes here are asynchronous (202) and soft: a deleted asset stays readable as a tombstone in the trash
+        // (status `deleted`, restorable), and an aborted upload until its workflow has removed it. use_after_free
+        // expects a synchronous hard delete (404 on the next read), which is not this API's documented contract.
+        '--exclude-checks',
+        'use_after_free',
         '--phases',
         'examples,coverage,fuzzing,stateful',
         '--max-examples',
         String(MAX_EXAMPLES),
         '--seed',
         String(SEED),
+        // One worker: with two, Hypothesis' lambda-description cache races (a runtime error in 4.32.5).
         '--workers',
-        '2',
+        '1',
         '--request-timeout',
         '20',
         '--generation-database',
@@ -136,7 +148,9 @@ describe('schemathesis against the running API', () => {
     expect(result.operations.tested).toBe(result.operations.selected);
     expect(result.operations.selected).toBeGreaterThanOrEqual(22);
     for (const phase of ['examples', 'coverage', 'fuzzing', 'stateful']) {
-      expect(result.phases[phase]?.status, `${phase}: ${JSON.stringify(result.phases[phase])}`).toBe('success');
+      expect(result.phases[phase]?.status, `${phase}: ${JSON.stringify(result.phases[phase])}`).toBe(
+        'success',
+      );
     }
     expect(result.test_cases.generated).toBeGreaterThan(500);
     expect(phases.stateful ?? 0).toBeGreaterThan(20);

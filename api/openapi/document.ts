@@ -78,7 +78,7 @@ export function openapiDocument(settings: ApiDeps['settings']): Json {
     healthArea,
     storageEventsArea,
     originArea,
-    uploadsArea(settings.maxUploadBytes),
+    uploadsArea(settings),
     mediaArea,
     searchArea,
     metadataArea,

@@ -1,4 +1,6 @@
-import { completeBody } from '../routes/uploads';
+import type { ApiDeps } from '../deps';
+import { completeBodySchema } from '../routes/uploads';
+import { maxPartsFor } from '../upload-session';
 import { filenameJsonSchema, metadataJsonSchema, uploadRequestSchema } from '../schemas';
 import {
   annotate,
@@ -46,7 +48,7 @@ const quota: [number, string] = [
 ];
 
 /** api/routes/uploads.ts: upload sessions. */
-export function uploadsArea(maxUploadBytes: number): ApiArea {
+export function uploadsArea({ maxUploadBytes, multipartPartBytes }: ApiDeps['settings']): ApiArea {
   const parameters = [assetIdParameter];
   const request = annotate(fromZod(uploadRequestSchema(maxUploadBytes)), {
     filename: filenameJsonSchema,
@@ -86,7 +88,7 @@ export function uploadsArea(maxUploadBytes: number): ApiArea {
           summary: 'Tell the platform the upload is done (write permission); repeating it is harmless',
           parameters,
           requestBody: jsonBody(
-            annotate(fromZod(completeBody), {
+            annotate(fromZod(completeBodySchema(maxPartsFor(maxUploadBytes, multipartPartBytes))), {
               parts: {
                 description:
                   'Required for a multipart upload: every part with the ETag S3 answered, in any order; ignored ' +

@@ -6,29 +6,32 @@ import { quotaExcess } from '../../shared/adapters/quota-repository';
 import { HttpProblem } from '../problem';
 import { parseAssetId, parseOr400, uploadRequestSchema } from '../schemas';
 import { principalOf, type RouteContext } from '../route-context';
-import { MAX_PARTS, partCount, partSizeFor, presignParts } from '../upload-session';
+import { maxPartsFor, partCount, partSizeFor, presignParts } from '../upload-session';
 
-export const completeBody = z
-  .object({
-    parts: z
-      .array(
-        z.object({
-          partNumber: z.number().int().min(1).max(MAX_PARTS),
-          // As S3 answered it (quotes included): printable ASCII, which the XML to S3 carries as is.
-          etag: z.string().regex(/^[!-~]{1,200}$/, 'must be 1-200 printable ASCII characters'),
-        }),
-      )
-      .min(1, 'must list at least one part')
-      .max(MAX_PARTS)
-      .optional(),
-  })
-  .strict();
+/** The part list of a completion; no upload of this deployment has more than `maxParts` parts. */
+export const completeBodySchema = (maxParts: number) =>
+  z
+    .object({
+      parts: z
+        .array(
+          z.object({
+            partNumber: z.number().int().min(1).max(maxParts),
+            // As S3 answered it (quotes included): printable ASCII, which the XML to S3 carries as is.
+            etag: z.string().regex(/^[!-~]{1,200}$/, 'must be 1-200 printable ASCII characters'),
+          }),
+        )
+        .min(1, 'must list at least one part')
+        .max(maxParts, `must list at most ${maxParts} parts, the most an upload here can have`)
+        .optional(),
+    })
+    .strict();
+type CompleteBody = z.output<ReturnType<typeof completeBodySchema>>;
 
 /**
  * The part list a multipart completion sends to S3: ascending, as S3 wants it. Whether the list fits the upload
  * (no part twice, each as stored) is a matter of the upload's state, not of the request's shape: 409.
  */
-function partListFor(parts: z.output<typeof completeBody>['parts']) {
+function partListFor(parts: CompleteBody['parts']) {
   if (!parts) throw conflict('the upload is multipart: list its parts (GET /media/{id}/upload shows them)');
   const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
   const repeated = sorted.find((p, i) => i > 0 && p.partNumber === sorted[i - 1]!.partNumber);
@@ -46,6 +49,7 @@ export function uploadRoutes({ deps, workflows, access, starter }: RouteContext)
   const router = Router();
   const { settings } = deps;
   const uploadRequest = uploadRequestSchema(settings.maxUploadBytes);
+  const completeBody = completeBodySchema(maxPartsFor(settings.maxUploadBytes, settings.multipartPartBytes));
 
   router.post('/media/upload-url', async (req, res) => {
     const principal = principalOf(req);
