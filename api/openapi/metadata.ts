@@ -19,13 +19,14 @@ const body = {
       type: 'array',
       maxItems: MAX_USER_TAGS,
       items: metadataKeyJsonSchema,
-      description: 'Tag keys to remove; absent ones are ignored. A key may not be both set and removed (400).',
+      description:
+        'Tag keys to remove; absent ones are ignored. A key may not be both set and removed (400).',
     },
   }),
   // At least one key set or removed.
   anyOf: [
-    { required: ['set'], properties: { set: { minProperties: 1 } } },
-    { required: ['remove'], properties: { remove: { minItems: 1 } } },
+    { required: ['set'], properties: { set: { type: 'object', minProperties: 1 } } },
+    { required: ['remove'], properties: { remove: { type: 'array', minItems: 1 } } },
   ],
   description: `At most ${MAX_USER_TAGS} user tags per asset after the change (400 otherwise).`,
 };
