@@ -36,7 +36,7 @@ async function casesPerPhase(ndjson: string): Promise<Record<string, number>> {
   return counts;
 }
 
-function run(args: string[], cwd: string): Promise<{ code: number; output: string }> {
+function run(args: string[], cwd: string, auth: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     execFile(
       ST,
@@ -49,6 +49,7 @@ function run(args: string[], cwd: string): Promise<{ code: number; output: strin
           ...process.env,
           PYTHONPATH: path.join(REPO, 'test', 'schemathesis'),
           SCHEMATHESIS_HOOKS: 'hooks',
+          ASSETLINE_WFC_AUTH: auth,
           PYTHONDONTWRITEBYTECODE: '1',
         },
       },
@@ -85,7 +86,22 @@ describe('schemathesis against the running API', () => {
   });
 
   it('finds no failure in any phase, stateful included', { timeout: 240_000 }, async () => {
-    const token = await platform.token('8101');
+    // Two owners (Web Fuzzing Commons auth document): object_level_authorization replays one owner's reads of
+    // its own assets and webhooks as the other, who must not get them.
+    const owners = [
+      { name: 'owner-a', token: await platform.token('8101') },
+      { name: 'owner-b', token: await platform.token('8102') },
+    ];
+    const auth = path.join(dir, 'auth.json');
+    await fs.writeFile(
+      auth,
+      JSON.stringify({
+        auth: owners.map(({ name, token }) => ({
+          name,
+          fixedHeaders: [{ name: 'Authorization', value: `Bearer ${token}` }],
+        })),
+      }),
+    );
     const report = path.join(dir, 'report.json');
     const events = path.join(dir, 'events.ndjson');
     const started = Date.now();
@@ -95,8 +111,6 @@ describe('schemathesis against the running API', () => {
         path.join(REPO, 'test', 'schemathesis', 'schemathesis.toml'),
         'run',
         `${platform.baseUrl}/openapi.json`,
-        '--header',
-        `Authorization: Bearer ${token}`,
         // The storage-events secret too, so that POST /storage-events is tested past its 401.
         '--header',
         `X-Assetline-Storage-Secret: ${STORAGE_EVENTS_SECRET}`,
@@ -129,6 +143,7 @@ describe('schemathesis against the running API', () => {
         events,
       ],
       dir,
+      auth,
     );
     const seconds = (Date.now() - started) / 1000;
     await fs.writeFile(path.join(dir, 'output.txt'), output);
