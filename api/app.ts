@@ -19,6 +19,8 @@ import { metadataRoutes } from './routes/metadata';
 import { createServices } from './services';
 import { createMetrics } from './metrics';
 import { concurrencyLimit } from './concurrency-limit';
+import { allowedMethods } from './allowed-methods';
+import { openapiDocument } from './openapi/document';
 
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
@@ -41,6 +43,8 @@ export function createApp(deps: ApiDeps): express.Express {
       },
     }),
   );
+  // Before the body parser and authentication: a method no route has is refused whoever asks.
+  app.use(allowedMethods(openapiDocument(deps.settings).paths as Record<string, Record<string, unknown>>));
   app.use(
     express.json({
       limit: deps.settings.jsonBodyLimitBytes,

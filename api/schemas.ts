@@ -1,15 +1,25 @@
 import { z } from 'zod';
-import { ALLOWED_CONTENT_TYPES, normaliseContentType } from '../shared/media-types';
+import { ALLOWED_CONTENT_TYPES } from '../shared/media-types';
 import { badRequest } from './problem';
 
 // Bidi overrides make "gpj.exe" display as "exe.jpg"; control characters break logs and headers.
 // eslint-disable-next-line no-control-regex
 const UNSAFE_FILENAME = /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069/\\]/;
+export const FILENAME_MAX_BYTES = 255;
+/** The same rules as a JSON Schema for the document (a length in bytes is only described there). */
+export const filenameJsonSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: FILENAME_MAX_BYTES,
+  pattern: `^[^${UNSAFE_FILENAME.source.slice(1, -1)}]+$`,
+  not: { enum: ['.', '..'] },
+  description: `At most ${FILENAME_MAX_BYTES} bytes of UTF-8; no path separators, control or bidi-override characters.`,
+};
 
 export const filenameSchema = z
   .string()
   .min(1, 'must not be empty')
-  .refine((v) => Buffer.byteLength(v, 'utf8') <= 255, 'must be at most 255 bytes')
+  .refine((v) => Buffer.byteLength(v, 'utf8') <= FILENAME_MAX_BYTES, `must be at most ${FILENAME_MAX_BYTES} bytes`)
   .refine(
     (v) => !UNSAFE_FILENAME.test(v),
     'must not contain path separators, control or bidi-override characters',
@@ -29,8 +39,19 @@ export function userMetadataKeyProblem(key: string): string | undefined {
   return undefined;
 }
 
+export const METADATA_VALUE_MAX = 1024;
+// eslint-disable-next-line no-control-regex
+const NO_NUL = /^[^\u0000]*$/u;
+
 export const metadataSchema = z
-  .record(z.string(), z.string().max(1024, 'metadata values are at most 1024 characters'))
+  .record(
+    z.string(),
+    z
+      .string()
+      .max(METADATA_VALUE_MAX, `metadata values are at most ${METADATA_VALUE_MAX} characters`)
+      // Postgres text cannot hold NUL.
+      .regex(NO_NUL, 'metadata values must not contain NUL characters'),
+  )
   .superRefine((m, ctx) => {
     const keys = Object.keys(m);
     if (keys.length > MAX_USER_TAGS) {
@@ -42,16 +63,30 @@ export const metadataSchema = z
     }
   });
 
+/** A user tag key, as the document states it: media.* is reserved. */
+export const metadataKeyJsonSchema = {
+  type: 'string',
+  pattern: METADATA_KEY.source,
+  not: { pattern: '^media\\.' },
+};
+
+/** metadataSchema as the document states it (its refinements are not in zod's JSON Schema). */
+export const metadataJsonSchema = {
+  type: 'object',
+  maxProperties: MAX_USER_TAGS,
+  propertyNames: metadataKeyJsonSchema,
+  additionalProperties: { type: 'string', maxLength: METADATA_VALUE_MAX, pattern: NO_NUL.source },
+};
+
 export function uploadRequestSchema(maxUploadBytes: number) {
   return z
     .object({
       filename: filenameSchema,
-      contentType: z
-        .string()
-        .transform(normaliseContentType)
-        .refine((t) => t in ALLOWED_CONTENT_TYPES, {
-          message: `is not an allowed type; allowed: ${Object.keys(ALLOWED_CONTENT_TYPES).join(', ')}`,
-        }),
+      // Exactly one of the list (the document's enum), as the client's SDK sends it: no case or parameters to undo.
+      contentType: z.enum(
+        Object.keys(ALLOWED_CONTENT_TYPES),
+        `is not an allowed type; allowed: ${Object.keys(ALLOWED_CONTENT_TYPES).join(', ')}`,
+      ),
       sizeBytes: z
         .number()
         .int('must be a whole number of bytes')

@@ -14,6 +14,10 @@ export function partSizeFor(sizeBytes: number, preferred: number): number {
 export const partCount = (sizeBytes: number, partBytes: number) =>
   Math.max(1, Math.ceil(sizeBytes / partBytes));
 
+/** The most parts an upload of this deployment can have: that of the largest upload allowed. */
+export const maxPartsFor = (maxUploadBytes: number, preferredPartBytes: number) =>
+  partCount(maxUploadBytes, partSizeFor(maxUploadBytes, preferredPartBytes));
+
 export async function presignParts(
   store: ObjectStore,
   key: string,

@@ -18,6 +18,7 @@
 #   - versitygw               ($VERSITYGW_PATH    | PATH | GOPATH/bin | go install)
 #   - Temporal's Java time-skipping test server
 #                             ($TEMPORAL_TEST_SERVER_PATH | .cache/temporal-test-server/)
+#   - Schemathesis            (.cache/schemathesis-venv/, from PyPI)
 set -euo pipefail
 
 NODE_VERSION=24.22.3 # Active LTS (Krypton); Node 20 reached its end of life in April 2026
@@ -269,3 +270,27 @@ EOF
 }
 
 ensure_test_server
+
+# ---------------------------------------------------------------------------
+# Schemathesis (PyPI), in a venv of its own: test/schemathesis.test.ts runs it against the API.
+# ---------------------------------------------------------------------------
+SCHEMATHESIS_VERSION=4.32.5
+
+ensure_schemathesis() {
+  local venv="$CACHE_DIR/schemathesis-venv"
+  local stamp="$venv/installed-version"
+  if [ -x "$venv/bin/st" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$SCHEMATHESIS_VERSION" ]; then
+    return 0
+  fi
+  have python3 || die "python3 is missing (needed for the schemathesis venv)"
+  local t0
+  t0=$(now_ms)
+  rm -rf "$venv"
+  run_logged "$LOG_DIR/schemathesis-venv.log" python3 -m venv "$venv"
+  run_logged "$LOG_DIR/schemathesis-pip.log" \
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  echo "$SCHEMATHESIS_VERSION" >"$stamp"
+  say "installed schemathesis $SCHEMATHESIS_VERSION ($venv/bin/st) in $(elapsed "$t0")"
+}
+
+ensure_schemathesis

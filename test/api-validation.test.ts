@@ -86,6 +86,10 @@ describe('API input and access checks', () => {
     [{ contentType: 'image/jpeg', sizeBytes: 5 }, 'filename is required'],
     [{ ...valid, contentType: 'application/x-msdownload' }, 'contentType is not an allowed type'],
     [{ ...valid, contentType: 'image/svg+xml' }, 'contentType is not an allowed type'],
+    // Exactly one of the document's enum: no case or parameters to undo.
+    [{ ...valid, contentType: 'Image/JPEG; charset=binary' }, 'contentType is not an allowed type'],
+    [{ ...valid, expiresAt: '2020-01-01T00:00:00Z' }, 'expiresAt must be in the future'],
+    [{ ...valid, metadata: { k: 'nul\u0000' } }, 'metadata values must not contain NUL characters'],
     [{ ...valid, filename: '../../etc/passwd' }, 'filename must not contain path separators'],
     [
       { ...valid, filename: 'evil\u202Egpj.exe' },

@@ -84,15 +84,15 @@ describe('multipart and resumable uploads', () => {
       { partNumber: last, etag: lastEtag },
     ];
 
-    // A wrong part list is the client's mistake: 400 naming it, and the upload can still be completed.
+    // A part list that does not fit the stored parts: 409 naming it, and the upload can still be completed.
     const wrong = await request('POST', `${platform.baseUrl}/media/${assetId}/complete`, {
       token,
       body: { parts: parts.map((p, i) => (i === 0 ? { ...p, etag: '"0000"' } : p)) },
     });
-    expect(wrong.status).toBe(400);
+    expect(wrong.status).toBe(409);
     expect(wrong.body.detail).toContain('parts rejected by storage');
     expect((await request('POST', `${platform.baseUrl}/media/${assetId}/complete`, { token })).status).toBe(
-      400,
+      409,
     );
 
     const done = await request('POST', `${platform.baseUrl}/media/${assetId}/complete`, {

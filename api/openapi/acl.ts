@@ -1,5 +1,15 @@
 import { aclBody } from '../routes/acl';
-import { assetIdParameter, fromZod, json, jsonBody, object, problems, uuid, type ApiArea } from './common';
+import {
+  assetIdParameter,
+  fromZod,
+  json,
+  jsonBody,
+  object,
+  problems,
+  uuid,
+  type ApiArea,
+  type Json,
+} from './common';
 
 const acl = object({
   assetId: uuid,
@@ -11,6 +21,13 @@ const acl = object({
     }),
   },
 });
+const grantsBody = fromZod(aclBody);
+// "'*' (everyone) may only be granted read", the refinement zod's JSON Schema leaves out.
+(((grantsBody.properties as Record<string, Json>).grants as Json).items as Json).not = {
+  required: ['principal', 'permission'],
+  properties: { principal: { const: '*' }, permission: { enum: ['write', 'delete'] } },
+};
+
 const ownerOnly: [number, string] = [
   403,
   'Only the owner (or an operator) may see or change who has access.',
@@ -32,7 +49,7 @@ export const aclArea: ApiArea = {
         tags: ['access'],
         summary: "Replace the asset's grants (owner or operator); revoked readers lose cached copies too",
         parameters: [assetIdParameter],
-        requestBody: jsonBody(fromZod(aclBody)),
+        requestBody: jsonBody(grantsBody),
         responses: { 200: json('The grants now', acl), ...problems(400, 401, ownerOnly, 404) },
       },
     },

@@ -57,6 +57,30 @@ export const json = (description: string, schema: Json, headers?: Json): Json =>
   content: { 'application/json': { schema } },
 });
 
+/**
+ * OpenAPI links from a response that names an asset (`$response.body#/assetId`) to the operations that take it, so
+ * a client (and schemathesis' stateful phase) can follow a created id to everything that uses it.
+ */
+export function linksTo(operationIds: string[], pointer = '$response.body#/assetId'): Json {
+  return Object.fromEntries(
+    operationIds.map((operationId) => [operationId, { operationId, parameters: { id: pointer } }]),
+  );
+}
+
+/** Every operation that takes an asset id in its path as `{id}`. */
+export const ASSET_OPERATIONS = [
+  'getAsset',
+  'deleteAsset',
+  'restoreAsset',
+  'completeUpload',
+  'getUpload',
+  'abortUpload',
+  'changeMetadata',
+  'getContent',
+  'getAcl',
+  'replaceAcl',
+];
+
 export const object = (properties: Record<string, Json>, required = Object.keys(properties)): Json => ({
   type: 'object',
   required,
@@ -73,7 +97,7 @@ export const assetIdParameter: Json = {
   in: 'path',
   required: true,
   description: 'The asset id (a UUID); anything else answers 400.',
-  schema: { type: 'string' },
+  schema: { type: 'string', format: 'uuid' },
 };
 
 const DEFAULT_PROBLEMS: Record<number, string> = {
@@ -84,7 +108,7 @@ const DEFAULT_PROBLEMS: Record<number, string> = {
   409: 'The asset is not in a state that allows this.',
   413: 'The JSON body exceeds JSON_BODY_LIMIT_BYTES.',
   415: 'The body is in a charset or content encoding the API does not read (UTF-8; identity, gzip, deflate).',
-  503: 'Temporal could not be reached; retry after the given number of seconds.',
+  503: 'A dependency (Postgres, S3, Temporal) could not be reached, or the API is at its concurrency limit; retry after the given number of seconds.',
 };
 
 const PROBLEM_HEADERS: Record<number, Json> = {

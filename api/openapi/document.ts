@@ -41,11 +41,21 @@ const securitySchemes: Json = {
   storageSecretQuery: { type: 'apiKey', in: 'query', name: 'token' },
 };
 
-/** What any operation with a body can answer (the JSON parser runs before every route), and 500 as a problem too. */
+/**
+ * What operations answer besides their own: 413 and 415 with a body (the JSON parser runs before every route); 401
+ * with a bearer token (every operation without a `security` of its own); 503 everywhere but the health checks
+ * (Postgres or S3 away, or the concurrency limit reached); and 500 as a problem too.
+ */
 function withCommonProblems(operation: Operation): Operation {
+  const bearer = operation.security === undefined ? problems(401) : {};
+  const health = Array.isArray(operation.security) && operation.security.length === 0;
+  const unavailable = health ? {} : problems(503);
   const body = operation.requestBody ? problems(413, 415) : {};
   const unexpected = problem(500, 'Unexpected error; it has been logged.');
-  return { ...operation, responses: { ...operation.responses, ...body, default: unexpected } };
+  return {
+    ...operation,
+    responses: { ...bearer, ...unavailable, ...operation.responses, ...body, default: unexpected },
+  };
 }
 
 function mergePaths(areas: ApiArea[]): Record<string, PathItem> {
@@ -68,7 +78,7 @@ export function openapiDocument(settings: ApiDeps['settings']): Json {
     healthArea,
     storageEventsArea,
     originArea,
-    uploadsArea(settings.maxUploadBytes),
+    uploadsArea(settings),
     mediaArea,
     searchArea,
     metadataArea,

@@ -1,5 +1,35 @@
 import { patchBody } from '../routes/metadata';
-import { assetIdParameter, fromZod, json, jsonBody, object, problems, uuid, type ApiArea } from './common';
+import { MAX_USER_TAGS, metadataJsonSchema, metadataKeyJsonSchema } from '../schemas';
+import {
+  annotate,
+  assetIdParameter,
+  fromZod,
+  json,
+  jsonBody,
+  object,
+  problems,
+  uuid,
+  type ApiArea,
+} from './common';
+
+const body = {
+  ...annotate(fromZod(patchBody), {
+    set: { ...metadataJsonSchema, description: 'Tags to set (added or replaced).' },
+    remove: {
+      type: 'array',
+      maxItems: MAX_USER_TAGS,
+      items: metadataKeyJsonSchema,
+      description:
+        'Tag keys to remove; absent ones are ignored. A key may not be both set and removed (400).',
+    },
+  }),
+  // At least one key set or removed.
+  anyOf: [
+    { required: ['set'], properties: { set: { type: 'object', minProperties: 1 } } },
+    { required: ['remove'], properties: { remove: { type: 'array', minItems: 1 } } },
+  ],
+  description: `At most ${MAX_USER_TAGS} user tags per asset after the change (400 otherwise).`,
+};
 
 /** api/routes/metadata.ts: the user's tags. */
 export const metadataArea: ApiArea = {
@@ -10,7 +40,7 @@ export const metadataArea: ApiArea = {
         tags: ['media'],
         summary: 'Set and remove user tags (write permission); media.* keys are reserved',
         parameters: [assetIdParameter],
-        requestBody: jsonBody(fromZod(patchBody)),
+        requestBody: jsonBody(body),
         responses: {
           200: json(
             "The asset's user tags after the change",

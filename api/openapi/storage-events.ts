@@ -20,7 +20,7 @@ export const storageEventsArea: ApiArea = {
             object({ signalled: { type: 'integer', minimum: 0 }, ignored: { type: 'integer', minimum: 0 } }),
           ),
           ...problems(
-            400,
+            [400, 'The body is not an S3 notification envelope (an object, `Records` an array if present).'],
             [401, 'The shared secret is missing or wrong.'],
             [404, 'Storage events are disabled (STORAGE_EVENTS_SECRET is not set).'],
             503,

@@ -1,9 +1,12 @@
-import { ALLOWED_CONTENT_TYPES } from '../../shared/media-types';
-import { completeBody } from '../routes/uploads';
-import { uploadRequestSchema } from '../schemas';
+import type { ApiDeps } from '../deps';
+import { completeBodySchema } from '../routes/uploads';
+import { maxPartsFor } from '../upload-session';
+import { filenameJsonSchema, metadataJsonSchema, uploadRequestSchema } from '../schemas';
 import {
   annotate,
+  ASSET_OPERATIONS,
   assetIdParameter,
+  linksTo,
   dateTime,
   fromZod,
   json,
@@ -45,11 +48,14 @@ const quota: [number, string] = [
 ];
 
 /** api/routes/uploads.ts: upload sessions. */
-export function uploadsArea(maxUploadBytes: number): ApiArea {
+export function uploadsArea({ maxUploadBytes, multipartPartBytes }: ApiDeps['settings']): ApiArea {
   const parameters = [assetIdParameter];
   const request = annotate(fromZod(uploadRequestSchema(maxUploadBytes)), {
-    contentType: { description: `One of: ${Object.keys(ALLOWED_CONTENT_TYPES).join(', ')}.` },
+    filename: filenameJsonSchema,
+    contentType: { description: 'The declared type; the bytes are sniffed and must agree.' },
+    metadata: { ...metadataJsonSchema, description: 'User tags.' },
     multipart: { description: 'Ask for a multipart upload below MULTIPART_THRESHOLD_BYTES too.' },
+    expiresAt: { description: 'Retention: purged at this moment; must be in the future (400 otherwise).' },
   });
   return {
     paths: {
@@ -60,14 +66,17 @@ export function uploadsArea(maxUploadBytes: number): ApiArea {
           summary: 'Create a pending asset and pre-signed URL(s) to upload its bytes to',
           requestBody: jsonBody(request),
           responses: {
-            201: json(
-              'The asset is pending until its upload completes',
-              object({
-                assetId: uuid,
-                status: { const: 'pending' },
-                upload: { oneOf: [putUpload, multipartUpload] },
-              }),
-            ),
+            201: {
+              ...json(
+                'The asset is pending until its upload completes',
+                object({
+                  assetId: uuid,
+                  status: { const: 'pending' },
+                  upload: { oneOf: [putUpload, multipartUpload] },
+                }),
+              ),
+              links: linksTo(ASSET_OPERATIONS),
+            },
             ...problems(400, 401, quota, 503),
           },
         },
@@ -79,16 +88,29 @@ export function uploadsArea(maxUploadBytes: number): ApiArea {
           summary: 'Tell the platform the upload is done (write permission); repeating it is harmless',
           parameters,
           requestBody: jsonBody(
-            annotate(fromZod(completeBody), {
+            annotate(fromZod(completeBodySchema(maxPartsFor(maxUploadBytes, multipartPartBytes))), {
               parts: {
-                description: 'Required for a multipart upload: every part with the ETag S3 answered.',
+                description:
+                  'Required for a multipart upload: every part with the ETag S3 answered, in any order; ignored ' +
+                  'for a single PUT.',
               },
             }),
             false,
           ),
           responses: {
             202: json('Processing starts (or already has)', ref('AssetStatusChange')),
-            ...problems(400, 401, [403, 'The caller may read the asset but not write it.'], 404, 503),
+            ...problems(
+              400,
+              401,
+              [403, 'The caller may read the asset but not write it.'],
+              404,
+              [
+                409,
+                'A multipart upload without `parts`, a part listed twice, or parts that do not match what storage ' +
+                  'holds (see GET /media/{id}/upload).',
+              ],
+              503,
+            ),
           },
         },
       },

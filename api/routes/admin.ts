@@ -9,6 +9,7 @@ export const failuresQuery = z.object({
   // A cursor that does not decode would silently restart from the first page: a client paging on would loop.
   before: z
     .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'is not a cursor this API issued')
     .refine((v) => decodeFailureCursor(v) !== undefined, 'is not a cursor this API issued')
     .optional(),
 });

@@ -1,39 +1,43 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { ASSET_STATUSES } from '../../shared/asset-status';
-import { ALLOWED_CONTENT_TYPES, normaliseContentType } from '../../shared/media-types';
-import { METADATA_KEY, parseOr400 } from '../schemas';
+import { ALLOWED_CONTENT_TYPES } from '../../shared/media-types';
+import { parseOr400 } from '../schemas';
 import { decodeSearchCursor, FAMILIES } from '../services/asset-listings';
 import { principalOf, type RouteContext } from '../route-context';
 
-const LISTED_STATUSES = ASSET_STATUSES.filter((s) => s !== 'deleted');
-const MAX_TAG_FILTERS = 10;
-const isoInstant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
+export const LISTED_STATUSES = ASSET_STATUSES.filter((s) => s !== 'deleted');
+/** What `type` may be: a family or an allowed content type, exactly (the document's enum). */
+export const LISTED_TYPES = [...FAMILIES, ...Object.keys(ALLOWED_CONTENT_TYPES)];
+export const MAX_TAG_FILTERS = 10;
+/** key:value, split at the first colon; the key a metadata key (without a colon), the value no NUL (Postgres). */
+// eslint-disable-next-line no-control-regex
+export const TAG_FILTER = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,63}):([^\u0000]{0,1024})$/u;
+export const PAGE_LIMIT = { min: 1, max: 100, default: 50 };
+/** A cursor is base64url; that it is one this API issued is checked when it is read. */
+export const CURSOR = /^[A-Za-z0-9_-]+$/;
+export const isoInstant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 
 /** A repeated parameter arrives as an array; only `tag` may repeat. */
 const once = z.string({ error: 'must be given once' });
 
 const tagSchema = z.string().transform((v, ctx): [string, string] => {
-  const colon = v.indexOf(':');
-  const [key, value] = [v.slice(0, colon), v.slice(colon + 1)];
-  if (colon < 1 || !METADATA_KEY.test(key) || value.length > 1024) {
+  const match = TAG_FILTER.exec(v);
+  if (!match) {
     ctx.addIssue({
       code: 'custom',
       message: `${JSON.stringify(v)} must be key:value, the key a metadata key and the value at most 1024 characters`,
     });
     return z.NEVER;
   }
-  return [key, value];
+  return [match[1]!, match[2]!];
 });
 
 export const searchQuery = z
   .object({
     status: once.pipe(z.enum(LISTED_STATUSES, `must be one of ${LISTED_STATUSES.join(', ')}`)).optional(),
     type: once
-      .transform(normaliseContentType)
-      .refine((t) => FAMILIES.includes(t) || t in ALLOWED_CONTENT_TYPES, {
-        message: `must be a family (${FAMILIES.join(', ')}) or an allowed content type`,
-      })
+      .pipe(z.enum(LISTED_TYPES, `must be a family (${FAMILIES.join(', ')}) or an allowed content type`))
       .optional(),
     tag: z
       .union([z.string(), z.array(z.string())])
@@ -51,9 +55,15 @@ export const searchQuery = z
     limit: once
       .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')
       .transform(Number)
-      .pipe(z.number().min(1, 'must be at least 1').max(100, 'must be at most 100'))
+      .pipe(
+        z
+          .number()
+          .min(PAGE_LIMIT.min, `must be at least ${PAGE_LIMIT.min}`)
+          .max(PAGE_LIMIT.max, `must be at most ${PAGE_LIMIT.max}`),
+      )
       .optional(),
     cursor: once
+      .regex(CURSOR, 'is not a cursor this API issued')
       .transform((v, ctx) => {
         const after = decodeSearchCursor(v);
         if (!after) ctx.addIssue({ code: 'custom', message: 'is not a cursor this API issued' });
@@ -82,7 +92,7 @@ export function searchRoutes({ services }: RouteContext): Router {
         createdFrom: query.createdFrom,
         createdTo: query.createdTo,
         after: query.cursor,
-        limit: query.limit ?? 50,
+        limit: query.limit ?? PAGE_LIMIT.default,
       }),
     );
   });

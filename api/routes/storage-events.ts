@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { HttpProblem, unauthorized } from '../problem';
 import type { UploadService } from '../services/upload-service';
+import { parseOr400 } from '../schemas';
 
 // AWS (and versitygw, which copies it) send {Records: [...]}; MinIO adds a top-level EventName and Key.
 const recordSchema = z.looseObject({
@@ -48,8 +49,8 @@ export function storageEventRoutes(deps: ApiDeps, uploads: UploadService): Route
       (typeof req.query.token === 'string' ? req.query.token : undefined);
     if (!sameSecret(given, expected)) throw unauthorized('storage event secret missing or wrong');
 
-    const notification = notificationSchema.safeParse(req.body);
-    const records = notification.success ? (notification.data.Records ?? []) : [];
+    // An envelope that is not S3's is refused; records it does not act on are acknowledged below.
+    const records = parseOr400(notificationSchema, req.body ?? {}).Records ?? [];
     let signalled = 0;
     let ignored = 0;
     for (const raw of records) {

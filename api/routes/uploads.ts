@@ -2,31 +2,33 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { parseAssetId, parseOr400, uploadRequestSchema } from '../schemas';
 import { principalOf, type RouteContext } from '../route-context';
-import { MAX_PARTS } from '../upload-session';
+import { maxPartsFor } from '../upload-session';
 
-export const completeBody = z
-  .object({
-    parts: z
-      .array(
-        z.object({
-          partNumber: z.number().int().min(1).max(MAX_PARTS),
-          etag: z.string().min(1).max(200),
-        }),
-      )
-      .min(1, 'must list at least one part')
-      .max(MAX_PARTS)
-      .refine((parts) => parts.every((p, i) => i === 0 || p.partNumber > parts[i - 1]!.partNumber), {
-        message: 'must be in ascending partNumber order without repeats',
-      })
-      .optional(),
-  })
-  .strict();
+/** The part list of a completion; no upload of this deployment has more than `maxParts` parts. */
+export const completeBodySchema = (maxParts: number) =>
+  z
+    .object({
+      parts: z
+        .array(
+          z.object({
+            partNumber: z.number().int().min(1).max(maxParts),
+            // As S3 answered it (quotes included): printable ASCII, which the XML to S3 carries as is.
+            etag: z.string().regex(/^[!-~]{1,200}$/, 'must be 1-200 printable ASCII characters'),
+          }),
+        )
+        .min(1, 'must list at least one part')
+        .max(maxParts, `must list at most ${maxParts} parts, the most an upload here can have`)
+        .optional(),
+    })
+    .strict();
 
 /** Upload sessions: pre-signed single or multipart uploads, resuming, aborting, and completion. */
 export function uploadRoutes({ deps, services }: RouteContext): Router {
   const router = Router();
   const { access, uploads } = services;
-  const uploadRequest = uploadRequestSchema(deps.settings.maxUploadBytes);
+  const { settings } = deps;
+  const uploadRequest = uploadRequestSchema(settings.maxUploadBytes);
+  const completeBody = completeBodySchema(maxPartsFor(settings.maxUploadBytes, settings.multipartPartBytes));
 
   router.post('/media/upload-url', async (req, res) => {
     const principal = principalOf(req);

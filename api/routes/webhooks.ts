@@ -1,16 +1,20 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { webhookUrlProblem } from '../../shared/webhooks/target-policy';
+import { MAX_WEBHOOK_URL_LENGTH, webhookUrlProblem } from '../../shared/webhooks/target-policy';
 import { principalOf } from '../route-context';
 import { parseOr400 } from '../schemas';
 import type { WebhookService } from '../services/webhook-service';
 
 export { MAX_WEBHOOKS_PER_OWNER } from '../services/webhook-service';
+/** An absolute http(s) URL without credentials or whitespace: the document's pattern, checked here too. */
+export const WEBHOOK_URL = /^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s/?#@\\]+(?:[/?#][^\s]*)?$/;
 
 export const webhookBody = z
   .object({
     url: z
       .string()
+      .max(MAX_WEBHOOK_URL_LENGTH, `must be at most ${MAX_WEBHOOK_URL_LENGTH} characters`)
+      .regex(WEBHOOK_URL, 'must be an absolute http or https URL without credentials')
       .superRefine((value, ctx) => {
         const problem = webhookUrlProblem(value);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });

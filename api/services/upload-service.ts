@@ -27,7 +27,19 @@ export interface UploadSettings extends LifecycleSettings {
   multipartPartBytes: number;
 }
 
-// S3's answers to a bad part list are the client's mistake, not ours.
+/**
+ * The part list a multipart completion sends to S3: ascending, as S3 wants it. Whether the list fits the upload
+ * (no part twice, each as stored) is a matter of the upload's state, not of the request's shape: a conflict.
+ */
+function partListFor(parts: UploadPart[] | undefined): UploadPart[] {
+  if (!parts) throw conflict('the upload is multipart: list its parts (GET /media/{id}/upload shows them)');
+  const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+  const repeated = sorted.find((p, i) => i > 0 && p.partNumber === sorted[i - 1]!.partNumber);
+  if (repeated) throw conflict(`parts lists part ${repeated.partNumber} twice`);
+  return sorted;
+}
+
+// S3's answers to a part list that does not fit the stored parts: the client's to fix, not ours.
 const CLIENT_PART_ERRORS = new Set(['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'MalformedXML']);
 
 /** Upload sessions: pre-signed single or multipart uploads, resuming, aborting and completion. */
@@ -127,8 +139,7 @@ export class UploadService {
   async complete(target: AuthorisedAsset, parts: UploadPart[] | undefined) {
     const asset = AuthorisedAsset.row(target);
     if (asset.status === 'pending' && asset.multipart_upload_id) {
-      if (!parts) throw invalid('parts is required to complete a multipart upload');
-      await this.assemble(asset, asset.multipart_upload_id, parts);
+      await this.assemble(asset, asset.multipart_upload_id, partListFor(parts));
     }
     if (asset.status === 'pending') await this.deps.workflows.completeUpload(this.input(asset), 'api');
     return currentStatus(this.deps.assets, asset);
@@ -202,7 +213,7 @@ export class UploadService {
     } catch (err) {
       const name = err instanceof S3ServiceException ? err.name : '';
       if (CLIENT_PART_ERRORS.has(name))
-        throw invalid(`parts rejected by storage: ${name}: ${(err as Error).message}`);
+        throw conflict(`parts rejected by storage: ${name}: ${(err as Error).message}`);
       // Completed already (a repeated call): the object is there, and signalling again is harmless.
       if (name !== 'NoSuchUpload' || !(await store.head(asset.object_key))) throw err;
     }
