@@ -19,7 +19,10 @@ export const filenameJsonSchema = {
 export const filenameSchema = z
   .string()
   .min(1, 'must not be empty')
-  .refine((v) => Buffer.byteLength(v, 'utf8') <= FILENAME_MAX_BYTES, `must be at most ${FILENAME_MAX_BYTES} bytes`)
+  .refine(
+    (v) => Buffer.byteLength(v, 'utf8') <= FILENAME_MAX_BYTES,
+    `must be at most ${FILENAME_MAX_BYTES} bytes`,
+  )
   .refine(
     (v) => !UNSAFE_FILENAME.test(v),
     'must not contain path separators, control or bidi-override characters',

@@ -28,7 +28,10 @@ export const webhooksArea: ApiArea = {
               object({ ...webhook, secret: { type: 'string', pattern: '^[0-9a-f]{64}$' } }),
             ),
             links: {
-              deleteWebhook: { operationId: 'deleteWebhook', parameters: { id: '$response.body#/webhookId' } },
+              deleteWebhook: {
+                operationId: 'deleteWebhook',
+                parameters: { id: '$response.body#/webhookId' },
+              },
             },
           },
           ...problems(

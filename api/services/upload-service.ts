@@ -3,7 +3,11 @@ import type { z } from 'zod';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import type { AssetRepository } from '../../shared/adapters/asset-repository';
 import type { ObjectStore } from '../../shared/adapters/object-store';
-import { QuotaExceededError, quotaExcess, type QuotaRepository } from '../../shared/adapters/quota-repository';
+import {
+  QuotaExceededError,
+  quotaExcess,
+  type QuotaRepository,
+} from '../../shared/adapters/quota-repository';
 import type { WorkflowGateway } from '../../shared/adapters/workflow-gateway';
 import { uploadKey } from '../../shared/object-keys';
 import type { MediaAssetRow } from '../../shared/db/schema';
@@ -14,7 +18,7 @@ import { partCount, partSizeFor, presignParts } from '../upload-session';
 import type { WorkflowStarter } from '../workflow-starter';
 import { AuthorisedAsset } from './access-control';
 import { currentStatus } from './asset-commands';
-import { conflict, invalid, ServiceError } from './errors';
+import { conflict, ServiceError } from './errors';
 
 export type UploadRequest = z.output<ReturnType<typeof uploadRequestSchema>>;
 export interface UploadPart {
