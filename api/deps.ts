@@ -15,6 +15,7 @@ import type { MetadataRepository } from '../shared/adapters/metadata-repository'
 import type { SearchRepository } from '../shared/adapters/search-repository';
 import type { AssetDocCache } from './asset-docs';
 import type { WorkflowStartRepository } from '../shared/adapters/workflow-start-repository';
+import type { DeadLetterRepository } from '../shared/adapters/dead-letter-repository';
 
 /** What the API needs, injected so tests build the same app on their own servers. */
 export interface ApiDeps {
@@ -25,6 +26,8 @@ export interface ApiDeps {
   events: EventPublisher;
   /** The outbox of asset workflows owed by upload URLs. */
   workflowStarts: WorkflowStartRepository;
+  /** Poison inputs kept for inspection (GET /admin/dead-letters). */
+  deadLetters: DeadLetterRepository;
   store: ObjectStore;
   /** The storage tiers' stores by bucket name: an original is read from the bucket its blob row names. */
   buckets?: BucketRouter;

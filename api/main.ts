@@ -24,6 +24,7 @@ import { WorkflowStarter } from './workflow-starter';
 import { WorkflowStartRepository } from '../shared/adapters/workflow-start-repository';
 import { MetadataRepository } from '../shared/adapters/metadata-repository';
 import { SearchRepository } from '../shared/adapters/search-repository';
+import { DeadLetterRepository } from '../shared/adapters/dead-letter-repository';
 import { assetCacheFromConfig, startAssetDocCache } from './asset-cache-setup';
 
 const config = loadConfigOrExit(API_SECTIONS);
@@ -71,6 +72,7 @@ const deps: ApiDeps = {
   temporal,
   events: new TemporalEventPublisher(temporal, config.TEMPORAL_TASK_QUEUE, new WebhookRepository(db)),
   workflowStarts: new WorkflowStartRepository(db),
+  deadLetters: new DeadLetterRepository(db),
   logger,
   settings: {
     taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -33,6 +33,7 @@ import {
   TierAttribute,
   type UploadCompleted,
 } from './definitions';
+import { guardMedia, LOST_ATTEMPT_TYPES, POISON_GUARD_PATCH } from './stage-guard';
 
 // Infrastructure errors (S3, Postgres or clamd away) are retried without limit: the asset waits, it is never lost.
 // Bad input is not an error: activities report it as a result, or as a non-retryable MediaError failure.
@@ -98,14 +99,14 @@ class Rejected extends Error {
 export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetOutcome> {
   // Each family is a fairness key on the media queue: with a backlog, families take turns (docker-compose and the
   // devstack enable fairness in the server), so a flood of photos does not hold every clip back, or the reverse.
-  const mediaFor = (family: MediaFamily) =>
+  const mediaFor = (family: MediaFamily, guarded = false) =>
     proxyActivities<MediaActivities>({
       taskQueue: mediaTaskQueue(workflowInfo().taskQueue),
       priority: { fairnessKey: family },
       startToCloseTimeout: '6h',
       // Every media activity heartbeats at least every 5 s (activities/media/heartbeat.ts).
       heartbeatTimeout: HEARTBEAT_TIMEOUT,
-      retry,
+      retry: guarded ? { ...retry, nonRetryableErrorTypes: LOST_ATTEMPT_TYPES } : retry,
       // A delete waits until ffmpeg is really gone, so nothing uploads renditions for a blob being removed.
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     });
@@ -245,7 +246,9 @@ export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetO
     family: MediaFamily,
   ) => {
     const failBlob = (reason: string) => bookkeeping().failBlob({ sha256: blob.sha256, reason });
-    const media = mediaFor(family);
+    const media = patched(POISON_GUARD_PATCH)
+      ? guardMedia(mediaFor(family, true), input.assetId, MEDIA_FAILURE, bookkeeping().recordDeadLetter)
+      : mediaFor(family);
     const ref = { sha256: blob.sha256, blobKey: blob.blobKey, sizeBytes };
 
     const scan = await stage('scan', () => heartbeating.scanBlob(blob), failBlob);

@@ -6,7 +6,10 @@ import type { WorkControl } from '../../shared/media/types';
  * heartbeat at least every 5 s even without progress, so cancellation (delivered with heartbeat responses) is seen
  * and the child process killed.
  */
-export async function withProgress<T>(work: (control: WorkControl) => Promise<T>): Promise<T> {
+export async function withProgress<T>(
+  work: (control: WorkControl) => Promise<T>,
+  stallMs?: number,
+): Promise<T> {
   const ctx = Context.current();
   let percent = 0;
   let lastBeat = 0;
@@ -18,6 +21,7 @@ export async function withProgress<T>(work: (control: WorkControl) => Promise<T>
   try {
     return await work({
       signal: ctx.cancellationSignal,
+      ...(stallMs ? { stallMs } : {}),
       onProgress: (p) => {
         percent = Math.max(percent, Math.min(100, Math.round(p)));
         if (Date.now() - lastBeat > 1_000) beat();

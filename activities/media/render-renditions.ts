@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { NewRendition } from '../../shared/adapters/blob-repository';
-import { renderImage } from '../../shared/media/image';
+import { renderImageIsolated } from '../../shared/media/image-isolated';
+import { tripTestPoison } from '../../shared/media/test-poison';
 import { renderDocument } from '../../shared/media/document';
 import { transcodeVideo } from '../../shared/media/video';
 import { transcodeAudio } from '../../shared/media/audio';
 import type { MediaInfo, RenditionFile } from '../../shared/media/types';
 import { renditionsRoot } from '../publish-renditions';
 import { classifyMediaErrors } from '../failures';
-import type { BlobRef, MediaDeps } from './deps';
+import { decoderMemoryMb, stallMs, type BlobRef, type MediaDeps } from './deps';
 import { withProgress } from './heartbeat';
 
 export interface RenderResult {
@@ -24,14 +25,21 @@ export function renderRenditionsActivity(deps: MediaDeps) {
     return classifyMediaErrors(() =>
       withProgress(async (control) => {
         const src = await deps.workspace.source(deps.store, input.sha256, input.blobKey, input.sizeBytes);
+        await tripTestPoison(deps.testPoisonMarker, src, 'kill-worker', () =>
+          process.kill(process.pid, 'SIGKILL'),
+        );
         const outDir = await deps.workspace.scratch();
         try {
           let files: RenditionFile[];
           let placeholder: string | undefined;
           const { info } = input;
           if (info.kind === 'image') {
-            ({ renditions: files, placeholder } = await renderImage(src, outDir, info, {
+            ({ renditions: files, placeholder } = await renderImageIsolated(src, outDir, info, {
               maxPixels: deps.limits.maxImagePixels,
+              memoryMb: decoderMemoryMb(deps.limits),
+              stallMs: stallMs(deps.limits),
+              signal: control.signal,
+              testPoisonMarker: deps.testPoisonMarker,
             }));
           } else if (info.kind === 'document') {
             files = (await renderDocument(src, outDir, control)).renditions;
@@ -65,7 +73,7 @@ export function renderRenditionsActivity(deps: MediaDeps) {
         } finally {
           await deps.workspace.release(outDir);
         }
-      }),
+      }, stallMs(deps.limits)),
     );
   };
 }

@@ -50,5 +50,24 @@ export function adminRoutes(deps: ApiDeps): Router {
     });
   });
 
+  router.get('/admin/dead-letters', async (req, res) => {
+    if (!req.principal?.operator)
+      throw notFound(`no route for GET /admin/dead-letters without the operator role`);
+    const q = parseOr400(failuresQuery, req.query, 'query');
+    const before = decodeCursor(q.before);
+    const letters = await deps.deadLetters.list(
+      q.limit,
+      before && { lastSeenAt: before.updatedAt, assetId: before.assetId },
+    );
+    const last = letters.at(-1);
+    res.json({
+      deadLetters: letters,
+      next:
+        letters.length === q.limit && last
+          ? Buffer.from(`${last.lastSeenAt}|${last.assetId}`).toString('base64url')
+          : null,
+    });
+  });
+
   return router;
 }

@@ -11,6 +11,7 @@ import * as m007 from './migrations/007-integrity';
 import * as m009 from './migrations/009-tiering';
 import * as m010 from './migrations/010-owner-usage';
 import * as m011 from './migrations/011-workflow-starts';
+import * as m012deadLetters from './migrations/012-dead-letters';
 import * as m004search from './migrations/004-search';
 
 // Migrations are imported, not read from a folder, so they ship inside whatever bundle runs the process.
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '009-tiering': m009,
   '010-owner-usage': m010,
   '011-workflow-starts': m011,
+  '012-dead-letters': m012deadLetters,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
