@@ -1,13 +1,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import { Worker } from '@temporalio/worker';
-import { toolPath } from '../devstack';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import type { IoActivities, MediaActivities } from '../activities';
 import type { DeadLetter } from '../shared/adapters/dead-letter-repository';
 import {
@@ -17,13 +15,14 @@ import {
   uploadCompletedSignal,
   type AssetLifecycleInput,
 } from '../workflows/definitions';
-import { registerSearchAttributes } from '../worker/search-attributes';
+import { eventually } from './helpers/http';
 import { uniqueName } from './helpers/stack';
 
 /**
- * The stage guard's counting (workflows/stage-guard.ts) in the time-skipping server: the media activities are
- * functions, and a "lost" attempt is one that hangs without heartbeats until the server's heartbeat timeout ends it,
- * as a worker killed under it would.
+ * The stage guard's counting (workflows/stage-guard.ts): the real workflow against the suite's Temporal dev server,
+ * its activities replaced by functions. Not the time-skipping server: that one retries a timed-out attempt itself
+ * whatever the retry policy's non-retryable types say (TemporalTimeout:Heartbeat), so the guard would never see a
+ * loss there. So the heartbeat timeouts here take their real 20 s.
  */
 const SHA = 'c'.repeat(64);
 const HISTORIES_DIR = path.join(import.meta.dirname, 'fixtures', 'histories');
@@ -35,7 +34,11 @@ interface Fake {
   renders: { lostBefore?: number }[];
 }
 
-/** Never returns and never heartbeats: the attempt is lost once the heartbeat timeout passes. */
+/**
+ * A lost attempt: it never answers and never heartbeats, so the server ends it at the heartbeat timeout (20 s), as it
+ * does an attempt whose worker died. (A TimeoutFailure thrown by the activity would not do: the worker reports it as
+ * an ApplicationFailure, which the server retries itself.)
+ */
 const hang = () =>
   new Promise<never>((_, reject) =>
     Context.current().cancellationSignal.addEventListener('abort', () => reject(new Error('cancelled'))),
@@ -94,8 +97,9 @@ function input(): AssetLifecycleInput {
   };
 }
 
-describe('poison guard in the time-skipping test server', () => {
-  let env: TestWorkflowEnvironment;
+describe('poison guard: lost attempts counted by the asset workflow', { timeout: 200_000 }, () => {
+  let client: Client;
+  let native: NativeConnection;
   let taskQueue: string;
   let current: Fake | undefined;
   const byWorkflow = new Map<string, Fake>();
@@ -104,10 +108,9 @@ describe('poison guard in the time-skipping test server', () => {
   const started: WorkflowHandle[] = [];
 
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
-    });
-    await registerSearchAttributes(env.connection, 'default');
+    const address = inject('stack').temporalAddress;
+    client = new Client({ connection: await Connection.connect({ address }), namespace: 'default' });
+    native = await NativeConnection.connect({ address });
     taskQueue = uniqueName('tq');
     const of = () => byWorkflow.get(Context.current().info.workflowExecution?.workflowId ?? '') ?? current!;
     const dispatch = (group: 'io' | 'media', names: string[]) =>
@@ -123,13 +126,13 @@ describe('poison guard in the time-skipping test server', () => {
       );
     const template = fake(rendered);
     const io = await Worker.create({
-      connection: env.nativeConnection,
+      connection: native,
       taskQueue,
       activities: dispatch('io', Object.keys(template.io)),
       workflowBundle: { codePath: inject('stack').workflowBundlePath },
     });
     const media = await Worker.create({
-      connection: env.nativeConnection,
+      connection: native,
       taskQueue: mediaTaskQueue(taskQueue),
       activities: dispatch('media', Object.keys(template.media)),
     });
@@ -142,7 +145,8 @@ describe('poison guard in the time-skipping test server', () => {
   afterAll(async () => {
     stop?.();
     await done;
-    await env?.teardown();
+    await native?.close();
+    await client?.connection.close();
   });
 
   // RECORD_HISTORIES=<label> keeps these runs for test/replay.test.ts, as test/workflow-lifecycle.test.ts does.
@@ -162,11 +166,19 @@ describe('poison guard in the time-skipping test server', () => {
     }
   });
 
+  const settled = (handle: WorkflowHandle, status: string) =>
+    eventually(
+      `the asset to be ${status}`,
+      () => handle.query(assetStateQuery),
+      (s) => s.status === status,
+      120_000,
+    );
+
   const start = async (f: Fake) => {
     current = f;
     const workflowId = uniqueName('asset');
     byWorkflow.set(workflowId, f);
-    const handle = await env.client.workflow.start('assetLifecycle', {
+    const handle = await client.workflow.start('assetLifecycle', {
       taskQueue,
       workflowId,
       args: [input()],
@@ -177,10 +189,10 @@ describe('poison guard in the time-skipping test server', () => {
   };
 
   it('three lost attempts fail the stage with the cause and file a dead letter; a retry starts counting anew', async () => {
-    // Lost three times, then (after the operator's retry) lost twice more and done: the count restarted.
-    const f = fake((call) => (call <= 5 ? hang() : rendered()));
+    // Lost three times, then (after the operator's retry) lost once more and done: the count restarted.
+    const f = fake((call) => (call <= 4 ? hang() : rendered()));
     const handle = await start(f);
-    await env.sleep('10m');
+    await settled(handle, 'failed');
     const reason =
       'renditions failed: worker lost 3 times at stage renditions (heartbeat timeout ×3): input quarantined for inspection';
     expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'failed', stage: 'failed', reason });
@@ -198,22 +210,21 @@ describe('poison guard in the time-skipping test server', () => {
     expect(Date.parse(letter.lastSeenAt) - Date.parse(letter.firstSeenAt)).toBeGreaterThanOrEqual(40_000);
 
     await handle.signal(retryRequestedSignal, { requestedBy: 'ops' });
-    await env.sleep('10m');
-    expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'ready' });
-    expect(f.renders.slice(3)).toEqual([{}, { lostBefore: 1 }, { lostBefore: 2 }]);
+    await settled(handle, 'ready');
+    expect(f.renders.slice(3)).toEqual([{}, { lostBefore: 1 }]);
     expect(f.deadLetters).toHaveLength(1);
   });
 
   it('infrastructure errors are still retried without limit and never counted as losses', async () => {
+    // Four failures: the server's backoff (1 s, 2 s, 4 s, 8 s) passes in real time here.
     const f = fake((call) =>
-      call <= 6
+      call <= 4
         ? Promise.reject(ApplicationFailure.retryable('S3 is away', 'S3ServiceException'))
         : rendered(),
     );
     const handle = await start(f);
-    await env.sleep('1h');
-    expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'ready' });
-    expect(f.renders).toHaveLength(7);
+    await settled(handle, 'ready');
+    expect(f.renders).toHaveLength(5);
     // The server retried them: the workflow never re-invoked the activity itself.
     expect(f.renders.every((r) => r.lostBefore === undefined)).toBe(true);
     expect(f.deadLetters).toEqual([]);
@@ -230,7 +241,7 @@ describe('poison guard in the time-skipping test server', () => {
       );
     const f = fake((call) => (call === 1 ? hang() : stalled()));
     const handle = await start(f);
-    await env.sleep('10m');
+    await settled(handle, 'failed');
     expect(await handle.query(assetStateQuery)).toMatchObject({
       status: 'failed',
       reason:
