@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { MediaError, MediaRejected } from '../shared/media/types';
-import { MEDIA_FAILURE, MEDIA_REJECTED } from '../workflows/definitions';
+import { MediaError, MediaRejected, MediaStalled } from '../shared/media/types';
+import { MEDIA_FAILURE, MEDIA_REJECTED, MEDIA_STALLED } from '../workflows/definitions';
 
 /** Corrupt or unsupported media fails for good; anything else is rethrown for Temporal to retry. */
 export async function classifyMediaErrors<T>(work: () => Promise<T>): Promise<T> {
@@ -10,6 +10,9 @@ export async function classifyMediaErrors<T>(work: () => Promise<T>): Promise<T>
     // Work stopped because the activity was cancelled is reported as a cancellation, not as a failure.
     const cancelled = Context.current().cancellationSignal;
     if (cancelled.aborted) throw cancelled.reason;
+    if (err instanceof MediaStalled) {
+      throw ApplicationFailure.create({ message: err.message, type: MEDIA_STALLED, nonRetryable: true });
+    }
     if (err instanceof MediaError) {
       throw ApplicationFailure.create({
         message: err.message,

@@ -1,5 +1,6 @@
 import type { AssetRepository } from '../shared/adapters/asset-repository';
 import type { BlobRepository } from '../shared/adapters/blob-repository';
+import type { DeadLetterRepository } from '../shared/adapters/dead-letter-repository';
 import type { EventPublisher } from '../shared/adapters/event-publisher';
 import type { IntegrityRepository } from '../shared/adapters/integrity-repository';
 import type { QuotaRepository } from '../shared/adapters/quota-repository';
@@ -22,6 +23,7 @@ import {
 import { copyMediaMetadataActivity } from './finish-asset';
 import { publishRenditionsActivity } from './publish-renditions';
 import { recordTransitionActivity } from './record-transition';
+import { recordDeadLetterActivity } from './record-dead-letter';
 import { releaseBlobActivity } from './release-blob';
 import { scanBlobActivity } from './scan-blob';
 import { sniffContentActivity } from './sniff-content';
@@ -35,6 +37,8 @@ import {
   type WebhookDeps,
 } from './webhooks';
 import type { MediaDeps } from './media/deps';
+import { SuspectGate } from '../shared/suspect-gate';
+import { runAloneWhenSuspect } from './media/run-alone';
 import { extractMetadataActivity } from './media/extract-metadata';
 import { renderRenditionsActivity } from './media/render-renditions';
 import { validateRenditionsActivity } from './media/validate-renditions';
@@ -50,6 +54,7 @@ export interface IoDeps extends WebhookDeps, CdnDeps, TierDeps {
   events: EventPublisher;
   sweeps: SweepRepository;
   integrity: IntegrityRepository;
+  deadLetters: DeadLetterRepository;
   /** Where blobs are copied at ingest, and integrity scans repair from; absent without REPLICA_S3_BUCKET. */
   replica?: ObjectStore | undefined;
 }
@@ -82,15 +87,20 @@ export function createIoActivities(deps: IoDeps) {
     pickBlobsForIntegrity: pickBlobsForIntegrityActivity(deps),
     checkBlobIntegrity: checkBlobIntegrityActivity(deps),
     moveBlobTier: moveBlobTierActivity(deps),
+    recordDeadLetter: recordDeadLetterActivity(deps),
   };
 }
 
-/** CPU-heavy activities (sharp, ffmpeg, poppler): they run on the media task queue, sized to the machine. */
+/**
+ * CPU-heavy activities (sharp, ffmpeg, poppler): they run on the media task queue, sized to the machine. An attempt
+ * retried after lost ones runs alone (activities/media/run-alone.ts).
+ */
 export function createMediaActivities(deps: MediaDeps) {
+  const gate = new SuspectGate();
   return {
-    extractMetadata: extractMetadataActivity(deps),
-    renderRenditions: renderRenditionsActivity(deps),
-    validateRenditions: validateRenditionsActivity(deps),
+    extractMetadata: runAloneWhenSuspect(gate, extractMetadataActivity(deps)),
+    renderRenditions: runAloneWhenSuspect(gate, renderRenditionsActivity(deps)),
+    validateRenditions: runAloneWhenSuspect(gate, validateRenditionsActivity(deps)),
   };
 }
 

@@ -16,6 +16,7 @@ import type { AssetDocCache } from './asset-docs';
 import type { WorkflowStartRepository } from '../shared/adapters/workflow-start-repository';
 import type { WorkflowGateway } from '../shared/adapters/workflow-gateway';
 import type { WorkflowStarter } from './workflow-starter';
+import type { DeadLetterRepository } from '../shared/adapters/dead-letter-repository';
 
 /** What the API needs, injected so tests build the same app on their own servers. */
 export interface ApiDeps {
@@ -26,6 +27,8 @@ export interface ApiDeps {
   events: EventPublisher;
   /** The outbox of asset workflows owed by upload URLs. */
   workflowStarts: WorkflowStartRepository;
+  /** Poison inputs kept for inspection (GET /admin/dead-letters). */
+  deadLetters: DeadLetterRepository;
   store: ObjectStore;
   /** The storage tiers' stores by bucket name: an original is read from the bucket its blob row names. */
   buckets?: BucketRouter;

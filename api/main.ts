@@ -24,6 +24,7 @@ import { WorkflowStarter } from './workflow-starter';
 import { WorkflowStartRepository } from '../shared/adapters/workflow-start-repository';
 import { MetadataRepository } from '../shared/adapters/metadata-repository';
 import { SearchRepository } from '../shared/adapters/search-repository';
+import { DeadLetterRepository } from '../shared/adapters/dead-letter-repository';
 import { assetCacheFromConfig, startAssetDocCache } from './asset-cache-setup';
 
 const config = loadConfigOrExit(API_SECTIONS);
@@ -95,6 +96,7 @@ const deps: ApiDeps = {
   starter,
   events,
   workflowStarts,
+  deadLetters: new DeadLetterRepository(db),
   logger,
   settings,
 };

@@ -136,6 +136,18 @@ const sections = {
     /** Decompression-bomb guard: larger images are rejected from their header, before decoding. */
     MAX_IMAGE_PIXELS: positiveInt.default(100_000_000),
     /**
+     * Images are decoded in a child process (one file cannot take the worker down) whose data segment is capped at
+     * this many MiB (setrlimit RLIMIT_DATA via prlimit): a decoder allocating beyond it dies alone.
+     */
+    DECODER_MEMORY_MB: positiveInt.min(256).default(2048),
+    /** A decoder child or ffmpeg showing no progress for this long is killed, and the attempt counted as lost. */
+    MEDIA_STALL_SECONDS: positiveInt.default(120),
+    /**
+     * Test-only trigger (at least 16 characters; refused unless NODE_ENV=test): a media stage whose input holds
+     * `<marker>:kill-worker` kills its worker with SIGKILL, `<marker>:crash-decoder` crashes the decoder child.
+     */
+    ASSETLINE_TEST_POISON_MARKER: z.string().min(16).optional(),
+    /**
      * Workflow code bundled ahead (`npm run bundle:workflows`, done by the Docker build and `npm start`). Without it
      * the worker runs webpack at start, which costs seconds and ~200 MB of resident memory for the process's life.
      */
@@ -312,6 +324,13 @@ export function loadConfig<const S extends readonly SectionName[]>(
         return `${name} ${message}`;
       }),
     );
+  }
+  // A trigger that kills the worker must not be switched on in production by a stray variable.
+  const marker = (result.data as Record<string, unknown>).ASSETLINE_TEST_POISON_MARKER;
+  if (marker !== undefined && input.NODE_ENV !== 'test') {
+    throw new ConfigError([
+      'ASSETLINE_TEST_POISON_MARKER kills the worker on a marked input: it is accepted only with NODE_ENV=test',
+    ]);
   }
   return result.data as ConfigOf<S[number]>;
 }

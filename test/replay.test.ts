@@ -18,7 +18,12 @@ describe('workflow replay of recorded histories', async () => {
   const versions = new Set(files.map((f) => path.dirname(f)));
 
   it('has recorded histories of each workflow version to replay', () => {
-    expect([...versions].sort()).toEqual(['v1-remote-bookkeeping', 'v2-local-bookkeeping', 'v3-phases']);
+    expect([...versions].sort()).toEqual([
+      'v1-remote-bookkeeping',
+      'v2-local-bookkeeping',
+      'v3-phases',
+      'v3-poison-guard',
+    ]);
     for (const version of versions) {
       expect(files.filter((f) => path.dirname(f) === version).length).toBeGreaterThanOrEqual(5);
     }

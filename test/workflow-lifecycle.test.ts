@@ -66,6 +66,7 @@ function fakeActivities(overrides: Overrides = {}) {
     abortStaleMultipart: async () => ({ scanned: 0, aborted: 0, next: null }),
     failMissingBlobs: async () => ({ scanned: 0, missing: [], next: null }),
     moveBlobTier: async ({ to }) => ({ moved: true, tier: to }),
+    recordDeadLetter: async () => undefined,
   };
   const media: MediaActivities = {
     extractMetadata: async () => ({

@@ -14,6 +14,7 @@ import { BucketRouter } from '../shared/adapters/bucket-router';
 import { TierRepository } from '../shared/adapters/tier-repository';
 import { FailoverObjectStore } from '../shared/adapters/failover-object-store';
 import { IntegrityRepository } from '../shared/adapters/integrity-repository';
+import { DeadLetterRepository } from '../shared/adapters/dead-letter-repository';
 import { NoScanner, type Scanner } from '../shared/adapters/scanner';
 import { Slots } from '../shared/slots';
 import { LocalWorkspace } from '../shared/adapters/workspace';
@@ -53,6 +54,7 @@ export function workerAdapters(config: WorkerConfig, db: Db) {
         )
       : store,
     integrity: new IntegrityRepository(db),
+    deadLetters: new DeadLetterRepository(db),
     /** The tiers' stores, by tier and by the bucket a blob row names. */
     buckets,
     tiers: new TierRepository(db),
@@ -68,6 +70,11 @@ export function workerAdapters(config: WorkerConfig, db: Db) {
     acl: new AccessRepository(db),
     cdn: cdnFromConfig(config, logger),
     warmRenditions: config.CDN_WARM_RENDITIONS,
-    limits: { maxImagePixels: config.MAX_IMAGE_PIXELS },
+    limits: {
+      maxImagePixels: config.MAX_IMAGE_PIXELS,
+      decoderMemoryMb: config.DECODER_MEMORY_MB,
+      stallSeconds: config.MEDIA_STALL_SECONDS,
+    },
+    testPoisonMarker: config.ASSETLINE_TEST_POISON_MARKER,
   };
 }

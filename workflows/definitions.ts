@@ -13,6 +13,8 @@ import type { AssetStatus } from '../shared/asset-status';
  */
 export const MEDIA_FAILURE = 'MediaError';
 export const MEDIA_REJECTED = 'MediaRejected';
+/** Work killed for making no progress: the workflow counts it like a lost worker (workflows/stage-guard.ts). */
+export const MEDIA_STALLED = 'MediaStalled';
 
 export const ASSET_WORKFLOW_TYPE = 'assetLifecycle';
 

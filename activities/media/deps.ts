@@ -6,8 +6,21 @@ export interface MediaDeps {
   store: ObjectStore;
   blobs: BlobRepository;
   workspace: LocalWorkspace;
-  limits: { maxImagePixels: number };
+  limits: MediaLimits;
+  /** Test-only trigger (ASSETLINE_TEST_POISON_MARKER): see shared/media/test-poison.ts. */
+  testPoisonMarker?: string | undefined;
 }
+
+export interface MediaLimits {
+  maxImagePixels: number;
+  /** DECODER_MEMORY_MB: the image decoder child's data segment cap (default 2048). */
+  decoderMemoryMb?: number;
+  /** MEDIA_STALL_SECONDS: a child process silent this long is killed (default 120). */
+  stallSeconds?: number;
+}
+
+export const decoderMemoryMb = (limits: MediaLimits) => limits.decoderMemoryMb ?? 2048;
+export const stallMs = (limits: MediaLimits) => (limits.stallSeconds ?? 120) * 1000;
 
 /** Identifies a stored blob for the media stages, which each fetch it into the worker's workspace. */
 export interface BlobRef {

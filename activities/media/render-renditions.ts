@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { NewRendition } from '../../shared/adapters/blob-repository';
-import { renderImage } from '../../shared/media/image';
+import { renderImageIsolated } from '../../shared/media/image-isolated';
+import { tripTestPoison } from '../../shared/media/test-poison';
 import { renderDocument } from '../../shared/media/document';
 import { transcodeVideo } from '../../shared/media/video';
 import { transcodeAudio } from '../../shared/media/audio';
 import type { MediaInfo, RenditionFile } from '../../shared/media/types';
 import { renditionAttemptPrefix } from '../../shared/object-keys';
 import { classifyMediaErrors } from '../failures';
-import type { BlobRef, MediaDeps } from './deps';
+import { decoderMemoryMb, stallMs, type BlobRef, type MediaDeps } from './deps';
 import { keepBeating } from '../heartbeat';
 
 const PROGRESS = { details: { percent: 0 } };
@@ -25,16 +26,24 @@ export function renderRenditionsActivity(deps: MediaDeps) {
     // Heartbeats cover the whole attempt (download, render, upload), so a dead worker's attempt is noticed fast.
     return classifyMediaErrors(() =>
       keepBeating(async (beat) => {
-        const control = beat.progress();
+        // ffmpeg and poppler are killed when they go silent this long (a hang the workflow counts as a loss).
+        const control = { ...beat.progress(), stallMs: stallMs(deps.limits) };
         const src = await deps.workspace.source(deps.store, input.sha256, input.blobKey, input.sizeBytes);
+        await tripTestPoison(deps.testPoisonMarker, src, 'kill-worker', () =>
+          process.kill(process.pid, 'SIGKILL'),
+        );
         const outDir = await deps.workspace.scratch();
         try {
           let files: RenditionFile[];
           let placeholder: string | undefined;
           const { info } = input;
           if (info.kind === 'image') {
-            ({ renditions: files, placeholder } = await renderImage(src, outDir, info, {
+            ({ renditions: files, placeholder } = await renderImageIsolated(src, outDir, info, {
               maxPixels: deps.limits.maxImagePixels,
+              memoryMb: decoderMemoryMb(deps.limits),
+              stallMs: stallMs(deps.limits),
+              signal: control.signal,
+              testPoisonMarker: deps.testPoisonMarker,
             }));
           } else if (info.kind === 'document') {
             files = (await renderDocument(src, outDir, control)).renditions;

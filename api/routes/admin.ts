@@ -25,5 +25,12 @@ export function adminRoutes(listings: AssetListings): Router {
     res.json(await listings.failures(q.limit, q.before));
   });
 
+  router.get('/admin/dead-letters', async (req, res) => {
+    if (!req.principal?.operator)
+      throw notFound(`no route for GET /admin/dead-letters without the operator role`);
+    const q = parseOr400(failuresQuery, req.query, 'query');
+    res.json(await listings.deadLetters(q.limit, q.before));
+  });
+
   return router;
 }

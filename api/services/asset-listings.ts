@@ -1,4 +1,5 @@
 import type { AssetRepository } from '../../shared/adapters/asset-repository';
+import type { DeadLetterRepository } from '../../shared/adapters/dead-letter-repository';
 import type { ListedAsset, SearchFilter, SearchRepository } from '../../shared/adapters/search-repository';
 import type { AssetStatus } from '../../shared/asset-status';
 import { ALLOWED_CONTENT_TYPES } from '../../shared/media-types';
@@ -23,7 +24,13 @@ export interface ListingFilter {
 
 /** Listings, newest first by keyset, each page ending in the cursor of the next (null on the last). */
 export class AssetListings {
-  constructor(private readonly deps: { search: SearchRepository; assets: AssetRepository }) {}
+  constructor(
+    private readonly deps: {
+      search: SearchRepository;
+      assets: AssetRepository;
+      deadLetters: DeadLetterRepository;
+    },
+  ) {}
 
   /** GET /media: the assets the caller may read (its own and those granted to it or its groups). */
   async search(principal: Principal, f: ListingFilter) {
@@ -73,6 +80,23 @@ export class AssetListings {
       next:
         rows.length === limit && last
           ? Buffer.from(`${new Date(last.updated_at).toISOString()}|${last.asset_id}`).toString('base64url')
+          : null,
+    };
+  }
+
+  /** GET /admin/dead-letters: inputs that kept killing or hanging their worker, the latest first. */
+  async deadLetters(limit: number, before: string | undefined) {
+    const after = decodeFailureCursor(before);
+    const letters = await this.deps.deadLetters.list(
+      limit,
+      after && { lastSeenAt: after.updatedAt, assetId: after.assetId },
+    );
+    const last = letters.at(-1);
+    return {
+      deadLetters: letters,
+      next:
+        letters.length === limit && last
+          ? Buffer.from(`${last.lastSeenAt}|${last.assetId}`).toString('base64url')
           : null,
     };
   }

@@ -158,6 +158,20 @@ export interface WorkflowStartsTable {
   last_error: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+/** Inputs taken for poison after repeated lost attempts of a stage (migration 012). */
+export interface DeadLettersTable {
+  asset_id: string;
+  stage: string;
+  cause: string;
+  attempts: number;
+  quarantines: ColumnType<number, number | undefined, number>;
+  blob_sha256: string | null;
+  blob_key: string | null;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+  recorded_at: ColumnType<Date, undefined, never>;
+}
+
 export interface Database {
   media_assets: MediaAssetsTable;
   asset_metadata: AssetMetadataTable;
@@ -172,6 +186,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   asset_access: AssetAccessTable;
   workflow_starts: WorkflowStartsTable;
+  dead_letters: DeadLettersTable;
 }
 
 export type MediaAssetRow = Selectable<MediaAssetsTable>;

@@ -59,7 +59,7 @@ export async function transcodeAudio(
     cwd: outDir,
     durationSeconds: info.durationSeconds,
     what: 'waveform drawing',
-    control: control?.signal ? { signal: control.signal } : undefined,
+    control: control && { signal: control.signal, stallMs: control.stallMs },
     build: (command) => {
       command.complexFilter(
         `[0:a:0]aformat=channel_layouts=mono,` +

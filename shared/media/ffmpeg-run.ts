@@ -1,7 +1,7 @@
 import os from 'node:os';
 import ffmpeg from 'fluent-ffmpeg';
 import { lastLines } from './probe';
-import { MediaError, type WorkControl } from './types';
+import { MediaError, MediaStalled, type WorkControl } from './types';
 
 /** Encoder threads per output: the machine's cores, capped; ffmpeg runs several encoders side by side. */
 export const ENCODER_THREADS = String(Math.max(1, Math.min(os.availableParallelism(), 8)));
@@ -57,19 +57,41 @@ export function runFfmpeg(run: FfmpegRun): Promise<void> {
     let aborted = false;
     let lastPercent = -1;
 
+    // Silence for stallMs (no stats line, no message) means ffmpeg hangs: heartbeats alone would keep the attempt
+    // alive for hours, so the watchdog kills it and the workflow counts a lost attempt.
+    let stalled = false;
+    let watchdog: NodeJS.Timeout | undefined;
+    const stallMs = control?.stallMs;
+    const alive = () => {
+      if (!stallMs) return;
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        stalled = true;
+        command.kill('SIGKILL');
+      }, stallMs);
+    };
+
     const onAbort = () => {
       aborted = true;
       if (started) command.kill('SIGKILL');
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    const finish = () => signal?.removeEventListener('abort', onAbort);
+    const finish = () => {
+      clearTimeout(watchdog);
+      signal?.removeEventListener('abort', onAbort);
+    };
 
     command.on('start', () => {
       started = true;
       if (aborted) command.kill('SIGKILL');
+      alive();
     });
 
-    if (run.onStderrLine) command.on('stderr', run.onStderrLine);
+    command.on('stderr', (line: string) => {
+      alive();
+      run.onStderrLine?.(line);
+    });
+    if (stallMs) command.on('progress', alive);
 
     const onProgress = control?.onProgress;
     if (onProgress) {
@@ -91,6 +113,10 @@ export function runFfmpeg(run: FfmpegRun): Promise<void> {
       finish();
       if (aborted) {
         reject(abortError(signal));
+        return;
+      }
+      if (stalled) {
+        reject(new MediaStalled(`${run.what}: ffmpeg made no progress for ${stallMs! / 1000} s`));
         return;
       }
       const tail = lastLines(withoutStats(stderr ?? '')) || err.message;

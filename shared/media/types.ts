@@ -19,6 +19,14 @@ export class MediaRejected extends MediaError {
   override name = 'MediaRejected';
 }
 
+/**
+ * Work killed for showing no progress (a hung decoder or ffmpeg): like a worker lost under the attempt, it may be
+ * the machine, so the workflow counts it and gives up on the input only when it happens again and again.
+ */
+export class MediaStalled extends Error {
+  override name = 'MediaStalled';
+}
+
 export interface RenditionFile {
   /** Stable name clients ask for: 'thumb-256', 'thumb-1024', 'preview-2048', 'placeholder', 'poster', 'hls', 'mp4', 'audio', 'waveform', 'page-1'. */
   name: string;
@@ -102,4 +110,6 @@ export interface ValidationReport {
 export interface WorkControl {
   onProgress?: (percent: number) => void;
   signal?: AbortSignal;
+  /** Child processes showing no progress for this long are killed with MediaStalled. */
+  stallMs?: number;
 }

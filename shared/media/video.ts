@@ -62,7 +62,7 @@ export async function transcodeVideo(
     inputOptions: ['-ss', posterSeekSeconds(info.durationSeconds).toFixed(3)],
     durationSeconds: 0,
     what: 'poster extraction',
-    control: control?.signal ? { signal: control.signal } : undefined,
+    control: control && { signal: control.signal, stallMs: control.stallMs },
     build: (command) => {
       command
         .output(POSTER)

@@ -183,6 +183,11 @@ export interface Attempt {
   attempt: number;
   /** When that attempt started (epoch ms). */
   startedAt: number;
+  /**
+   * Attempts over every scheduling of the type: a media activity's lost attempt is run again by the workflow
+   * (workflows/stage-guard.ts) as a new activity, attempt 1, rather than by the server as attempt 2.
+   */
+  runs: number;
 }
 
 /**
@@ -200,8 +205,11 @@ export async function activityAttempts(lab: CrashLab, assetId: string): Promise<
     const type = started && types.get(String(started.scheduledEventId));
     if (!started || !type) continue;
     const attempt = started.attempt ?? 1;
+    const runs = (attempts.get(type)?.runs ?? 0) + attempt;
     if (attempt >= (attempts.get(type)?.attempt ?? 0)) {
-      attempts.set(type, { attempt, startedAt: epochMs(event.eventTime) });
+      attempts.set(type, { attempt, startedAt: epochMs(event.eventTime), runs });
+    } else {
+      attempts.get(type)!.runs = runs;
     }
   }
   return attempts;

@@ -102,12 +102,12 @@ async function recovered({ stage, upload, run, killedAt }: Interrupted, settle: 
   const settledAt = Date.now();
   const activity = run.activityType!.name!;
   const retry = (await activityAttempts(lab, upload.assetId)).get(activity);
-  expect(retry?.attempt, `${activity} was retried`).toBeGreaterThanOrEqual(2);
+  expect(retry?.runs, `${activity} was retried`).toBeGreaterThanOrEqual(2);
   figures.push({
     stage,
     activity,
     killedIntoItS: (killedAt - startedAt(run)) / 1000,
-    attempts: retry?.attempt,
+    attempts: retry?.runs,
     retriedAfterKillS: (retry!.startedAt - killedAt) / 1000,
     settledAfterKillS: (settledAt - killedAt) / 1000,
   });

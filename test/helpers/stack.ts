@@ -19,6 +19,7 @@ import { signDevToken } from '../../shared/dev-token';
 import { createIoActivities, createMediaActivities } from '../../activities';
 import { createIoWorker, createMediaWorker } from '../../worker/create-worker';
 import { BlobRepository } from '../../shared/adapters/blob-repository';
+import { DeadLetterRepository } from '../../shared/adapters/dead-letter-repository';
 import { IntegrityRepository } from '../../shared/adapters/integrity-repository';
 import { AccessRepository } from '../../shared/adapters/access-repository';
 import { QuotaRepository } from '../../shared/adapters/quota-repository';
@@ -236,6 +237,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
           cdn,
           warmRenditions: ['poster', 'thumb-256'],
           integrity: new IntegrityRepository(db),
+          deadLetters: new DeadLetterRepository(db),
           replica: opts.replica,
           buckets,
           tiers: new TierRepository(db),
@@ -275,6 +277,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
   const apiStore = opts.replica ? new FailoverObjectStore(store, opts.replica) : store;
   const deps: ApiDeps = {
     workflowStarts,
+    deadLetters: new DeadLetterRepository(db),
     assets,
     blobs,
     acl,

@@ -12,7 +12,8 @@ import {
 } from '@temporalio/workflow';
 import type { IoActivities, MediaActivities } from '../../activities';
 import type { MediaFamily } from '../../shared/media-types';
-import { mediaTaskQueue } from '../definitions';
+import { MEDIA_FAILURE, mediaTaskQueue } from '../definitions';
+import { guardMedia, LOST_ATTEMPT_TYPES, POISON_GUARD_PATCH } from '../stage-guard';
 
 // Infrastructure errors (S3, Postgres or clamd away) are retried without limit: the asset waits, it is never lost.
 // Bad input is not an error: activities report it as a result, or as a non-retryable MediaError failure.
@@ -95,19 +96,25 @@ export const cdn = {
  * The work on a blob's content: the virus scan on the workflow's queue, the media stages on the media queue. Every
  * call on content goes through here, so a guard around them wraps them all in one place.
  */
-export function mediaWork(family: MediaFamily) {
+export function mediaWork(family: MediaFamily, assetId: string) {
+  // Guarded runs hand a lost attempt (a worker killed or hung under it) back to the workflow, which counts them and
+  // ends a stage that keeps losing its worker (stage-guard.ts); errors are still retried by the server.
+  const guarded = patched(POISON_GUARD_PATCH);
   // Each family is a fairness key on the media queue: with a backlog, families take turns (docker-compose and the
   // devstack enable fairness in the server), so a flood of photos does not hold every clip back, or the reverse.
-  const media = proxyActivities<MediaActivities>({
+  const proxied = proxyActivities<MediaActivities>({
     taskQueue: mediaTaskQueue(workflowInfo().taskQueue),
     priority: { fairnessKey: family },
     startToCloseTimeout: '6h',
-    // Every media activity heartbeats at least every 5 s (activities/media/heartbeat.ts).
+    // Every media activity heartbeats at least every 5 s (activities/heartbeat.ts).
     heartbeatTimeout: HEARTBEAT_TIMEOUT,
-    retry,
+    retry: guarded ? { ...retry, nonRetryableErrorTypes: LOST_ATTEMPT_TYPES } : retry,
     // A delete waits until ffmpeg is really gone, so nothing uploads renditions for a blob being removed.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
+  const media = guarded
+    ? guardMedia(proxied, assetId, MEDIA_FAILURE, (report) => bookkeeping().recordDeadLetter(report))
+    : proxied;
   return {
     scan: heartbeating.scanBlob,
     extractMetadata: media.extractMetadata,

@@ -54,7 +54,7 @@ export async function processContent(run: RunState, claimed: ClaimedUpload): Pro
 /** Scans, inspects, renders and checks a blob this asset is responsible for; returns the blob's outcome. */
 async function processBlob(run: RunState, { blob, sizeBytes, family }: ClaimedUpload): Promise<BlobResult> {
   const failBlob = (reason: string) => blobs.fail({ sha256: blob.sha256, reason });
-  const media = mediaWork(family);
+  const media = mediaWork(family, run.input.assetId);
   const ref = { sha256: blob.sha256, blobKey: blob.blobKey, sizeBytes };
 
   const scan = await runStage(run, 'scan', () => media.scan(blob), failBlob);
