@@ -23,6 +23,7 @@ describe('workflow replay of recorded histories', async () => {
       'v2-local-bookkeeping',
       'v3-phases',
       'v3-poison-guard',
+      'v4-phases-poison-guard',
     ]);
     for (const version of versions) {
       expect(files.filter((f) => path.dirname(f) === version).length).toBeGreaterThanOrEqual(5);
