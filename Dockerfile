@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Assetline API and worker image. TypeScript runs through tsx (a runtime dependency), so there is no build step:
-# the image holds the runtime sources (api, worker, activities, workflows, shared; devstack, scripts and test are
+# the image holds the runtime sources (api, worker, activities, workflows, domain, infra; devstack, scripts and test are
 # development only) and production node_modules. The default command starts the API; the worker services
 # override it with worker/main.ts. clamd, Redis and nginx run in containers of their own.
 ARG NODE_IMAGE=node:24-bookworm-slim
@@ -24,7 +24,8 @@ WORKDIR /app
 # Owned by root and only readable by the `node` user that runs the processes.
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json tsconfig.json ./
-COPY shared ./shared
+COPY domain ./domain
+COPY infra ./infra
 COPY activities ./activities
 COPY workflows ./workflows
 COPY api ./api

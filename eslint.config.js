@@ -14,19 +14,19 @@ export default tseslint.config(
   {
     // One door to Temporal (issue 13.4): the API and the adapters reach it through WorkflowGateway only, and start
     // workflows by WORKFLOW_TYPES (workflows/definitions.ts), never by a string of their own.
-    files: ['api/**/*.ts', 'shared/adapters/**/*.ts'],
-    ignores: ['shared/adapters/workflow-gateway.ts'],
+    files: ['api/**/*.ts', 'infra/adapters/**/*.ts'],
+    ignores: ['infra/adapters/workflow-gateway.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: '@temporalio/client', message: 'go through shared/adapters/workflow-gateway.ts' }],
+          paths: [{ name: '@temporalio/client', message: 'go through infra/adapters/workflow-gateway.ts' }],
         },
       ],
     },
   },
   {
-    files: ['api/**/*.ts', 'shared/**/*.ts', 'worker/**/*.ts'],
+    files: ['api/**/*.ts', 'domain/**/*.ts', 'infra/**/*.ts', 'worker/**/*.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',

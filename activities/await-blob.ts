@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { BlobRepository } from '../shared/adapters/blob-repository';
-import type { BlobStatus } from '../shared/db/schema';
+import type { BlobRepository } from '../infra/adapters/blob-repository';
+import type { BlobStatus } from '../infra/db/schema';
 
 export interface BlobOutcome {
   /** 'owned': the owner was deleted mid-processing and handed the blob to this asset, which must process it. */

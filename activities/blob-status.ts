@@ -1,4 +1,4 @@
-import type { BlobRepository } from '../shared/adapters/blob-repository';
+import type { BlobRepository } from '../infra/adapters/blob-repository';
 
 /** Records a blob's end when its processing fails, so duplicates waiting on it learn the outcome. */
 export function failBlobActivity(deps: { blobs: BlobRepository }) {

@@ -1,9 +1,9 @@
-import type { AccessRepository } from '../shared/adapters/access-repository';
-import type { AssetRepository } from '../shared/adapters/asset-repository';
-import type { BlobRepository } from '../shared/adapters/blob-repository';
-import type { Cdn } from '../shared/adapters/cdn';
-import { renditionPath } from '../shared/delivery/asset-paths';
-import { isPublic } from '../shared/delivery/public-access';
+import type { AccessRepository } from '../infra/adapters/access-repository';
+import type { AssetRepository } from '../infra/adapters/asset-repository';
+import type { BlobRepository } from '../infra/adapters/blob-repository';
+import type { Cdn } from '../infra/adapters/cdn';
+import { renditionPath } from '../domain/delivery/asset-paths';
+import { isPublic } from '../domain/delivery/public-access';
 import { keepBeating } from './heartbeat';
 
 export interface CdnDeps {

@@ -1,4 +1,4 @@
-import type { QuotaRepository } from '../shared/adapters/quota-repository';
+import type { QuotaRepository } from '../infra/adapters/quota-repository';
 
 /**
  * The second quota check, with the size actually stored: uploads that each fitted when their URLs were issued may

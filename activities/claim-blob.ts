@@ -1,8 +1,8 @@
-import type { BlobRepository } from '../shared/adapters/blob-repository';
-import type { BucketRouter } from '../shared/adapters/bucket-router';
-import type { IntegrityRepository } from '../shared/adapters/integrity-repository';
-import type { ObjectStore } from '../shared/adapters/object-store';
-import { blobKey } from '../shared/object-keys';
+import type { BlobRepository } from '../infra/adapters/blob-repository';
+import type { BucketRouter } from '../infra/adapters/bucket-router';
+import type { IntegrityRepository } from '../infra/adapters/integrity-repository';
+import type { ObjectStore } from '../infra/adapters/object-store';
+import { blobKey } from '../domain/object-keys';
 import { keepBeating } from './heartbeat';
 import { removeReleasedBlob } from './release-blob';
 

@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../shared/adapters/object-store';
+import type { ObjectStore } from '../infra/adapters/object-store';
 import { keepBeating } from './heartbeat';
 
 /** Removes whatever a client left at an upload key: the object and any unfinished multipart upload. */

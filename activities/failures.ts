@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { MediaError, MediaRejected, MediaStalled } from '../shared/media/types';
+import { MediaError, MediaRejected, MediaStalled } from './media/tools/types';
 import { MEDIA_FAILURE, MEDIA_REJECTED, MEDIA_STALLED } from '../workflows/definitions';
 
 /** Corrupt or unsupported media fails for good; anything else is rethrown for Temporal to retry. */

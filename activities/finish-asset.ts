@@ -1,5 +1,5 @@
-import type { AssetRepository } from '../shared/adapters/asset-repository';
-import type { BlobRepository } from '../shared/adapters/blob-repository';
+import type { AssetRepository } from '../infra/adapters/asset-repository';
+import type { BlobRepository } from '../infra/adapters/blob-repository';
 
 /** Gives the asset the facts of the blob it points at, whether it processed the blob or found it processed. */
 export function copyMediaMetadataActivity(deps: { assets: AssetRepository; blobs: BlobRepository }) {

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { WorkControl } from '../shared/media/types';
+import type { WorkControl } from './media/tools/types';
 
 /** Default gap between periodic beats: well inside the shortest heartbeat timeout an activity is given (20 s). */
 const EVERY_MS = 5_000;

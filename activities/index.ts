@@ -1,13 +1,13 @@
-import type { AssetRepository } from '../shared/adapters/asset-repository';
-import type { BlobRepository } from '../shared/adapters/blob-repository';
-import type { DeadLetterRepository } from '../shared/adapters/dead-letter-repository';
-import type { EventPublisher } from '../shared/adapters/event-publisher';
-import type { IntegrityRepository } from '../shared/adapters/integrity-repository';
-import type { QuotaRepository } from '../shared/adapters/quota-repository';
-import type { ObjectStore } from '../shared/adapters/object-store';
-import type { Scanner } from '../shared/adapters/scanner';
-import type { Slots } from '../shared/slots';
-import type { SweepRepository } from '../shared/adapters/sweep-repository';
+import type { AssetRepository } from '../infra/adapters/asset-repository';
+import type { BlobRepository } from '../infra/adapters/blob-repository';
+import type { DeadLetterRepository } from '../infra/adapters/dead-letter-repository';
+import type { EventPublisher } from '../infra/adapters/event-publisher';
+import type { IntegrityRepository } from '../infra/adapters/integrity-repository';
+import type { QuotaRepository } from '../infra/adapters/quota-repository';
+import type { ObjectStore } from '../infra/adapters/object-store';
+import type { Scanner } from '../infra/adapters/scanner';
+import type { Slots } from './slots';
+import type { SweepRepository } from '../infra/adapters/sweep-repository';
 import { awaitBlobActivity } from './await-blob';
 import { purgeCdnActivity, registerWithCdnActivity, type CdnDeps } from './cdn';
 import { failBlobActivity, takeOverBlobActivity } from './blob-status';
@@ -37,7 +37,7 @@ import {
   type WebhookDeps,
 } from './webhooks';
 import type { MediaDeps } from './media/deps';
-import { SuspectGate } from '../shared/suspect-gate';
+import { SuspectGate } from './media/suspect-gate';
 import { runAloneWhenSuspect } from './media/run-alone';
 import { extractMetadataActivity } from './media/extract-metadata';
 import { renderRenditionsActivity } from './media/render-renditions';

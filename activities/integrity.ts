@@ -1,10 +1,10 @@
-import type { AssetRepository } from '../shared/adapters/asset-repository';
-import type { EventPublisher } from '../shared/adapters/event-publisher';
-import type { BlobForCheck, IntegrityRepository } from '../shared/adapters/integrity-repository';
-import type { BucketRouter } from '../shared/adapters/bucket-router';
-import type { ObjectStore } from '../shared/adapters/object-store';
-import type { IntegrityStatus } from '../shared/db/schema';
-import { CHUNK_BYTES, chunkedSha256OfStream, differingRanges } from '../shared/hash';
+import type { AssetRepository } from '../infra/adapters/asset-repository';
+import type { EventPublisher } from '../infra/adapters/event-publisher';
+import type { BlobForCheck, IntegrityRepository } from '../infra/adapters/integrity-repository';
+import type { BucketRouter } from '../infra/adapters/bucket-router';
+import type { ObjectStore } from '../infra/adapters/object-store';
+import type { IntegrityStatus } from '../infra/db/schema';
+import { CHUNK_BYTES, chunkedSha256OfStream, differingRanges } from './hashing/hash';
 import { keepBeating } from './heartbeat';
 
 export interface IntegrityDeps {

@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
-import type { BucketRouter } from '../shared/adapters/bucket-router';
-import type { Tier, TierRepository } from '../shared/adapters/tier-repository';
-import type { BlobRow } from '../shared/db/schema';
-import { sha256OfObject } from '../shared/hash';
+import type { BucketRouter } from '../infra/adapters/bucket-router';
+import type { Tier, TierRepository } from '../infra/adapters/tier-repository';
+import type { BlobRow } from '../infra/db/schema';
+import { sha256OfObject } from './hashing/hash';
 import { keepBeating, type Beat } from './heartbeat';
 
 export interface TierDeps {

@@ -1,10 +1,10 @@
-import type { AssetRepository } from '../shared/adapters/asset-repository';
-import type { BlobRepository } from '../shared/adapters/blob-repository';
-import type { EventPublisher } from '../shared/adapters/event-publisher';
-import type { ListCursor, ListedObject, ObjectStore } from '../shared/adapters/object-store';
-import type { SweepRepository } from '../shared/adapters/sweep-repository';
+import type { AssetRepository } from '../infra/adapters/asset-repository';
+import type { BlobRepository } from '../infra/adapters/blob-repository';
+import type { EventPublisher } from '../infra/adapters/event-publisher';
+import type { ListCursor, ListedObject, ObjectStore } from '../infra/adapters/object-store';
+import type { SweepRepository } from '../infra/adapters/sweep-repository';
 import { keepBeating } from './heartbeat';
-import { blobKey, blobOfKey, quarantineKey, renditionsRoot, type SweptPrefix } from '../shared/object-keys';
+import { blobKey, blobOfKey, quarantineKey, renditionsRoot, type SweptPrefix } from '../domain/object-keys';
 
 export interface SweepDeps {
   store: ObjectStore;

@@ -1,7 +1,7 @@
-import type { BlobRepository, NewRendition } from '../shared/adapters/blob-repository';
-import type { ListCursor, ObjectStore } from '../shared/adapters/object-store';
-import { Replicator } from '../shared/adapters/replicator';
-import { renditionsRoot } from '../shared/object-keys';
+import type { BlobRepository, NewRendition } from '../infra/adapters/blob-repository';
+import type { ListCursor, ObjectStore } from '../infra/adapters/object-store';
+import { Replicator } from '../infra/adapters/replicator';
+import { renditionsRoot } from '../domain/object-keys';
 import { keepBeating } from './heartbeat';
 
 /**

@@ -1,4 +1,4 @@
-import type { DeadLetter, DeadLetterRepository } from '../shared/adapters/dead-letter-repository';
+import type { DeadLetter, DeadLetterRepository } from '../infra/adapters/dead-letter-repository';
 
 /** Files a poison input for an operator's inspection (workflows/stage-guard.ts decides when). */
 export function recordDeadLetterActivity(deps: { deadLetters: DeadLetterRepository }) {

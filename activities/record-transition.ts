@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
-import type { AssetRepository, TransitionRecord } from '../shared/adapters/asset-repository';
-import type { EventPublisher } from '../shared/adapters/event-publisher';
+import type { AssetRepository, TransitionRecord } from '../infra/adapters/asset-repository';
+import type { EventPublisher } from '../infra/adapters/event-publisher';
 
 /**
  * Writes the transition, then announces it. Publishing after the commit, idempotently, means a retry after a crash

@@ -1,7 +1,7 @@
-import type { BlobRepository } from '../shared/adapters/blob-repository';
-import type { BucketRouter } from '../shared/adapters/bucket-router';
-import type { ObjectStore } from '../shared/adapters/object-store';
-import { renditionsRoot } from '../shared/object-keys';
+import type { BlobRepository } from '../infra/adapters/blob-repository';
+import type { BucketRouter } from '../infra/adapters/bucket-router';
+import type { ObjectStore } from '../infra/adapters/object-store';
+import { renditionsRoot } from '../domain/object-keys';
 import { keepBeating } from './heartbeat';
 
 export interface BlobRemovalDeps {

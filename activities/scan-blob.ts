@@ -1,13 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { ClamdReplyError } from '../shared/adapters/clamd-scanner';
+import { ClamdReplyError } from '../infra/adapters/clamd-scanner';
 import { MEDIA_FAILURE } from '../workflows/definitions';
-import type { BlobRepository } from '../shared/adapters/blob-repository';
-import type { ObjectStore } from '../shared/adapters/object-store';
-import type { Scanner, ScanVerdict } from '../shared/adapters/scanner';
-import type { IntegrityRepository } from '../shared/adapters/integrity-repository';
-import { CHUNK_BYTES, ChunkHasher } from '../shared/hash';
-import { quarantineKey } from '../shared/object-keys';
-import type { Slots } from '../shared/slots';
+import type { BlobRepository } from '../infra/adapters/blob-repository';
+import type { ObjectStore } from '../infra/adapters/object-store';
+import type { Scanner, ScanVerdict } from '../infra/adapters/scanner';
+import type { IntegrityRepository } from '../infra/adapters/integrity-repository';
+import { CHUNK_BYTES, ChunkHasher } from './hashing/hash';
+import { quarantineKey } from '../domain/object-keys';
+import type { Slots } from './slots';
 import { keepBeating } from './heartbeat';
 
 /**

@@ -1,7 +1,7 @@
-import type { AssetRepository } from '../shared/adapters/asset-repository';
-import type { ObjectStore } from '../shared/adapters/object-store';
-import { ObjectTokenizer } from '../shared/adapters/object-tokenizer';
-import { SNIFF_BUDGET, sniffContent, type SniffVerdict } from '../shared/media/content-policy';
+import type { AssetRepository } from '../infra/adapters/asset-repository';
+import type { ObjectStore } from '../infra/adapters/object-store';
+import { ObjectTokenizer } from '../infra/adapters/object-tokenizer';
+import { SNIFF_BUDGET, sniffContent, type SniffVerdict } from './media/tools/content-policy';
 
 /** Sniffs a stored object with ranged GETs where the parser looks (within SNIFF_BUDGET); says what it read. */
 export async function sniffStoredObject(

@@ -1,4 +1,4 @@
-import type { AssetRepository } from '../shared/adapters/asset-repository';
+import type { AssetRepository } from '../infra/adapters/asset-repository';
 
 /** The last step of a purge: the record stays as a tombstone, its tags and grants go. */
 export function tombstoneAssetActivity(deps: { assets: AssetRepository }) {

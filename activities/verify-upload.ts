@@ -1,5 +1,5 @@
-import type { ObjectStore } from '../shared/adapters/object-store';
-import { sha256OfObject } from '../shared/hash';
+import type { ObjectStore } from '../infra/adapters/object-store';
+import { sha256OfObject } from './hashing/hash';
 import { keepBeating } from './heartbeat';
 
 export interface VerifyUploadInput {

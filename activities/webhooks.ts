@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { WebhookClient } from '../shared/adapters/webhook-client';
-import type { WebhookRepository } from '../shared/adapters/webhook-repository';
-import { transitionPayload } from '../shared/webhooks/payload';
-import { EVENT_ID_HEADER, SIGNATURE_HEADER, sign } from '../shared/webhooks/signature';
-import { TargetRefused } from '../shared/webhooks/target-policy';
+import type { WebhookClient } from '../infra/adapters/webhook-client';
+import type { WebhookRepository } from '../infra/adapters/webhook-repository';
+import { transitionPayload } from '../infra/adapters/webhook-payload';
+import { EVENT_ID_HEADER, SIGNATURE_HEADER, sign } from '../domain/webhooks/signature';
+import { TargetRefused } from '../domain/webhooks/target-policy';
 
 export interface WebhookDeps {
   webhooks: WebhookRepository;

@@ -1,5 +1,5 @@
-import type { AccessCount, AssetAccessRepository } from '../shared/adapters/asset-access-repository';
-import type { Logger } from '../shared/logger';
+import type { AccessCount, AssetAccessRepository } from '../infra/adapters/asset-access-repository';
+import type { Logger } from '../infra/logger';
 
 /**
  * Counts the origin's successful reads per asset in memory and writes them as ONE upsert per interval: a player

@@ -1,5 +1,5 @@
-import type { WorkflowGateway } from '../shared/adapters/workflow-gateway';
-import type { Logger } from '../shared/logger';
+import type { WorkflowGateway } from '../infra/adapters/workflow-gateway';
+import type { Logger } from '../infra/logger';
 
 /**
  * Signals each read asset's workflow once per access flush. A workflow that has ended (deleted, purged) cannot

@@ -1,6 +1,6 @@
-import { LruAssetCache, RedisAssetCache, type AssetCache } from '../shared/adapters/asset-cache';
-import type { ConfigOf } from '../shared/config';
-import type { Logger } from '../shared/logger';
+import { LruAssetCache, RedisAssetCache, type AssetCache } from '../infra/adapters/asset-cache';
+import type { ConfigOf } from '../infra/config';
+import type { Logger } from '../infra/logger';
 import { AssetDocCache } from './asset-docs';
 import type { AssetRecord } from './asset-view';
 import { CacheInvalidator } from './cache-invalidator';

@@ -1,7 +1,7 @@
-import type { AssetCache } from '../shared/adapters/asset-cache';
-import type { AssetRepository } from '../shared/adapters/asset-repository';
-import type { BlobRepository } from '../shared/adapters/blob-repository';
-import type { Logger } from '../shared/logger';
+import type { AssetCache } from '../infra/adapters/asset-cache';
+import type { AssetRepository } from '../infra/adapters/asset-repository';
+import type { BlobRepository } from '../infra/adapters/blob-repository';
+import type { Logger } from '../infra/logger';
 import { renderAssetRecord, type AssetRecord } from './asset-view';
 
 /** The database part of GET /media/:id, read fresh. */

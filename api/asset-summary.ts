@@ -1,4 +1,4 @@
-import type { BlobRenditionRow, BlobRow, MediaAssetRow } from '../shared/db/schema';
+import type { BlobRenditionRow, BlobRow, MediaAssetRow } from '../infra/db/schema';
 
 /** Extracted media facts are kept as media.* metadata; the user's own tags are everything else. */
 export const MEDIA_METADATA_PREFIX = 'media.';

@@ -1,5 +1,5 @@
-import type { AssetView } from '../shared/adapters/asset-repository';
-import type { BlobRenditionRow, BlobRow } from '../shared/db/schema';
+import type { AssetView } from '../infra/adapters/asset-repository';
+import type { BlobRenditionRow, BlobRow } from '../infra/db/schema';
 import type { AssetState } from '../workflows/definitions';
 import { renderAssetSummary } from './asset-summary';
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { ASSET_CHANGED_CHANNEL } from '../shared/adapters/asset-changes';
-import type { Logger } from '../shared/logger';
+import { ASSET_CHANGED_CHANNEL } from '../infra/adapters/asset-changes';
+import type { Logger } from '../infra/logger';
 import type { AssetDocCache } from './asset-docs';
 
 export const INVALIDATOR_APPLICATION_NAME = 'assetline-cache-invalidator';

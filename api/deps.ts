@@ -1,22 +1,22 @@
-import type { AccessRepository } from '../shared/adapters/access-repository';
-import type { AssetRepository } from '../shared/adapters/asset-repository';
-import type { BlobRepository } from '../shared/adapters/blob-repository';
-import type { EventPublisher } from '../shared/adapters/event-publisher';
-import type { QuotaRepository } from '../shared/adapters/quota-repository';
-import type { ObjectStore } from '../shared/adapters/object-store';
-import type { BucketRouter } from '../shared/adapters/bucket-router';
-import type { WebhookClient } from '../shared/adapters/webhook-client';
-import type { WebhookRepository } from '../shared/adapters/webhook-repository';
-import type { Logger } from '../shared/logger';
-import type { Cdn } from '../shared/adapters/cdn';
+import type { AccessRepository } from '../infra/adapters/access-repository';
+import type { AssetRepository } from '../infra/adapters/asset-repository';
+import type { BlobRepository } from '../infra/adapters/blob-repository';
+import type { EventPublisher } from '../infra/adapters/event-publisher';
+import type { QuotaRepository } from '../infra/adapters/quota-repository';
+import type { ObjectStore } from '../infra/adapters/object-store';
+import type { BucketRouter } from '../infra/adapters/bucket-router';
+import type { WebhookClient } from '../infra/adapters/webhook-client';
+import type { WebhookRepository } from '../infra/adapters/webhook-repository';
+import type { Logger } from '../infra/logger';
+import type { Cdn } from '../infra/adapters/cdn';
 import type { AccessRecorder } from './access-recorder';
-import type { MetadataRepository } from '../shared/adapters/metadata-repository';
-import type { SearchRepository } from '../shared/adapters/search-repository';
+import type { MetadataRepository } from '../infra/adapters/metadata-repository';
+import type { SearchRepository } from '../infra/adapters/search-repository';
 import type { AssetDocCache } from './asset-docs';
-import type { WorkflowStartRepository } from '../shared/adapters/workflow-start-repository';
-import type { WorkflowGateway } from '../shared/adapters/workflow-gateway';
+import type { WorkflowStartRepository } from '../infra/adapters/workflow-start-repository';
+import type { WorkflowGateway } from '../infra/adapters/workflow-gateway';
 import type { WorkflowStarter } from './workflow-starter';
-import type { DeadLetterRepository } from '../shared/adapters/dead-letter-repository';
+import type { DeadLetterRepository } from '../infra/adapters/dead-letter-repository';
 
 /** What the API needs, injected so tests build the same app on their own servers. */
 export interface ApiDeps {

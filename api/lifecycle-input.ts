@@ -1,4 +1,4 @@
-import type { MediaAssetRow } from '../shared/db/schema';
+import type { MediaAssetRow } from '../infra/db/schema';
 import type { AssetLifecycleInput } from '../workflows/definitions';
 
 export interface LifecycleSettings {

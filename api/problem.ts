@@ -1,8 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { Logger } from '../shared/logger';
+import type { Logger } from '../infra/logger';
 import { unavailableDependency } from './dependency-errors';
-import { WorkflowServiceUnavailable } from '../shared/adapters/workflow-gateway';
+import { WorkflowServiceUnavailable } from '../infra/adapters/workflow-gateway';
 import { ServiceError, type ServiceErrorKind } from './services/errors';
 
 /** An error the client can act on; rendered as RFC 9457 application/problem+json. */

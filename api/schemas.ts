@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ALLOWED_CONTENT_TYPES } from '../shared/media-types';
+import { ALLOWED_CONTENT_TYPES } from '../domain/media-types';
 import { badRequest } from './problem';
 
 // Bidi overrides make "gpj.exe" display as "exe.jpg"; control characters break logs and headers.

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
-import { RangeNotSatisfiableError, type ObjectStore } from '../shared/adapters/object-store';
-import { etagMatches, parseRange } from '../shared/delivery/range';
-import type { Logger } from '../shared/logger';
+import { RangeNotSatisfiableError, type ObjectStore } from '../infra/adapters/object-store';
+import { etagMatches, parseRange } from './delivery/range';
+import type { Logger } from '../infra/logger';
 import { HttpProblem, notFound } from './problem';
 
 export interface ServeOptions {

@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../shared/adapters/object-store';
+import type { ObjectStore } from '../infra/adapters/object-store';
 
 /** S3's limits: at most 10,000 parts, each at least 5 MiB (but the last) and at most 5 GiB. */
 export const MAX_PARTS = 10_000;

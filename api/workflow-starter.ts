@@ -1,7 +1,7 @@
-import type { EventPublisher } from '../shared/adapters/event-publisher';
-import type { WorkflowStartRepository } from '../shared/adapters/workflow-start-repository';
-import type { Logger } from '../shared/logger';
-import type { WorkflowGateway } from '../shared/adapters/workflow-gateway';
+import type { EventPublisher } from '../infra/adapters/event-publisher';
+import type { WorkflowStartRepository } from '../infra/adapters/workflow-start-repository';
+import type { Logger } from '../infra/logger';
+import type { WorkflowGateway } from '../infra/adapters/workflow-gateway';
 import { lifecycleInput, type LifecycleSettings, type PendingAsset } from './lifecycle-input';
 
 /** Starts at once beyond this are left to the sweep: a Temporal that stalls must not pile up calls in the API. */

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { ObjectStore } from '../shared/adapters/object-store';
-import type { Scanner } from '../shared/adapters/scanner';
-import type { LocalWorkspace } from '../shared/adapters/workspace';
-import { sha256OfObject } from '../shared/hash';
+import type { ObjectStore } from '../infra/adapters/object-store';
+import type { Scanner } from '../infra/adapters/scanner';
+import type { LocalWorkspace } from '../infra/adapters/workspace';
+import { sha256OfObject } from '../activities/hashing/hash';
 import { sniffStoredObject } from '../activities/sniff-content';
-import { probeImage, renderImage } from '../shared/media/image';
-import { probeAv } from '../shared/media/probe';
-import { transcodeVideo } from '../shared/media/video';
-import { validateVideo } from '../shared/media/validate';
-import type { RenditionFile } from '../shared/media/types';
+import { probeImage, renderImage } from '../activities/media/tools/image';
+import { probeAv } from '../activities/media/tools/probe';
+import { transcodeVideo } from '../activities/media/tools/video';
+import { validateVideo } from '../activities/media/tools/validate';
+import type { RenditionFile } from '../activities/media/tools/types';
 
 export interface RawDeps {
   store: ObjectStore;

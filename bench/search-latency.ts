@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { sql } from 'kysely';
-import { createDb, type Db } from '../shared/db/database';
+import { createDb, type Db } from '../infra/db/database';
 import { seedCorpus } from '../test/helpers/search-corpus';
 import { percentile, pool, round } from './stats';
 import type { Bench, Measurement } from './types';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { cpuByPart, cpuPerUnit } from './cpu';
 import { round } from './stats';
 import { steadyLoad } from './steady-load';
-import { createDb } from '../shared/db/database';
+import { createDb } from '../infra/db/database';
 import type { Bench } from './types';
 
 const RATE = 200;

@@ -42,7 +42,7 @@ function nginxPath(): string {
 
 /**
  * The delivery edge: nginx's secure_link checks the md5 + expires token against the asset's `/d/<id>/` prefix
- * (shared/delivery/secure-link.ts computes the same hash), answers 403 for a wrong token and 410 for an expired
+ * (domain/delivery/secure-link.ts computes the same hash), answers 403 for a wrong token and 410 for an expired
  * one, and proxies the rest to the origin. `/p/` (public assets) is proxied as is. Range and conditional headers
  * pass through, responses stream unbuffered, and nothing is cached: purging has nothing to evict here.
  */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { API_SECTIONS, WORKER_SECTIONS, configVariables, loadConfig, type ConfigOf } from '../shared/config';
+import { API_SECTIONS, WORKER_SECTIONS, configVariables, loadConfig, type ConfigOf } from '../infra/config';
 
 /** What `npm start` runs itself: each server whose address the environment does not already give. */
 export interface Embedded {

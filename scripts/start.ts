@@ -19,8 +19,8 @@ import {
   type AssetlineProcess,
 } from '../devstack';
 import { startRedis } from '../devstack/redis';
-import { ConfigError } from '../shared/config';
-import { signDevToken } from '../shared/dev-token';
+import { ConfigError } from '../infra/config';
+import { signDevToken } from '../devstack/dev-token';
 import { bundleWorkflows } from '../worker/bundle-workflows';
 import { planStart, type StartPlan } from './start-plan';
 import { instructions } from './start-instructions';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessRecorder } from '../api/access-recorder';
-import { AssetAccessRepository, type AccessCount } from '../shared/adapters/asset-access-repository';
-import type { Db } from '../shared/db/database';
-import { createLogger } from '../shared/logger';
+import { AssetAccessRepository, type AccessCount } from '../infra/adapters/asset-access-repository';
+import type { Db } from '../infra/db/database';
+import { createLogger } from '../infra/logger';
 import { freshDatabase } from './helpers/stack';
 
 /** Batched access counts on a real Postgres: N reads are one upsert and one row with count N. */

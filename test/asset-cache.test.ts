@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startRedis, type RedisHandle } from '../devstack/redis';
-import { LruAssetCache, RedisAssetCache, type AssetCache } from '../shared/adapters/asset-cache';
+import { LruAssetCache, RedisAssetCache, type AssetCache } from '../infra/adapters/asset-cache';
 import type { AssetRecord } from '../api/asset-view';
 import { INVALIDATOR_APPLICATION_NAME } from '../api/cache-invalidator';
 import { eventually, request } from './helpers/http';

@@ -1,10 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecureLinkCdn } from '../shared/adapters/secure-link-cdn';
-import { signedPrefix, verifySecureLink } from '../shared/delivery/secure-link';
+import { SecureLinkCdn } from '../infra/adapters/secure-link-cdn';
+import { signedPrefix, verifySecureLink } from '../domain/delivery/secure-link';
 import { freePort } from '../devstack/ports';
-import { createLogger } from '../shared/logger';
+import { createLogger } from '../infra/logger';
 
 const ID = '0b6f1c2e-1111-4222-8333-444455556666';
 const SECRET = 'cdn-test-secret-0123456789';

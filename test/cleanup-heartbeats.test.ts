@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { discardUploadActivity } from '../activities/discard-upload';
-import type { ObjectStore } from '../shared/adapters/object-store';
+import type { ObjectStore } from '../infra/adapters/object-store';
 import { freshStore } from './helpers/stack';
 
 describe('clean-up activities heartbeat while they work', () => {

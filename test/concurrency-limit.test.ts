@@ -4,7 +4,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concurrencyLimit } from '../api/concurrency-limit';
 import { problemHandler } from '../api/problem';
-import { createLogger } from '../shared/logger';
+import { createLogger } from '../infra/logger';
 import { eventually, request } from './helpers/http';
 
 /** The API's door under a burst: a few requests served at once, the rest in arrival order, a bounded queue. */

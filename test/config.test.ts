@@ -6,7 +6,7 @@ import {
   configVariables,
   loadConfig,
   type SectionName,
-} from '../shared/config';
+} from '../infra/config';
 
 const base = {
   DATABASE_URL: 'postgres://u@127.0.0.1:5432/db',

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, type Db } from '../shared/db/database';
+import { createDb, type Db } from '../infra/db/database';
 import { freshDatabase } from './helpers/stack';
 
 describe('a database connection lost while checked out', () => {

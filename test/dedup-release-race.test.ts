@@ -6,20 +6,20 @@ import { claimBlobActivity } from '../activities/claim-blob';
 import { releaseBlobActivity } from '../activities/release-blob';
 import { publishRenditionsActivity } from '../activities/publish-renditions';
 import { failMissingBlobsActivity, sweepOrphanObjectsActivity } from '../activities/orphan-sweep';
-import { AssetRepository } from '../shared/adapters/asset-repository';
-import { BlobRepository } from '../shared/adapters/blob-repository';
-import { IntegrityRepository } from '../shared/adapters/integrity-repository';
-import type { ObjectStore } from '../shared/adapters/object-store';
-import type { S3ObjectStore } from '../shared/adapters/s3-object-store';
-import { SweepRepository } from '../shared/adapters/sweep-repository';
-import { createDb, type Db } from '../shared/db/database';
+import { AssetRepository } from '../infra/adapters/asset-repository';
+import { BlobRepository } from '../infra/adapters/blob-repository';
+import { IntegrityRepository } from '../infra/adapters/integrity-repository';
+import type { ObjectStore } from '../infra/adapters/object-store';
+import type { S3ObjectStore } from '../infra/adapters/s3-object-store';
+import { SweepRepository } from '../infra/adapters/sweep-repository';
+import { createDb, type Db } from '../infra/db/database';
 import {
   blobKey,
   renditionAttemptPrefix,
   renditionsRoot,
   SWEPT_PREFIXES,
   uploadKey,
-} from '../shared/object-keys';
+} from '../domain/object-keys';
 import { freshDatabase, freshStore } from './helpers/stack';
 
 interface Upload {

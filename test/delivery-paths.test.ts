@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { hlsContentType, parseAssetPath, renditionPath } from '../shared/delivery/asset-paths';
-import { signPlaylist } from '../shared/delivery/playlist-signing';
-import { etagMatches, parseRange } from '../shared/delivery/range';
+import { hlsContentType, parseAssetPath, renditionPath } from '../domain/delivery/asset-paths';
+import { signPlaylist } from '../api/delivery/playlist-signing';
+import { etagMatches, parseRange } from '../api/delivery/range';
 
 describe('delivery paths', () => {
   it('maps the original, renditions and the HLS tree', () => {

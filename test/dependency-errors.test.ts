@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../devstack';
 import { unavailableDependency } from '../api/dependency-errors';
 import { problemHandler } from '../api/problem';
-import { S3ObjectStore } from '../shared/adapters/s3-object-store';
-import { createLogger } from '../shared/logger';
+import { S3ObjectStore } from '../infra/adapters/s3-object-store';
+import { createLogger } from '../infra/logger';
 import { request } from './helpers/http';
 
 /** What a promise rejects with; the test fails if it resolves. */

@@ -10,7 +10,7 @@ import {
   configVariables,
   loadConfig,
   type SectionName,
-} from '../shared/config';
+} from '../infra/config';
 
 /**
  * Static checks of docker-compose.yml and the Dockerfile against the config module, so a renamed variable, a

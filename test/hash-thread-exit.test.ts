@@ -16,7 +16,7 @@ describe('the hashing thread and process exit', () => {
     // Nothing but the hash keeps this process alive: it must print the digest, then end by itself.
     fs.writeFileSync(
       script,
-      `import { ThreadedSha256 } from ${JSON.stringify(path.join(repoRoot, 'shared/hash-thread.ts'))};
+      `import { ThreadedSha256 } from ${JSON.stringify(path.join(repoRoot, 'activities/hashing/hash-thread.ts'))};
 const hash = new ThreadedSha256();
 hash.space().write('assetline', 'latin1');
 hash.commit(9);

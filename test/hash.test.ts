@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ChunkHasher, sha256OfStream } from '../shared/hash';
+import { ChunkHasher, sha256OfStream } from '../activities/hashing/hash';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 

@@ -2,8 +2,8 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { streamIntoSink } from '../shared/adapters/byte-sink';
-import { HttpStatusError, httpReadInto, UnsupportedAnswerError } from '../shared/adapters/http-read-into';
+import { streamIntoSink } from '../infra/adapters/byte-sink';
+import { HttpStatusError, httpReadInto, UnsupportedAnswerError } from '../infra/adapters/http-read-into';
 import { collectingSink } from './helpers/collecting-sink';
 import { sha256 } from './helpers/media';
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FailoverObjectStore } from '../shared/adapters/failover-object-store';
-import { S3ObjectStore } from '../shared/adapters/s3-object-store';
-import { CHUNK_BYTES, sha256OfStream } from '../shared/hash';
-import { createLogger } from '../shared/logger';
+import { FailoverObjectStore } from '../infra/adapters/failover-object-store';
+import { S3ObjectStore } from '../infra/adapters/s3-object-store';
+import { CHUNK_BYTES, sha256OfStream } from '../activities/hashing/hash';
+import { createLogger } from '../infra/logger';
 import { freePort } from '../devstack/ports';
 import { SCHEDULE_DEFAULTS, ensureSchedules } from '../worker/schedules';
 import type { IntegrityScanResult } from '../workflows/integrity-scan';

@@ -4,10 +4,10 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ffmpeg, ffmpegChildren } from './helpers/ffmpeg';
-import { transcodeAudio } from '../shared/media/audio';
-import { probeAv } from '../shared/media/probe';
-import { MediaError, type AvInfo } from '../shared/media/types';
-import { validateAudio } from '../shared/media/validate';
+import { transcodeAudio } from '../activities/media/tools/audio';
+import { probeAv } from '../activities/media/tools/probe';
+import { MediaError, type AvInfo } from '../activities/media/tools/types';
+import { validateAudio } from '../activities/media/tools/validate';
 
 let dir: string;
 const media = { mp3: '', wav: '', long: '', truncated: '' };

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeDocument, renderDocument } from '../shared/media/document';
-import { MediaError } from '../shared/media/types';
+import { probeDocument, renderDocument } from '../activities/media/tools/document';
+import { MediaError } from '../activities/media/tools/types';
 import { onePagePdf } from './helpers/generate-media';
 
 let dir: string;

@@ -4,8 +4,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { thumbHashToRGBA } from 'thumbhash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeImage, renderImage } from '../shared/media/image';
-import { MediaError, type RenditionFile } from '../shared/media/types';
+import { probeImage, renderImage } from '../activities/media/tools/image';
+import { MediaError, type RenditionFile } from '../activities/media/tools/types';
 import { animatedGif, cameraJpeg, halfTransparentPng, pngBomb } from './helpers/generate-media';
 
 const limits = { maxPixels: 100_000_000 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planLadder, progressiveRung } from '../shared/media/ladder';
-import type { VideoStreamInfo } from '../shared/media/types';
+import { planLadder, progressiveRung } from '../activities/media/tools/ladder';
+import type { VideoStreamInfo } from '../activities/media/tools/types';
 
 function video(width: number, height: number, rotation = 0): VideoStreamInfo {
   const swap = rotation === 90 || rotation === 270;

@@ -5,12 +5,16 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ffmpeg, ffprobe, ffmpegChildren } from './helpers/ffmpeg';
-import { ensureMasterAttributes, parseMaster, parseMediaPlaylist } from '../shared/media/hls-playlist';
-import { planLadder } from '../shared/media/ladder';
-import { probeAv } from '../shared/media/probe';
-import { MediaError, type AvInfo, type RenditionFile } from '../shared/media/types';
-import { validateVideo } from '../shared/media/validate';
-import { transcodeVideo } from '../shared/media/video';
+import {
+  ensureMasterAttributes,
+  parseMaster,
+  parseMediaPlaylist,
+} from '../activities/media/tools/hls-playlist';
+import { planLadder } from '../activities/media/tools/ladder';
+import { probeAv } from '../activities/media/tools/probe';
+import { MediaError, type AvInfo, type RenditionFile } from '../activities/media/tools/types';
+import { validateVideo } from '../activities/media/tools/validate';
+import { transcodeVideo } from '../activities/media/tools/video';
 
 const X264_FAST = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { sha256OfStream } from '../shared/hash';
+import { sha256OfStream } from '../activities/hashing/hash';
 import { request } from './helpers/http';
 import { largePdf, noisyPng } from './helpers/generate-media';
 import { putBytes, requestUpload, SETTLED, uploadFile, waitForStatus } from './helpers/media';

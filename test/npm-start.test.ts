@@ -7,8 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { jwtVerify } from 'jose';
 import { freePort, repoRoot } from '../devstack';
-import { configVariables } from '../shared/config';
-import { signDevToken } from '../shared/dev-token';
+import { configVariables } from '../infra/config';
+import { signDevToken } from '../devstack/dev-token';
 import { uniqueName } from './helpers/stack';
 
 const run = promisify(execFile);

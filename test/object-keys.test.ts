@@ -6,7 +6,7 @@ import {
   renditionAttemptPrefix,
   renditionsRoot,
   uploadKey,
-} from '../shared/object-keys';
+} from '../domain/object-keys';
 
 const SHA = 'ab'.repeat(32);
 

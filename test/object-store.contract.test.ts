@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateMultipartUploadCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
-import type { ObjectStore } from '../shared/adapters/object-store';
-import { FailoverObjectStore } from '../shared/adapters/failover-object-store';
-import { sha256OfObject, sha256OfStream } from '../shared/hash';
+import type { ObjectStore } from '../infra/adapters/object-store';
+import { FailoverObjectStore } from '../infra/adapters/failover-object-store';
+import { sha256OfObject, sha256OfStream } from '../activities/hashing/hash';
 import { freshStore, s3SettingsFor } from './helpers/stack';
 import { collectingSink } from './helpers/collecting-sink';
 import { sha256, someBytes } from './helpers/media';

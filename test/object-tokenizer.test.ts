@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EndOfStreamError } from 'strtok3';
-import { ObjectTokenizer, ReadBudgetExceededError } from '../shared/adapters/object-tokenizer';
-import type { S3ObjectStore } from '../shared/adapters/s3-object-store';
+import { ObjectTokenizer, ReadBudgetExceededError } from '../infra/adapters/object-tokenizer';
+import type { S3ObjectStore } from '../infra/adapters/s3-object-store';
 import { freshStore } from './helpers/stack';
 
 /** The tokenizer over ranged GETs, against the run's real S3 server. */

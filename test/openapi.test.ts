@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { createApp } from '../api/app';
 import type { ApiDeps } from '../api/deps';
-import { createLogger } from '../shared/logger';
+import { createLogger } from '../infra/logger';
 import { eventually, request } from './helpers/http';
 import { putBytes, requestUpload, SETTLED, type UploadTicket } from './helpers/media';
 import { noisyPng } from './helpers/generate-media';

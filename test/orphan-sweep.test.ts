@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../shared/config';
-import { blobKey, renditionsRoot } from '../shared/object-keys';
+import { loadConfig } from '../infra/config';
+import { blobKey, renditionsRoot } from '../domain/object-keys';
 import type { OrphanSweepInput, SweepReport } from '../workflows/orphan-sweep';
 import { scheduleSpecs } from '../worker/schedules';
 import { request } from './helpers/http';

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../shared/db/database';
-import { QuotaRepository } from '../shared/adapters/quota-repository';
+import type { Db } from '../infra/db/database';
+import { QuotaRepository } from '../infra/adapters/quota-repository';
 import { freshDatabase } from './helpers/stack';
 
 const OWNERS = ['71', '72', '73'];

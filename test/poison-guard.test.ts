@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { IoActivities, MediaActivities } from '../activities';
-import type { DeadLetter } from '../shared/adapters/dead-letter-repository';
+import type { DeadLetter } from '../infra/adapters/dead-letter-repository';
 import {
   assetStateQuery,
   mediaTaskQueue,

@@ -7,9 +7,9 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startClamd, type ClamdHandle } from '../devstack';
-import { ClamdReplyError, ClamdScanner } from '../shared/adapters/clamd-scanner';
-import { NoScanner, ScannerUnavailableError } from '../shared/adapters/scanner';
-import type { S3ObjectStore } from '../shared/adapters/s3-object-store';
+import { ClamdReplyError, ClamdScanner } from '../infra/adapters/clamd-scanner';
+import { NoScanner, ScannerUnavailableError } from '../infra/adapters/scanner';
+import type { S3ObjectStore } from '../infra/adapters/s3-object-store';
 import { freshStore } from './helpers/stack';
 
 // The EICAR test file, exactly these 68 bytes (our .hdb signature is the MD5 of the whole file: no trailing newline).

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
-import type { Db } from '../shared/db/database';
+import type { Db } from '../infra/db/database';
 import { freshDatabase } from './helpers/stack';
 import {
   explainListings,

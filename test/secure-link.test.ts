@@ -5,7 +5,7 @@ import {
   signQuery,
   signedPrefix,
   verifySecureLink,
-} from '../shared/delivery/secure-link';
+} from '../domain/delivery/secure-link';
 
 const ID = '0b6f1c2e-1111-4222-8333-444455556666';
 const SECRET = 's3cret-s3cret-s3cret';

@@ -2,8 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sniffStoredObject } from '../activities/sniff-content';
-import type { S3ObjectStore } from '../shared/adapters/s3-object-store';
-import { SNIFF_BUDGET } from '../shared/media/content-policy';
+import type { S3ObjectStore } from '../infra/adapters/s3-object-store';
+import { SNIFF_BUDGET } from '../activities/media/tools/content-policy';
 import { onePagePdf } from './helpers/generate-media';
 import {
   encodeLayouts,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GateBusy, SuspectGate } from '../shared/suspect-gate';
+import { GateBusy, SuspectGate } from '../activities/media/suspect-gate';
 
 describe('SuspectGate: a suspect runs alone on the worker', () => {
   it('ordinary runs share it; a suspect waits for them, and everyone else is turned away meanwhile', async () => {

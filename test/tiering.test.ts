@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Tier } from '../shared/adapters/tier-repository';
-import { sha256OfStream } from '../shared/hash';
+import type { Tier } from '../infra/adapters/tier-repository';
+import { sha256OfStream } from '../activities/hashing/hash';
 import { noisyPng } from './helpers/generate-media';
 import { eventually, request } from './helpers/http';
 import { SETTLED, sha256, uploadFile, waitForStatus } from './helpers/media';

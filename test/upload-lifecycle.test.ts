@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sha256OfStream } from '../shared/hash';
+import { sha256OfStream } from '../activities/hashing/hash';
 import { eventually, request } from './helpers/http';
 import { putBytes, requestUpload, sha256, someBytes, waitForStatus } from './helpers/media';
 import { noisyPng } from './helpers/generate-media';

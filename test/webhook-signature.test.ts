@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sign, verify } from '../shared/webhooks/signature';
+import { sign, verify } from '../domain/webhooks/signature';
 import { readmeVerifier } from './helpers/webhook-receiver';
 
 const SECRET = 'a'.repeat(64);

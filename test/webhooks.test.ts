@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebhookClient } from '../shared/adapters/webhook-client';
-import { TargetRefused } from '../shared/webhooks/target-policy';
+import { WebhookClient } from '../infra/adapters/webhook-client';
+import { TargetRefused } from '../domain/webhooks/target-policy';
 import { noisyPng } from './helpers/generate-media';
 import { eventually, request } from './helpers/http';
 import { uploadFile, waitForStatus } from './helpers/media';

@@ -9,8 +9,8 @@ import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import { toolPath } from '../devstack';
 import type { IoActivities, MediaActivities } from '../activities';
-import type { TransitionRecord } from '../shared/adapters/asset-repository';
-import type { ValidationReport } from '../shared/media/types';
+import type { TransitionRecord } from '../infra/adapters/asset-repository';
+import type { ValidationReport } from '../activities/media/tools/types';
 import {
   accessedSignal,
   assetStateQuery,

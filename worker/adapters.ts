@@ -1,25 +1,25 @@
-import type { WorkerConfig } from '../shared/config';
-import type { Db } from '../shared/db/database';
-import { createLogger } from '../shared/logger';
-import { AccessRepository } from '../shared/adapters/access-repository';
-import { AssetRepository } from '../shared/adapters/asset-repository';
-import { cdnFromConfig } from '../shared/adapters/secure-link-cdn';
-import { BlobRepository } from '../shared/adapters/blob-repository';
-import { QuotaRepository } from '../shared/adapters/quota-repository';
-import { SweepRepository } from '../shared/adapters/sweep-repository';
-import { ClamdScanner } from '../shared/adapters/clamd-scanner';
-import { S3ObjectStore } from '../shared/adapters/s3-object-store';
-import { replicaS3Settings, s3Settings, tierS3Settings } from '../shared/adapters/s3-settings';
-import { BucketRouter } from '../shared/adapters/bucket-router';
-import { TierRepository } from '../shared/adapters/tier-repository';
-import { FailoverObjectStore } from '../shared/adapters/failover-object-store';
-import { IntegrityRepository } from '../shared/adapters/integrity-repository';
-import { DeadLetterRepository } from '../shared/adapters/dead-letter-repository';
-import { NoScanner, type Scanner } from '../shared/adapters/scanner';
-import { Slots } from '../shared/slots';
-import { LocalWorkspace } from '../shared/adapters/workspace';
-import { WebhookClient } from '../shared/adapters/webhook-client';
-import { WebhookRepository } from '../shared/adapters/webhook-repository';
+import type { WorkerConfig } from '../infra/config';
+import type { Db } from '../infra/db/database';
+import { createLogger } from '../infra/logger';
+import { AccessRepository } from '../infra/adapters/access-repository';
+import { AssetRepository } from '../infra/adapters/asset-repository';
+import { cdnFromConfig } from '../infra/adapters/secure-link-cdn';
+import { BlobRepository } from '../infra/adapters/blob-repository';
+import { QuotaRepository } from '../infra/adapters/quota-repository';
+import { SweepRepository } from '../infra/adapters/sweep-repository';
+import { ClamdScanner } from '../infra/adapters/clamd-scanner';
+import { S3ObjectStore } from '../infra/adapters/s3-object-store';
+import { replicaS3Settings, s3Settings, tierS3Settings } from '../infra/adapters/s3-settings';
+import { BucketRouter } from '../infra/adapters/bucket-router';
+import { TierRepository } from '../infra/adapters/tier-repository';
+import { FailoverObjectStore } from '../infra/adapters/failover-object-store';
+import { IntegrityRepository } from '../infra/adapters/integrity-repository';
+import { DeadLetterRepository } from '../infra/adapters/dead-letter-repository';
+import { NoScanner, type Scanner } from '../infra/adapters/scanner';
+import { Slots } from '../activities/slots';
+import { LocalWorkspace } from '../infra/adapters/workspace';
+import { WebhookClient } from '../infra/adapters/webhook-client';
+import { WebhookRepository } from '../infra/adapters/webhook-repository';
 
 /** The adapters a worker process needs, built once from the configuration. */
 export function workerAdapters(config: WorkerConfig, db: Db) {

@@ -1,16 +1,16 @@
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { WORKER_SECTIONS, loadConfigOrExit } from '../shared/config';
-import { createLogger } from '../shared/logger';
-import { createDb, migrateToLatest } from '../shared/db/database';
-import { connectTemporalClient, temporalSettings } from '../shared/temporal-connection';
+import { WORKER_SECTIONS, loadConfigOrExit } from '../infra/config';
+import { createLogger } from '../infra/logger';
+import { createDb, migrateToLatest } from '../infra/db/database';
+import { connectTemporalClient, temporalSettings } from '../infra/temporal-connection';
 import { createIoActivities, createMediaActivities } from '../activities';
 import { createIoWorker, createMediaWorker } from './create-worker';
 import { ensureSearchAttributes } from './search-attributes';
 import { ensureSchedules } from './schedules';
 import { workerAdapters } from './adapters';
-import { WebhookEventPublisher } from '../shared/adapters/event-publisher';
-import { WorkflowGateway } from '../shared/adapters/workflow-gateway';
-import { WebhookRepository } from '../shared/adapters/webhook-repository';
+import { WebhookEventPublisher } from '../infra/adapters/event-publisher';
+import { WorkflowGateway } from '../infra/adapters/workflow-gateway';
+import { WebhookRepository } from '../infra/adapters/webhook-repository';
 import { startHealthServer, type WorkerHealthSource } from './health';
 
 const config = loadConfigOrExit(WORKER_SECTIONS);

@@ -1,7 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import type { WorkerConfig } from '../shared/config';
-import type { Logger } from '../shared/logger';
+import type { WorkerConfig } from '../infra/config';
+import type { Logger } from '../infra/logger';
 import type { OrphanSweepInput } from '../workflows/orphan-sweep';
 import { WORKFLOW_TYPES } from '../workflows/definitions';
 

@@ -1,7 +1,7 @@
 import type { ConnectionLike } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions';
-import type { Logger } from '../shared/logger';
+import type { Logger } from '../infra/logger';
 
 // @temporalio/proto is CommonJS: its namespace is reachable only through the default export under ESM.
 const INDEXED = proto.temporal.api.enums.v1.IndexedValueType;

@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
-import type { AssetStatus } from '../shared/asset-status';
+import type { AssetStatus } from '../domain/asset-status';
 
 /**
  * Failure types of media an activity cannot process, as opposed to "try again": the workflow fails the asset at

@@ -1,7 +1,7 @@
 import { continueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { IoActivities } from '../activities';
-import type { ListCursor } from '../shared/adapters/object-store';
-import { SWEPT_PREFIXES } from '../shared/object-keys';
+import type { ListCursor } from '../infra/adapters/object-store';
+import { SWEPT_PREFIXES } from '../domain/object-keys';
 
 export interface SweepReport {
   orphanObjectsDeleted: number;

@@ -1,13 +1,13 @@
-import type { BlobRepository } from '../../shared/adapters/blob-repository';
-import type { ObjectStore } from '../../shared/adapters/object-store';
-import type { LocalWorkspace } from '../../shared/adapters/workspace';
+import type { BlobRepository } from '../../infra/adapters/blob-repository';
+import type { ObjectStore } from '../../infra/adapters/object-store';
+import type { LocalWorkspace } from '../../infra/adapters/workspace';
 
 export interface MediaDeps {
   store: ObjectStore;
   blobs: BlobRepository;
   workspace: LocalWorkspace;
   limits: MediaLimits;
-  /** Test-only trigger (ASSETLINE_TEST_POISON_MARKER): see shared/media/test-poison.ts. */
+  /** Test-only trigger (ASSETLINE_TEST_POISON_MARKER): see activities/media/tools/test-poison.ts. */
   testPoisonMarker?: string | undefined;
 }
 

@@ -1,8 +1,8 @@
-import type { MediaFamily } from '../../shared/media-types';
-import { probeImage } from '../../shared/media/image';
-import { probeAv } from '../../shared/media/probe';
-import { probeDocument } from '../../shared/media/document';
-import type { MediaInfo } from '../../shared/media/types';
+import type { MediaFamily } from '../../domain/media-types';
+import { probeImage } from './tools/image';
+import { probeAv } from './tools/probe';
+import { probeDocument } from './tools/document';
+import type { MediaInfo } from './tools/types';
 import { classifyMediaErrors } from '../failures';
 import type { BlobRef, MediaDeps } from './deps';
 import { keepBeating } from '../heartbeat';

@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { GateBusy, type SuspectGate } from '../../shared/suspect-gate';
+import { GateBusy, type SuspectGate } from './suspect-gate';
 import { keepBeating } from '../heartbeat';
 
 /**

@@ -1,6 +1,6 @@
-import type { NewRendition } from '../../shared/adapters/blob-repository';
-import { validateAudio, validateVideo } from '../../shared/media/validate';
-import type { MediaInfo, RenditionFile, ValidationReport } from '../../shared/media/types';
+import type { NewRendition } from '../../infra/adapters/blob-repository';
+import { validateAudio, validateVideo } from './tools/validate';
+import type { MediaInfo, RenditionFile, ValidationReport } from './tools/types';
 import { classifyMediaErrors } from '../failures';
 import type { BlobRef, MediaDeps } from './deps';
 import { keepBeating } from '../heartbeat';

@@ -1,4 +1,4 @@
-import { ASSET_STATUSES } from '../../shared/asset-status';
+import { ASSET_STATUSES } from '../../domain/asset-status';
 import { dateTime, nullable, object, ref, uuid, type Json } from './common';
 
 const status: Json = { type: 'string', enum: [...ASSET_STATUSES] };

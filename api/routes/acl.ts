@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { Grant } from '../../shared/adapters/access-repository';
+import type { Grant } from '../../infra/adapters/access-repository';
 import { parseAssetId, parseOr400 } from '../schemas';
 import { principalOf, type RouteContext } from '../route-context';
 

@@ -1,20 +1,20 @@
 import { Router, type Request } from 'express';
-import type { ObjectStore } from '../../shared/adapters/object-store';
-import type { BlobRow, MediaAssetRow } from '../../shared/db/schema';
+import type { ObjectStore } from '../../infra/adapters/object-store';
+import type { BlobRow, MediaAssetRow } from '../../infra/db/schema';
 import {
   hlsContentType,
   isPlaylist,
   parseAssetPath,
   type AssetPath,
-} from '../../shared/delivery/asset-paths';
-import { signPlaylist } from '../../shared/delivery/playlist-signing';
-import { isPublic } from '../../shared/delivery/public-access';
+} from '../../domain/delivery/asset-paths';
+import { signPlaylist } from '../delivery/playlist-signing';
+import { isPublic } from '../../domain/delivery/public-access';
 import {
   queryString,
   signedPrefix,
   verifySecureLink,
   type SignedQuery,
-} from '../../shared/delivery/secure-link';
+} from '../../domain/delivery/secure-link';
 import { assetIdSchema } from '../schemas';
 import type { ApiDeps } from '../deps';
 import { HttpProblem, notFound } from '../problem';

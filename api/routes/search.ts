@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { ASSET_STATUSES } from '../../shared/asset-status';
-import { ALLOWED_CONTENT_TYPES } from '../../shared/media-types';
+import { ASSET_STATUSES } from '../../domain/asset-status';
+import { ALLOWED_CONTENT_TYPES } from '../../domain/media-types';
 import { parseOr400 } from '../schemas';
 import { decodeSearchCursor, FAMILIES } from '../services/asset-listings';
 import { principalOf, type RouteContext } from '../route-context';

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { MAX_WEBHOOK_URL_LENGTH, webhookUrlProblem } from '../../shared/webhooks/target-policy';
+import { MAX_WEBHOOK_URL_LENGTH, webhookUrlProblem } from '../../domain/webhooks/target-policy';
 import { principalOf } from '../route-context';
 import { parseOr400 } from '../schemas';
 import type { WebhookService } from '../services/webhook-service';

@@ -1,6 +1,6 @@
-import type { AccessRepository, Permission } from '../../shared/adapters/access-repository';
-import type { AssetRepository } from '../../shared/adapters/asset-repository';
-import type { MediaAssetRow } from '../../shared/db/schema';
+import type { AccessRepository, Permission } from '../../infra/adapters/access-repository';
+import type { AssetRepository } from '../../infra/adapters/asset-repository';
+import type { MediaAssetRow } from '../../infra/db/schema';
 import type { Principal } from '../auth';
 import { assetNotFound, ServiceError } from './errors';
 

@@ -1,5 +1,5 @@
-import type { AccessRepository, Grant } from '../../shared/adapters/access-repository';
-import type { Cdn } from '../../shared/adapters/cdn';
+import type { AccessRepository, Grant } from '../../infra/adapters/access-repository';
+import type { Cdn } from '../../infra/adapters/cdn';
 import type { AuthorisedAsset } from './access-control';
 
 /** Who besides the owner may read, change or delete an asset (the owner's decision: AccessControl.requireOwner). */

@@ -1,7 +1,7 @@
-import type { AssetRepository } from '../../shared/adapters/asset-repository';
-import type { EventPublisher } from '../../shared/adapters/event-publisher';
-import type { WorkflowGateway } from '../../shared/adapters/workflow-gateway';
-import type { MediaAssetRow } from '../../shared/db/schema';
+import type { AssetRepository } from '../../infra/adapters/asset-repository';
+import type { EventPublisher } from '../../infra/adapters/event-publisher';
+import type { WorkflowGateway } from '../../infra/adapters/workflow-gateway';
+import type { MediaAssetRow } from '../../infra/db/schema';
 import type { AssetDocCache } from '../asset-docs';
 import type { Principal } from '../auth';
 import { lifecycleInput, type LifecycleSettings } from '../lifecycle-input';

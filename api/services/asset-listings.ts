@@ -1,8 +1,8 @@
-import type { AssetRepository } from '../../shared/adapters/asset-repository';
-import type { DeadLetterRepository } from '../../shared/adapters/dead-letter-repository';
-import type { ListedAsset, SearchFilter, SearchRepository } from '../../shared/adapters/search-repository';
-import type { AssetStatus } from '../../shared/asset-status';
-import { ALLOWED_CONTENT_TYPES } from '../../shared/media-types';
+import type { AssetRepository } from '../../infra/adapters/asset-repository';
+import type { DeadLetterRepository } from '../../infra/adapters/dead-letter-repository';
+import type { ListedAsset, SearchFilter, SearchRepository } from '../../infra/adapters/search-repository';
+import type { AssetStatus } from '../../domain/asset-status';
+import { ALLOWED_CONTENT_TYPES } from '../../domain/media-types';
 import { renderAssetSummary } from '../asset-summary';
 import type { Principal } from '../auth';
 import { assetIdSchema } from '../schemas';

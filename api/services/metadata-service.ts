@@ -1,4 +1,4 @@
-import type { MetadataChange, MetadataRepository } from '../../shared/adapters/metadata-repository';
+import type { MetadataChange, MetadataRepository } from '../../infra/adapters/metadata-repository';
 import type { AssetDocCache } from '../asset-docs';
 import { MAX_USER_TAGS } from '../schemas';
 import { AuthorisedAsset } from './access-control';

@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { S3ServiceException } from '@aws-sdk/client-s3';
-import type { AssetRepository } from '../../shared/adapters/asset-repository';
-import type { ObjectStore } from '../../shared/adapters/object-store';
-import {
-  QuotaExceededError,
-  quotaExcess,
-  type QuotaRepository,
-} from '../../shared/adapters/quota-repository';
-import type { WorkflowGateway } from '../../shared/adapters/workflow-gateway';
-import { uploadKey } from '../../shared/object-keys';
-import type { MediaAssetRow } from '../../shared/db/schema';
+import type { AssetRepository } from '../../infra/adapters/asset-repository';
+import type { ObjectStore } from '../../infra/adapters/object-store';
+import { QuotaExceededError, quotaExcess, type QuotaRepository } from '../../infra/adapters/quota-repository';
+import type { WorkflowGateway } from '../../infra/adapters/workflow-gateway';
+import { uploadKey } from '../../domain/object-keys';
+import type { MediaAssetRow } from '../../infra/db/schema';
 import type { Principal } from '../auth';
 import { lifecycleInput, type LifecycleSettings } from '../lifecycle-input';
 import type { uploadRequestSchema } from '../schemas';

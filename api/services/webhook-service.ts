@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { WebhookClient } from '../../shared/adapters/webhook-client';
-import type { WebhookRepository } from '../../shared/adapters/webhook-repository';
-import { TargetRefused } from '../../shared/webhooks/target-policy';
+import type { WebhookClient } from '../../infra/adapters/webhook-client';
+import type { WebhookRepository } from '../../infra/adapters/webhook-repository';
+import { TargetRefused } from '../../domain/webhooks/target-policy';
 import type { Principal } from '../auth';
 import { conflict, invalid, ServiceError } from './errors';
 

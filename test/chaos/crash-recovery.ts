@@ -9,13 +9,13 @@ import {
   type LocalPlatform,
   type LocalPlatformOptions,
 } from '../../devstack/local-platform';
-import { S3ObjectStore } from '../../shared/adapters/s3-object-store';
-import type { Tier } from '../../shared/adapters/tier-repository';
-import { createDb, type Db } from '../../shared/db/database';
-import { signDevToken } from '../../shared/dev-token';
-import { sha256OfStream } from '../../shared/hash';
+import { S3ObjectStore } from '../../infra/adapters/s3-object-store';
+import type { Tier } from '../../infra/adapters/tier-repository';
+import { createDb, type Db } from '../../infra/db/database';
+import { signDevToken } from '../../devstack/dev-token';
+import { sha256OfStream } from '../../activities/hashing/hash';
 import { assetWorkflowId } from '../../workflows/definitions';
-import { renditionsRoot } from '../../shared/object-keys';
+import { renditionsRoot } from '../../domain/object-keys';
 import { putBytes, requestUpload } from '../helpers/media';
 import { eventually, request } from '../helpers/http';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { sql } from 'kysely';
 import { expect } from 'vitest';
-import { queryString, signQuery } from '../../shared/delivery/secure-link';
+import { queryString, signQuery } from '../../domain/delivery/secure-link';
 import { noisyPng } from '../helpers/generate-media';
 import { request } from '../helpers/http';
 import { putBytes, requestUpload, sha256 } from '../helpers/media';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { signDevToken } from '../../shared/dev-token';
+import { signDevToken } from '../../devstack/dev-token';
 import { noisyPng } from '../helpers/generate-media';
 import { eventually, request } from '../helpers/http';
 import {

@@ -1,4 +1,4 @@
-import type { ByteSink } from '../../shared/adapters/byte-sink';
+import type { ByteSink } from '../../infra/adapters/byte-sink';
 
 /** Collects what it is given, in spaces of an odd size, and asks the reader to wait every fifth piece. */
 export function collectingSink(spaceBytes = 65_536 + 13): ByteSink & { bytes(): Buffer; waits(): number } {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { Db } from '../../shared/db/database';
-import { SearchRepository, type SearchFilter } from '../../shared/adapters/search-repository';
+import type { Db } from '../../infra/db/database';
+import { SearchRepository, type SearchFilter } from '../../infra/adapters/search-repository';
 
 /** Shape of the synthetic corpus; the scenarios pick callers and tags that exist in it. */
 export const CORPUS = { owners: 1000, projects: 997, groups: 7, sharedEvery: 100 } as const;

@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { IoActivities, MediaActivities } from '../../activities';
-import type { MediaFamily } from '../../shared/media-types';
+import type { MediaFamily } from '../../domain/media-types';
 import { MEDIA_FAILURE, mediaTaskQueue } from '../definitions';
 import { guardMedia, LOST_ATTEMPT_TYPES, POISON_GUARD_PATCH } from '../stage-guard';
 

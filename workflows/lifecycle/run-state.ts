@@ -1,5 +1,5 @@
 import { CancellationScope, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { AssetStatus } from '../../shared/asset-status';
+import type { AssetStatus } from '../../domain/asset-status';
 import {
   AssetStatusAttribute,
   type AssetLifecycleInput,

@@ -1,5 +1,5 @@
 import type { ClaimBlobResult } from '../../activities/claim-blob';
-import type { MediaFamily } from '../../shared/media-types';
+import type { MediaFamily } from '../../domain/media-types';
 import type { AssetOutcome, PipelineStage } from '../definitions';
 import { assets, blobs, upload } from './activities';
 import { enter, record, type RunState } from './run-state';

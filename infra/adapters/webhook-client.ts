@@ -2,7 +2,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { addressLiteral, requirePublicAddresses, TargetRefused } from '../webhooks/target-policy';
+import { addressLiteral, requirePublicAddresses, TargetRefused } from '../../domain/webhooks/target-policy';
 
 export interface WebhookClientSettings {
   /** Allow loopback, private and link-local targets (development and tests). */

@@ -1,8 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { ThreadedSha256 } from './hash-thread';
-import { countingSink, streamIntoSink } from './adapters/byte-sink';
-import type { ObjectStore } from './adapters/object-store';
+import { countingSink, streamIntoSink } from '../../infra/adapters/byte-sink';
+import type { ObjectStore } from '../../infra/adapters/object-store';
 
 /** Manifest chunks: small enough to name a damaged range usefully, large enough to keep manifests short. */
 export const CHUNK_BYTES = 8 * 1024 * 1024;

@@ -1,5 +1,5 @@
 import type { Db } from '../db/database';
-import type { AssetStatus } from '../asset-status';
+import type { AssetStatus } from '../../domain/asset-status';
 
 /** The SQL the orphan sweep asks: which of a page of object keys some row still accounts for. */
 export class SweepRepository {

@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 const SEARCHED_BYTES = 1024 * 1024;
 
 /**
- * The test-only poison trigger (ASSETLINE_TEST_POISON_MARKER, refused by shared/config.ts unless NODE_ENV=test):
+ * The test-only poison trigger (ASSETLINE_TEST_POISON_MARKER, refused by infra/config.ts unless NODE_ENV=test):
  * when the input holds `<marker>:<action>`, `act` runs (it kills this process). Without a marker, nothing is read.
  */
 export async function tripTestPoison(

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { BlobRenditionRow, BlobRow, MediaAssetRow } from '../db/schema';
-import type { AssetStatus } from '../asset-status';
+import type { AssetStatus } from '../../domain/asset-status';
 
 export interface SearchFilter {
   ownerId: string;

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { AssetEventRow, MediaAssetRow, NewMediaAsset } from '../db/schema';
-import type { AssetStatus } from '../asset-status';
+import type { AssetStatus } from '../../domain/asset-status';
 import { notifyAssetChanged } from './asset-changes';
 import { lockOwnerUsage, QuotaExceededError, quotaExcess, type QuotaLimits } from './quota-repository';
 

@@ -1,6 +1,6 @@
 import type { ConfigOf } from '../config';
 import type { Logger } from '../logger';
-import { publicPrefix, queryString, signQuery, signedPrefix } from '../delivery/secure-link';
+import { publicPrefix, queryString, signQuery, signedPrefix } from '../../domain/delivery/secure-link';
 import type { Cdn } from './cdn';
 
 export interface SecureLinkCdnSettings {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
-import type { AssetStatus } from '../asset-status';
+import type { AssetStatus } from '../../domain/asset-status';
 import type { IntegrityStatus } from '../db/schema';
 
 export interface ChunkManifest {

@@ -1,5 +1,5 @@
 /**
- * Entry of the image decoder's child process (shared/media/image-isolated.ts): renders one image and answers over
+ * Entry of the image decoder's child process (activities/media/tools/image-isolated.ts): renders one image and answers over
  * IPC. Whatever libvips does to this process (a crash, the memory cap) cannot reach the worker.
  */
 import { tripTestPoison } from './test-poison';

@@ -1,5 +1,5 @@
-import type { AssetStatus } from '../asset-status';
-import type { WebhookEventRow } from '../adapters/webhook-repository';
+import type { AssetStatus } from '../../domain/asset-status';
+import type { WebhookEventRow } from './webhook-repository';
 
 /** The JSON body of every webhook delivery: one asset_events row. */
 export interface AssetTransitionPayload {

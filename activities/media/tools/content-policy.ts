@@ -1,7 +1,12 @@
 import { fileTypeFromTokenizer } from 'file-type';
 import type { ITokenizer } from 'strtok3';
-import { ReadBudgetExceededError, type ReadBudget } from '../adapters/object-tokenizer';
-import { ALLOWED_CONTENT_TYPES, familyOf, normaliseContentType, type MediaFamily } from '../media-types';
+import { ReadBudgetExceededError, type ReadBudget } from '../../../infra/adapters/object-tokenizer';
+import {
+  ALLOWED_CONTENT_TYPES,
+  familyOf,
+  normaliseContentType,
+  type MediaFamily,
+} from '../../../domain/media-types';
 
 /**
  * What sniffing may read of an upload. A real file needs one or two blocks (the head; a TIFF's IFD at the end, or

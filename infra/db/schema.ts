@@ -1,5 +1,5 @@
 import type { ColumnType, Insertable, Selectable } from 'kysely';
-import type { AssetStatus } from '../asset-status';
+import type { AssetStatus } from '../../domain/asset-status';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { ASSET_STATUSES } from '../../asset-status';
+import { ASSET_STATUSES } from '../../../domain/asset-status';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   const statuses = sql.join(ASSET_STATUSES.map((s) => sql.lit(s)));

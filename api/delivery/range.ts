@@ -1,4 +1,4 @@
-import type { ByteRange } from '../adapters/object-store';
+import type { ByteRange } from '../../infra/adapters/object-store';
 
 /**
  * One `Range: bytes=...` spec. Anything else (absent, malformed, another unit, several ranges) is undefined and the

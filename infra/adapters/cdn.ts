@@ -1,7 +1,7 @@
 /**
  * The edge in front of the origin (api/routes/origin.ts). It builds the URLs clients fetch an asset's bytes from, and
  * evicts or pre-fetches them. `path` is below the asset's prefix: `original`, `r/<rendition>` or `hls/...` (see
- * shared/delivery/asset-paths.ts).
+ * domain/delivery/asset-paths.ts).
  */
 export interface Cdn {
   /** A signed URL valid for the configured TTL, or for a public asset a stable unsigned one. */
