@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { ClamdReplyError } from '../shared/adapters/clamd-scanner';
+import { ClamdReplyError } from '../shared/adapters/clamd-protocol';
 import { MEDIA_FAILURE } from '../workflows/definitions';
 import type { BlobRepository } from '../shared/adapters/blob-repository';
 import type { ObjectStore } from '../shared/adapters/object-store';
