@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { ClamdReplyError } from '../infra/adapters/clamd-scanner';
+import { ClamdReplyError } from '../infra/adapters/clamd-protocol';
 import { MEDIA_FAILURE } from '../workflows/definitions';
 import type { BlobRepository } from '../infra/adapters/blob-repository';
 import type { ObjectStore } from '../infra/adapters/object-store';

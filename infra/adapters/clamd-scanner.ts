@@ -1,6 +1,8 @@
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { ScannerUnavailableError, type ScanVerdict, type Scanner } from './scanner';
+import { MAX_CHUNK_BYTES, MAX_REPLY_BYTES, PING_COMMAND } from './clamd-protocol';
+import { instreamScan } from './clamd-instream';
 
 export type ClamdAddress = { host: string; port: number } | { socketPath: string };
 
@@ -21,61 +23,14 @@ export type ClamdScannerOptions = ClamdAddress & {
   maxStreamBytes?: number;
 };
 
-/**
- * clamd answered, but not with a verdict: an `... ERROR` reply or something unexpected. `sizeLimitExceeded` (the
- * stream is larger than clamd's StreamMaxLength) is permanent for these bytes; other replies are clamd trouble.
- */
-export class ClamdReplyError extends Error {
-  override readonly name = 'ClamdReplyError';
-
-  constructor(
-    message: string,
-    /** clamd's reply without the terminating NUL (empty when the limit was enforced locally). */
-    readonly reply: string,
-    readonly sizeLimitExceeded: boolean,
-  ) {
-    super(message);
-  }
-}
-
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_CHUNK_BYTES = 64 * 1024;
-/** No clamd reply is anywhere near this long; more without a NUL means we are not talking to clamd. */
-const MAX_REPLY_BYTES = 64 * 1024;
-const MAX_CHUNK_BYTES = 0xffff_ffff;
-const END_OF_STREAM = Buffer.alloc(4); // a zero-length chunk
-const INSTREAM_COMMAND = Buffer.from('zINSTREAM\0');
-const PING_COMMAND = Buffer.from('zPING\0');
-
-/** Maps a clamd INSTREAM reply (without the NUL) to a verdict; throws ClamdReplyError for anything else. */
-export function parseInstreamReply(reply: string): ScanVerdict {
-  if (reply === 'stream: OK') return { verdict: 'clean' };
-  const found = /^stream: (.+) FOUND$/.exec(reply);
-  if (found?.[1]) return { verdict: 'infected', signature: found[1] };
-  if (/size limit exceeded/i.test(reply)) {
-    throw new ClamdReplyError(
-      `clamd refused the stream: ${reply} (the stream is larger than clamd's StreamMaxLength)`,
-      reply,
-      true,
-    );
-  }
-  if (/ERROR$/.test(reply))
-    throw new ClamdReplyError(`clamd could not scan the stream: ${reply}`, reply, false);
-  throw new ClamdReplyError(`unexpected reply from clamd: ${JSON.stringify(reply)}`, reply, false);
-}
 
 function positiveInt(value: number, what: string, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(value) || value <= 0 || value > max) {
     throw new RangeError(`ClamdScanner: ${what} must be an integer between 1 and ${max}, got ${value}`);
   }
   return value;
-}
-
-function toBuffer(chunk: unknown): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (typeof chunk === 'string') return Buffer.from(chunk);
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  throw new TypeError(`ClamdScanner: the stream must yield bytes, got ${typeof chunk}`);
 }
 
 function noop(): void {}
@@ -114,216 +69,17 @@ export class ClamdScanner implements Scanner {
   }
 
   scan(stream: Readable, opts: { signal?: AbortSignal } = {}): Promise<ScanVerdict> {
-    const { signal } = opts;
-    return new Promise<ScanVerdict>((resolve, reject) => {
-      if (signal?.aborted) {
-        stream.destroy();
-        reject(signal.reason);
-        return;
-      }
-      if (stream.destroyed || stream.readableEnded) {
-        reject(new TypeError('ClamdScanner: the stream was already consumed or destroyed'));
-        return;
-      }
-
-      const socket = this.connect();
-      const replyChunks: Buffer[] = [];
-      let replyBytes = 0;
-      let bytesRead = 0; // from the input
-      let bytesSent = 0; // to clamd
-      let pending: Buffer | undefined; // input chunk being sent
-      let pendingOffset = 0;
-      let pumpScheduled: NodeJS.Immediate | undefined;
-      let sourceEnded = false;
-      let endSent = false;
-      let settled = false;
-
-      const timer = setTimeout(() => {
-        fail(
-          new ScannerUnavailableError(
-            `clamd at ${this.target}: no progress for ${this.timeoutMs} ms (${bytesSent} bytes sent` +
-              `${endSent ? ', waiting for the verdict' : ''})`,
-          ),
-        );
-      }, this.timeoutMs);
-      const progress = (): void => {
-        timer.refresh();
-      };
-
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        if (pumpScheduled) clearImmediate(pumpScheduled);
-        pending = undefined;
-        signal?.removeEventListener('abort', onAbort);
-        stream
-          .off('readable', onReadable)
-          .off('end', onEnd)
-          .off('error', onStreamError)
-          .off('close', onStreamClose);
-        socket.removeAllListeners();
-        socket.on('error', noop); // late errors of a socket we are discarding
-        socket.destroy();
-        if (!sourceEnded) {
-          stream.on('error', noop);
-          stream.destroy();
-        }
-      };
-      const fail = (err: unknown): void => {
-        if (settled) return;
-        settled = true;
-        cleanup();
-        reject(err);
-      };
-      const succeed = (verdict: ScanVerdict): void => {
-        if (settled) return;
-        settled = true;
-        cleanup();
-        resolve(verdict);
-      };
-      const unavailable = (what: string, cause?: unknown): ScannerUnavailableError =>
-        new ScannerUnavailableError(
-          `clamd at ${this.target}: ${what} (after ${bytesSent} bytes${endSent ? ', before the verdict' : ''})`,
-          cause === undefined ? undefined : { cause },
-        );
-
-      function onAbort(): void {
-        fail(signal?.reason ?? new Error('scan aborted'));
-      }
-
-      /*
-       * Sends at most one INSTREAM chunk per event-loop turn, and only while the socket is not backed up. clamd
-       * refuses an oversized stream by replying and closing at once; a write issued after that close fails with
-       * EPIPE and Node then discards the socket with the reply unread. Writing from setImmediate (after the poll
-       * phase has read whatever clamd sent) keeps that window to microseconds instead of a burst of writes.
-       * The input is read in paused mode, so small input chunks are gathered into one INSTREAM chunk.
-       */
-      const schedulePump = (): void => {
-        pumpScheduled ??= setImmediate(pump);
-      };
-      const nextPiece = (): Buffer | undefined => {
-        const parts: Buffer[] = [];
-        let size = 0;
-        while (size < this.chunkBytes) {
-          if (!pending) {
-            const chunk: unknown = stream.read();
-            if (chunk === null) break;
-            pending = toBuffer(chunk);
-            pendingOffset = 0;
-            bytesRead += pending.length;
-            if (this.maxStreamBytes !== undefined && bytesRead > this.maxStreamBytes) {
-              throw new ClamdReplyError(
-                `clamd would refuse the stream: it is larger than StreamMaxLength (${this.maxStreamBytes} bytes)`,
-                '',
-                true,
-              );
-            }
-          }
-          const part = pending.subarray(pendingOffset, pendingOffset + this.chunkBytes - size);
-          pendingOffset += part.length;
-          if (pendingOffset >= pending.length) pending = undefined;
-          if (part.length > 0) parts.push(part); // never a zero-length chunk: that ends the stream for clamd
-          size += part.length;
-        }
-        if (size === 0) return undefined;
-        return parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
-      };
-      const pump = (): void => {
-        pumpScheduled = undefined;
-        if (settled || socket.writableNeedDrain) return; // 'drain' schedules the next turn
-        let piece: Buffer | undefined;
-        try {
-          piece = nextPiece();
-        } catch (err) {
-          fail(err);
-          return;
-        }
-        if (piece) {
-          progress();
-          const header = Buffer.allocUnsafe(4);
-          header.writeUInt32BE(piece.length);
-          socket.cork();
-          socket.write(header);
-          socket.write(piece);
-          socket.uncork();
-          bytesSent += piece.length;
-          schedulePump();
-        } else if (sourceEnded && !endSent) {
-          endSent = true;
-          socket.write(END_OF_STREAM);
-        }
-        // else: 'readable' schedules the next turn
-      };
-
-      const onReadable = (): void => {
-        progress();
-        schedulePump();
-      };
-      const onDrain = (): void => {
-        progress();
-        schedulePump();
-      };
-      const onEnd = (): void => {
-        progress();
-        sourceEnded = true;
-        schedulePump();
-      };
-      const onStreamError = (err: Error): void => {
-        fail(unavailable(`the input stream failed: ${err.message}`, err));
-      };
-      const onStreamClose = (): void => {
-        if (!sourceEnded) fail(unavailable('the input stream was closed before its end'));
-      };
-
-      const onSocketData = (data: Buffer): void => {
-        progress();
-        replyChunks.push(data);
-        replyBytes += data.length;
-        const nul = data.indexOf(0);
-        if (nul === -1) {
-          if (replyBytes > MAX_REPLY_BYTES)
-            fail(unavailable(`no NUL-terminated reply in ${replyBytes} bytes`));
-          return;
-        }
-        const all = Buffer.concat(replyChunks, replyBytes);
-        const reply = all.subarray(0, all.indexOf(0)).toString('utf8').trim();
-        let verdict: ScanVerdict;
-        try {
-          verdict = parseInstreamReply(reply);
-        } catch (err) {
-          fail(err);
-          return;
-        }
-        if (!endSent) {
-          fail(new ClamdReplyError(`clamd replied before the end of the stream: ${reply}`, reply, false));
-          return;
-        }
-        succeed(verdict);
-      };
-
-      stream.on('error', onStreamError);
-      stream.on('close', onStreamClose);
-      signal?.addEventListener('abort', onAbort, { once: true });
-
-      socket.on('connect', () => {
-        progress();
-        socket.write(INSTREAM_COMMAND);
-        stream.on('readable', onReadable);
-        stream.on('end', onEnd);
-        schedulePump();
-      });
-      socket.on('drain', onDrain);
-      socket.on('data', onSocketData);
-      socket.on('error', (err: NodeJS.ErrnoException) => {
-        const hungUp = !endSent && bytesSent > 0 && (err.code === 'EPIPE' || err.code === 'ECONNRESET');
-        const hint = hungUp
-          ? ': clamd closed the connection while the stream was being sent (it went away, or the stream is ' +
-            'larger than its StreamMaxLength and the reply was lost)'
-          : '';
-        fail(unavailable(`${err.message}${hint}`, err));
-      });
-      socket.on('end', () => fail(unavailable('clamd closed the connection without a reply')));
-      socket.on('close', () => fail(unavailable('the connection closed without a reply')));
-    });
+    return instreamScan(
+      {
+        connect: () => this.connect(),
+        target: this.target,
+        timeoutMs: this.timeoutMs,
+        chunkBytes: this.chunkBytes,
+        maxStreamBytes: this.maxStreamBytes,
+      },
+      stream,
+      opts.signal,
+    );
   }
 
   ping(): Promise<void> {

@@ -1,4 +1,14 @@
-import type { S3Settings } from './s3-object-store';
+export interface S3Settings {
+  endpoint?: string | undefined;
+  publicEndpoint?: string | undefined;
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  forcePathStyle: boolean;
+  /** The storage class objects are written with (a tier's STANDARD_IA, GLACIER_IR); unset: the bucket's default. */
+  storageClass?: string | undefined;
+}
 
 export function s3Settings(config: {
   S3_ENDPOINT?: string | undefined;
