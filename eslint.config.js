@@ -26,6 +26,23 @@ export default tseslint.config(
     },
   },
   {
+    // domain/ holds facts without I/O (docs/architecture.md): it depends on nothing above it.
+    files: ['domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/infra/**', '**/api/**', '**/activities/**', '**/workflows/**'],
+              message: 'domain/ imports nothing from infra, api, activities or workflows',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['api/**/*.ts', 'domain/**/*.ts', 'infra/**/*.ts', 'worker/**/*.ts'],
     rules: {
       'no-restricted-syntax': [
