@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/** The parsers several sections share, so the same kind of value gets the same rule and the same message. */
+
+/** Compose and shell users write booleans every which way; all of these mean what they say. */
+export const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const positiveInt = z.coerce.number().int().positive();
+export const tcpPort = z.coerce.number().int().min(1).max(65535);
+
+/** Only the classes a read can be served from at once: GLACIER and DEEP_ARCHIVE would need a restore first. */
+export const storageClass = z.enum([
+  'STANDARD',
+  'STANDARD_IA',
+  'ONEZONE_IA',
+  'INTELLIGENT_TIERING',
+  'GLACIER_IR',
+]);
+
+export const bucketName = () =>
+  z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      'must be a valid S3 bucket name (3-63 lowercase characters)',
+    );
+
+/** A Temporal duration string, as schedules take them. */
+export const duration = (example: string) =>
+  z.string().regex(/^\d+(ms|s|m|h|d)$/, `must be a duration such as '${example}' or '30m'`);
+
+export const url = (protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL with scheme ${protocols.join(' or ')}` },
+  );
