@@ -105,7 +105,12 @@ export class DecoderPool {
     this.closed = true;
     for (const wake of this.waiters.splice(0)) wake(undefined);
     const all = [...this.idle.splice(0), ...this.busy];
-    for (const d of all) d.process.kill('SIGKILL');
+    for (const d of all) {
+      // Idle children are unref'd: without this a process with nothing else to do would exit before they are reaped.
+      d.process.ref();
+      (d.process.stderr as Readable & { ref?: () => void }).ref?.();
+      d.process.kill('SIGKILL');
+    }
     await Promise.all(all.map((d) => d.exited));
   }
 
