@@ -17,6 +17,7 @@ import { IntegrityRepository } from '../infra/adapters/integrity-repository';
 import { DeadLetterRepository } from '../infra/adapters/dead-letter-repository';
 import { NoScanner, type Scanner } from '../infra/adapters/scanner';
 import { Slots } from '../activities/slots';
+import { DecoderPool } from '../activities/media/tools/decoder-pool';
 import { LocalWorkspace } from '../infra/adapters/workspace';
 import { WebhookClient } from '../infra/adapters/webhook-client';
 import { WebhookRepository } from '../infra/adapters/webhook-repository';
@@ -72,9 +73,10 @@ export function workerAdapters(config: WorkerConfig, db: Db) {
     warmRenditions: config.CDN_WARM_RENDITIONS,
     limits: {
       maxImagePixels: config.MAX_IMAGE_PIXELS,
-      decoderMemoryMb: config.DECODER_MEMORY_MB,
       stallSeconds: config.MEDIA_STALL_SECONDS,
     },
+    /** Started on the first image, one child per media slot at most; closed when the worker stops. */
+    decoders: new DecoderPool({ size: config.MEDIA_CONCURRENCY, memoryMb: config.DECODER_MEMORY_MB }),
     testPoisonMarker: config.ASSETLINE_TEST_POISON_MARKER,
   };
 }

@@ -84,6 +84,7 @@ logger.info(
 // answers 503 from the signal on, as the Workers leave RUNNING.
 await Promise.all(workers.map((w) => w.run()));
 await Promise.allSettled([
+  adapters.decoders.close(),
   db.destroy(),
   connection.close(),
   client.connection.close(),

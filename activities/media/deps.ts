@@ -1,25 +1,25 @@
 import type { BlobRepository } from '../../infra/adapters/blob-repository';
 import type { ObjectStore } from '../../infra/adapters/object-store';
 import type { LocalWorkspace } from '../../infra/adapters/workspace';
+import type { DecoderPool } from './tools/decoder-pool';
 
 export interface MediaDeps {
   store: ObjectStore;
   blobs: BlobRepository;
   workspace: LocalWorkspace;
   limits: MediaLimits;
+  /** The image decoder children (DECODER_MEMORY_MB caps each); the worker closes it when it stops. */
+  decoders: DecoderPool;
   /** Test-only trigger (ASSETLINE_TEST_POISON_MARKER): see activities/media/tools/test-poison.ts. */
   testPoisonMarker?: string | undefined;
 }
 
 export interface MediaLimits {
   maxImagePixels: number;
-  /** DECODER_MEMORY_MB: the image decoder child's data segment cap (default 2048). */
-  decoderMemoryMb?: number;
   /** MEDIA_STALL_SECONDS: a child process silent this long is killed (default 120). */
   stallSeconds?: number;
 }
 
-export const decoderMemoryMb = (limits: MediaLimits) => limits.decoderMemoryMb ?? 2048;
 export const stallMs = (limits: MediaLimits) => (limits.stallSeconds ?? 120) * 1000;
 
 /** Identifies a stored blob for the media stages, which each fetch it into the worker's workspace. */

@@ -8,7 +8,7 @@ import { transcodeAudio } from './tools/audio';
 import type { MediaInfo, RenditionFile } from './tools/types';
 import { renditionAttemptPrefix } from '../../domain/object-keys';
 import { classifyMediaErrors } from '../failures';
-import { decoderMemoryMb, stallMs, type BlobRef, type MediaDeps } from './deps';
+import { stallMs, type BlobRef, type MediaDeps } from './deps';
 import { keepBeating } from '../heartbeat';
 
 const PROGRESS = { details: { percent: 0 } };
@@ -38,13 +38,18 @@ export function renderRenditionsActivity(deps: MediaDeps) {
           let placeholder: string | undefined;
           const { info } = input;
           if (info.kind === 'image') {
-            ({ renditions: files, placeholder } = await renderImageIsolated(src, outDir, info, {
-              maxPixels: deps.limits.maxImagePixels,
-              memoryMb: decoderMemoryMb(deps.limits),
-              stallMs: stallMs(deps.limits),
-              signal: control.signal,
-              testPoisonMarker: deps.testPoisonMarker,
-            }));
+            ({ renditions: files, placeholder } = await renderImageIsolated(
+              deps.decoders,
+              src,
+              outDir,
+              info,
+              {
+                maxPixels: deps.limits.maxImagePixels,
+                stallMs: stallMs(deps.limits),
+                signal: control.signal,
+                testPoisonMarker: deps.testPoisonMarker,
+              },
+            ));
           } else if (info.kind === 'document') {
             files = (await renderDocument(src, outDir, control)).renditions;
           } else if (info.kind === 'video') {

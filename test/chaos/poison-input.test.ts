@@ -61,7 +61,8 @@ beforeAll(async () => {
       NODE_ENV: 'test',
       ASSETLINE_TEST_POISON_MARKER: MARKER,
       MEDIA_CONCURRENCY: '2',
-      // Its smallest setting: enough for ordinary photos, not for a 6000×6000 16-bit interlaced PNG decoded whole.
+      // Its smallest setting: enough for ordinary photos, not for a 7000×7000 16-bit interlaced PNG decoded whole
+      // (294 MB of pixels: the cap is what decoding may add to the data segment Node holds at start).
       DECODER_MEMORY_MB: '256',
     },
   });
@@ -102,7 +103,7 @@ describe('a decoder that crashes or runs out of memory in its child process', { 
       Buffer.concat([await noisyPng(48, 48), Buffer.from(`${MARKER}:crash-decoder`)]),
     );
     const heavyFile = path.join(dir, 'heavy.png');
-    await heavyPng(heavyFile, 6000);
+    await heavyPng(heavyFile, 7000);
     const neighbourFile = path.join(dir, 'calm.png');
     await fs.writeFile(neighbourFile, await noisyPng(48, 48));
     const [crashing, heavy, neighbour] = await Promise.all([

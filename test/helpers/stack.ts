@@ -28,6 +28,7 @@ import { SweepRepository } from '../../infra/adapters/sweep-repository';
 import { WebhookEventPublisher } from '../../infra/adapters/event-publisher';
 import { WorkflowGateway } from '../../infra/adapters/workflow-gateway';
 import { NoScanner, type Scanner } from '../../infra/adapters/scanner';
+import { DecoderPool } from '../../activities/media/tools/decoder-pool';
 import { LocalWorkspace } from '../../infra/adapters/workspace';
 import { WebhookClient } from '../../infra/adapters/webhook-client';
 import { WebhookRepository } from '../../infra/adapters/webhook-repository';
@@ -210,6 +211,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
   const workers: Worker[] = [];
   let workersRun: Promise<unknown> | undefined;
   let nativeConnection: NativeConnection | undefined;
+  const decoders = new DecoderPool({ size: 2, memoryMb: 2048 });
   if (opts.worker !== false) {
     nativeConnection = await NativeConnection.connect({ address: temporalAddress });
     const setup = {
@@ -253,6 +255,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
           blobs,
           workspace,
           limits: { maxImagePixels: opts.maxImagePixels ?? 100_000_000 },
+          decoders,
         }),
         2,
       ),
@@ -324,6 +327,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
       server.closeAllConnections();
       for (const worker of workers) worker.shutdown();
       await workersRun;
+      await decoders.close();
       await nativeConnection?.close();
       await connection.close();
       store.destroy();
