@@ -10,6 +10,7 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, log, workflowInfo } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import type { MediaActivities } from '../activities';
+import type { DeadLetter } from '../infra/adapters/dead-letter-repository';
 import { MEDIA_STALLED, type PipelineStage } from './definitions';
 
 export const POISON_GUARD_PATCH = 'poison-guard';
@@ -39,16 +40,9 @@ export function lostAttemptCause(err: unknown): string | undefined {
   return undefined;
 }
 
-export interface PoisonReport {
-  assetId: string;
+/** A dead letter as the workflow files it: the stage is one of the pipeline's. */
+export interface PoisonReport extends DeadLetter {
   stage: PipelineStage;
-  /** The lost attempts' causes, e.g. "heartbeat timeout ×3". */
-  cause: string;
-  attempts: number;
-  firstSeenAt: string;
-  lastSeenAt: string;
-  sha256: string | null;
-  blobKey: string | null;
 }
 
 /** The input field telling the worker how often this call was lost already: it then runs it alone. */

@@ -4,6 +4,7 @@ import type { Db } from '../db/database';
 export interface DeadLetter {
   assetId: string;
   stage: string;
+  /** The lost attempts' causes, e.g. "heartbeat timeout ×3". */
   cause: string;
   attempts: number;
   firstSeenAt: string;
@@ -18,7 +19,7 @@ export interface DeadLetterView extends DeadLetter {
   assetStatus: string;
 }
 
-/** Poison inputs, kept for an operator's inspection (migration 012). */
+/** Poison inputs, kept for an operator's inspection (migration 014). */
 export class DeadLetterRepository {
   constructor(private readonly db: Db) {}
 
