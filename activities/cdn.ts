@@ -1,15 +1,13 @@
-import type { AccessRepository } from '../infra/adapters/access-repository';
 import type { AssetRepository } from '../infra/adapters/asset-repository';
 import type { BlobRepository } from '../infra/adapters/blob-repository';
 import type { Cdn } from '../infra/adapters/cdn';
 import { renditionPath } from '../domain/delivery/asset-paths';
-import { isPublic } from '../domain/delivery/public-access';
+import { deliveryAccess } from '../domain/delivery/delivery-access';
 import { keepBeating } from './heartbeat';
 
 export interface CdnDeps {
   assets: AssetRepository;
   blobs: BlobRepository;
-  acl: AccessRepository;
   cdn: Cdn;
   /** CDN_WARM_RENDITIONS: fetched through the edge once the asset is ready. */
   warmRenditions: readonly string[];
@@ -28,7 +26,7 @@ export function registerWithCdnActivity(deps: CdnDeps) {
     const asset = await deps.assets.findById(input.assetId);
     if (!asset?.blob_sha256 || asset.status !== 'ready') return [];
     const renditions = await deps.blobs.renditions(asset.blob_sha256);
-    const opts = { public: await isPublic(deps.acl, input.assetId) };
+    const opts = deliveryAccess(asset);
     const url = (path: string) => deps.cdn.deliveryUrl(input.assetId, path, opts);
     await deps.cdn.warm(
       renditions.filter((r) => deps.warmRenditions.includes(r.name)).map((r) => url(renditionPath(r.name))),

@@ -1,7 +1,6 @@
 import type { WorkerConfig } from '../infra/config';
 import type { Db } from '../infra/db/database';
 import { createLogger } from '../infra/logger';
-import { AccessRepository } from '../infra/adapters/access-repository';
 import { AssetRepository } from '../infra/adapters/asset-repository';
 import { cdnFromConfig } from '../infra/adapters/secure-link-cdn';
 import { BlobRepository } from '../infra/adapters/blob-repository';
@@ -68,7 +67,6 @@ export function workerAdapters(config: WorkerConfig, db: Db) {
     webhooks: new WebhookRepository(db),
     webhookClient: new WebhookClient({ allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS }),
     workspace: new LocalWorkspace(config.WORK_DIR),
-    acl: new AccessRepository(db),
     cdn: cdnFromConfig(config, logger),
     warmRenditions: config.CDN_WARM_RENDITIONS,
     limits: {

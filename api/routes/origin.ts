@@ -8,7 +8,7 @@ import {
   type AssetPath,
 } from '../../domain/delivery/asset-paths';
 import { signPlaylist } from '../delivery/playlist-signing';
-import { isPublic } from '../../domain/delivery/public-access';
+import { deliveryAccess, servesUnsigned } from '../../domain/delivery/delivery-access';
 import {
   queryString,
   signedPrefix,
@@ -42,7 +42,7 @@ export function originRoutes(deps: ApiDeps): Router {
     const signed = scope === 'd' ? authorise(req, assetId, deps.settings.deliverySigningSecret) : undefined;
     const asset = await deps.assets.findById(assetId);
     if (!asset || asset.status !== 'ready') throw notFound();
-    if (!signed && !(await isPublic(deps.acl, assetId))) throw notFound();
+    if (!signed && !servesUnsigned(deliveryAccess(asset))) throw notFound();
     const blob = asset.blob_sha256 ? await deps.blobs.get(asset.blob_sha256) : undefined;
     if (!blob || blob.status !== 'ready') throw notFound();
 
@@ -65,11 +65,11 @@ export function originRoutes(deps: ApiDeps): Router {
 
 /** 403 for a missing or wrong token, 410 for a right one past its expiry (as the nginx edge answers). */
 function authorise(req: Request, assetId: string, secret: string): SignedQuery {
-  const { md5, expires } = req.query;
-  const verdict = verifySecureLink(signedPrefix(assetId), md5, expires, secret);
+  const { md5, expires, geo } = req.query;
+  const verdict = verifySecureLink(signedPrefix(assetId), md5, expires, secret, undefined, geo);
   if (verdict === 'invalid') throw new HttpProblem(403, 'Forbidden', 'missing or invalid delivery token');
   if (verdict === 'expired') throw new HttpProblem(410, 'Gone', 'this delivery URL has expired');
-  return { md5: md5 as string, expires: expires as string };
+  return { md5: md5 as string, expires: expires as string, geo: geo as string | undefined };
 }
 
 async function resolve(

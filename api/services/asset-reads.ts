@@ -5,7 +5,7 @@ import type { Cdn } from '../../infra/adapters/cdn';
 import type { WorkflowGateway } from '../../infra/adapters/workflow-gateway';
 import { TERMINAL_STATUSES } from '../../domain/asset-status';
 import { renditionPath } from '../../domain/delivery/asset-paths';
-import { isPublic } from '../../domain/delivery/public-access';
+import { deliveryAccess } from '../../domain/delivery/delivery-access';
 import type { AssetState } from '../../workflows/definitions';
 import { loadAssetRecord, type AssetDocCache } from '../asset-docs';
 import { withLiveStage } from '../asset-view';
@@ -65,8 +65,6 @@ export class AssetReads {
       }
       path = renditionPath(rendition);
     }
-    return this.deps.cdn.deliveryUrl(asset.asset_id, path, {
-      public: await isPublic(this.deps.acl, asset.asset_id),
-    });
+    return this.deps.cdn.deliveryUrl(asset.asset_id, path, deliveryAccess(asset));
   }
 }

@@ -1,6 +1,9 @@
 import type { ConfigOf } from '../config';
 import type { Logger } from '../logger';
 import { publicPrefix, queryString, signQuery, signedPrefix } from '../../domain/delivery/secure-link';
+import { servesUnsigned, type DeliveryAccess } from '../../domain/delivery/delivery-access';
+import { regionParam } from '../../domain/delivery/regions';
+import { clampExpiry } from '../../domain/visibility';
 import type { Cdn } from './cdn';
 
 export interface SecureLinkCdnSettings {
@@ -24,10 +27,11 @@ export class SecureLinkCdn implements Cdn {
     this.timeoutMs = settings.timeoutMs ?? 5000;
   }
 
-  deliveryUrl(assetId: string, path: string, opts: { public: boolean }): string {
-    if (opts.public) return `${this.baseUrl}${publicPrefix(assetId)}${path}`;
-    const expires = Math.floor(Date.now() / 1000) + this.settings.ttlSeconds;
-    const query = queryString(signQuery(assetId, expires, this.settings.signingSecret));
+  deliveryUrl(assetId: string, path: string, access: DeliveryAccess): string {
+    if (servesUnsigned(access)) return `${this.baseUrl}${publicPrefix(assetId)}${path}`;
+    const expires = clampExpiry(Math.floor(Date.now() / 1000) + this.settings.ttlSeconds, access.notAfter);
+    const geo = regionParam(access.regions);
+    const query = queryString(signQuery(assetId, expires, this.settings.signingSecret, geo));
     return `${this.baseUrl}${signedPrefix(assetId)}${path}?${query}`;
   }
 

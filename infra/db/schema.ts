@@ -1,5 +1,7 @@
 import type { ColumnType, Insertable, Selectable } from 'kysely';
 import type { AssetStatus } from '../../domain/asset-status';
+import type { RegionMode } from '../../domain/delivery/regions';
+import type { AssetEventType, ReleaseVisibility, Visibility } from '../../domain/visibility';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
@@ -31,6 +33,18 @@ export interface MediaAssetsTable {
   doc_version: ColumnType<string, number | undefined, number>;
   /** Admitted by the quota check at completion (QuotaRepository.admitAtCompletion). */
   quota_admitted: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Migration 015: who may see it (domain/visibility.ts), its scheduled release and its regional policy. */
+  visibility: ColumnType<Visibility, Visibility | undefined, Visibility>;
+  release_visibility: ColumnType<
+    ReleaseVisibility | null,
+    ReleaseVisibility | null | undefined,
+    ReleaseVisibility | null
+  >;
+  publish_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  unpublish_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  released_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  region_mode: ColumnType<RegionMode | null, RegionMode | null | undefined, RegionMode | null>;
+  regions: ColumnType<string[], string[] | undefined, string[]>;
 }
 
 /** `deleting`: no reference left, its objects being removed (the row goes last). */
@@ -107,6 +121,8 @@ export interface AssetEventsTable {
   details: ColumnType<Record<string, unknown>, string, string>;
   stage: ColumnType<string | null, string | null | undefined, string | null>;
   occurred_at: Timestamp;
+  /** asset.transition (a status change), asset.published or asset.unpublished. */
+  event_type: ColumnType<AssetEventType, AssetEventType | undefined, AssetEventType>;
 }
 
 export interface OwnerQuotasTable {

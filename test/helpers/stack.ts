@@ -236,7 +236,6 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
           sweeps: new SweepRepository(db),
           webhooks,
           webhookClient,
-          acl,
           cdn,
           warmRenditions: ['poster', 'thumb-256'],
           integrity: new IntegrityRepository(db),
