@@ -23,6 +23,7 @@ import {
 import { copyMediaMetadataActivity } from './finish-asset';
 import { publishRenditionsActivity } from './publish-renditions';
 import { recordTransitionActivity } from './record-transition';
+import { advanceReleaseActivity, warmReleaseActivity, type ReleaseDeps } from './release';
 import { recordDeadLetterActivity } from './record-dead-letter';
 import { releaseBlobActivity } from './release-blob';
 import { scanBlobActivity } from './scan-blob';
@@ -43,7 +44,7 @@ import { extractMetadataActivity } from './media/extract-metadata';
 import { renderRenditionsActivity } from './media/render-renditions';
 import { validateRenditionsActivity } from './media/validate-renditions';
 
-export interface IoDeps extends WebhookDeps, CdnDeps, TierDeps {
+export interface IoDeps extends WebhookDeps, CdnDeps, TierDeps, ReleaseDeps {
   assets: AssetRepository;
   blobs: BlobRepository;
   store: ObjectStore;
@@ -88,6 +89,8 @@ export function createIoActivities(deps: IoDeps) {
     checkBlobIntegrity: checkBlobIntegrityActivity(deps),
     moveBlobTier: moveBlobTierActivity(deps),
     recordDeadLetter: recordDeadLetterActivity(deps),
+    advanceRelease: advanceReleaseActivity(deps),
+    warmRelease: warmReleaseActivity(deps),
   };
 }
 

@@ -8,6 +8,7 @@ import { openapiRoutes } from './routes/openapi';
 import { mediaRoutes } from './routes/media';
 import { uploadRoutes } from './routes/uploads';
 import { aclRoutes } from './routes/acl';
+import { visibilityRoutes } from './routes/visibility';
 import type { RouteContext } from './route-context';
 import { adminRoutes } from './routes/admin';
 import { storageEventRoutes } from './routes/storage-events';
@@ -68,6 +69,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(metadataRoutes(context));
   app.use(contentRoutes(context));
   app.use(aclRoutes(context));
+  app.use(visibilityRoutes(context));
   app.use(adminRoutes(services.listings));
   app.use(webhookRoutes(services.webhooks));
 

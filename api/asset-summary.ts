@@ -50,6 +50,12 @@ export function renderAssetSummary(
           sizeBytes: Number(r.size_bytes),
         }))
       : [],
+    visibility: asset.visibility,
+    /** A scheduled release: at publishAt the asset becomes publishAs; at unpublishAt it is private again. */
+    publishAt: asset.publish_at ? iso(asset.publish_at) : null,
+    publishAs: asset.release_visibility,
+    unpublishAt: asset.unpublish_at ? iso(asset.unpublish_at) : null,
+    releasedAt: asset.released_at ? iso(asset.released_at) : null,
     uploadExpiresAt: iso(asset.upload_expires_at),
     createdAt: iso(asset.created_at),
     updatedAt: iso(asset.updated_at),

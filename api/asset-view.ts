@@ -14,6 +14,7 @@ export function renderAssetRecord(
   return {
     ...renderAssetSummary(view.asset, view.metadata, blob, renditions),
     events: view.events.map((e) => ({
+      type: e.event_type,
       from: e.from_status,
       to: e.to_status,
       stage: e.stage,

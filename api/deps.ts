@@ -1,3 +1,5 @@
+import type { Visibility } from '../domain/visibility';
+import type { ReleaseRepository } from '../infra/adapters/release-repository';
 import type { AccessRepository } from '../infra/adapters/access-repository';
 import type { AssetRepository } from '../infra/adapters/asset-repository';
 import type { BlobRepository } from '../infra/adapters/blob-repository';
@@ -23,6 +25,7 @@ export interface ApiDeps {
   assets: AssetRepository;
   blobs: BlobRepository;
   acl: AccessRepository;
+  releases: ReleaseRepository;
   quotas: QuotaRepository;
   events: EventPublisher;
   /** The outbox of asset workflows owed by upload URLs. */
@@ -58,6 +61,9 @@ export interface ApiDeps {
     multipartThresholdBytes: number;
     multipartPartBytes: number;
     trashDays: number;
+    /** DEFAULT_VISIBILITY and RELEASE_WARM_LEAD_SECONDS. */
+    defaultVisibility?: Visibility;
+    releaseWarmSeconds?: number;
     /** HOT_DAYS / COLD_DAYS, handed to each asset's workflow for its storage tiering. */
     hotDays: number;
     coldDays: number;

@@ -6,6 +6,8 @@ export interface LifecycleSettings {
   trashDays: number;
   hotDays: number;
   coldDays: number;
+  /** RELEASE_WARM_LEAD_SECONDS: how long before a scheduled publish the edge is warmed (absent: 0, not warmed). */
+  releaseWarmSeconds?: number;
 }
 
 /** The facts of a pending asset its workflow is started with. */
@@ -21,6 +23,9 @@ export type PendingAsset = Pick<
   | 'declared_checksum_sha256'
   | 'upload_expires_at'
   | 'retain_until'
+  | 'visibility'
+  | 'publish_at'
+  | 'unpublish_at'
 >;
 
 /**
@@ -42,5 +47,13 @@ export function lifecycleInput(asset: PendingAsset, settings: LifecycleSettings)
     hotSeconds: Math.max(1, Math.round(settings.hotDays * 86_400)),
     coldSeconds: Math.max(1, Math.round(settings.coldDays * 86_400)),
     retainUntil: asset.retain_until ? new Date(asset.retain_until).toISOString() : null,
+    release: {
+      visibility: asset.visibility,
+      publishAt: iso(asset.publish_at),
+      unpublishAt: iso(asset.unpublish_at),
+    },
+    releaseWarmSeconds: settings.releaseWarmSeconds ?? 0,
   };
 }
+
+const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);

@@ -3,6 +3,7 @@ import { createLogger } from '../infra/logger';
 import { createDb, migrateToLatest } from '../infra/db/database';
 import { AssetRepository } from '../infra/adapters/asset-repository';
 import { BlobRepository } from '../infra/adapters/blob-repository';
+import { ReleaseRepository } from '../infra/adapters/release-repository';
 import { AccessRepository } from '../infra/adapters/access-repository';
 import { QuotaRepository } from '../infra/adapters/quota-repository';
 import { S3ObjectStore } from '../infra/adapters/s3-object-store';
@@ -65,6 +66,8 @@ const settings = {
   multipartThresholdBytes: config.MULTIPART_THRESHOLD_BYTES,
   multipartPartBytes: config.MULTIPART_PART_BYTES,
   trashDays: config.TRASH_DAYS,
+  defaultVisibility: config.DEFAULT_VISIBILITY,
+  releaseWarmSeconds: config.RELEASE_WARM_LEAD_SECONDS,
   hotDays: config.HOT_DAYS,
   coldDays: config.COLD_DAYS,
   jsonBodyLimitBytes: config.JSON_BODY_LIMIT_BYTES,
@@ -82,6 +85,7 @@ const deps: ApiDeps = {
   assets: new AssetRepository(db),
   blobs: new BlobRepository(db),
   acl: new AccessRepository(db),
+  releases: new ReleaseRepository(db),
   quotas: new QuotaRepository(db, { maxBytes: config.QUOTA_MAX_BYTES, maxAssets: config.QUOTA_MAX_ASSETS }),
   store,
   buckets,

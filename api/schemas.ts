@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VISIBILITIES } from '../domain/visibility';
 import { ALLOWED_CONTENT_TYPES } from '../domain/media-types';
 import { badRequest } from './problem';
 
@@ -81,6 +82,24 @@ export const metadataJsonSchema = {
   additionalProperties: { type: 'string', maxLength: METADATA_VALUE_MAX, pattern: NO_NUL.source },
 };
 
+const instant = z.iso.datetime({
+  offset: true,
+  message: 'must be an ISO 8601 date-time with an offset (Z or ±hh:mm)',
+});
+
+/**
+ * Who may see an asset and from when to when (domain/visibility.ts). Whether the instants fit together (unpublishAt
+ * after publishAt, no schedule for a draft) is decided by planRelease, which names the field.
+ */
+export const releaseFields = {
+  visibility: z.enum(VISIBILITIES, `must be one of ${VISIBILITIES.join(', ')}`),
+  /** Until then the asset stays a draft or private; in the past (or absent), the visibility applies now. */
+  publishAt: instant.nullable().optional(),
+  /** From then on the asset is private again (its owner and grantees keep it). */
+  unpublishAt: instant.nullable().optional(),
+};
+export const releaseRequestSchema = z.object(releaseFields).strict();
+
 export function uploadRequestSchema(maxUploadBytes: number) {
   return z
     .object({
@@ -108,6 +127,10 @@ export function uploadRequestSchema(maxUploadBytes: number) {
         .datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
         .refine((v) => Date.parse(v) > Date.now(), 'must be in the future')
         .optional(),
+      /** Absent: DEFAULT_VISIBILITY. */
+      visibility: releaseFields.visibility.optional(),
+      publishAt: releaseFields.publishAt,
+      unpublishAt: releaseFields.unpublishAt,
     })
     .strict();
 }

@@ -61,8 +61,8 @@ export class ReleaseError extends Error {
 
 export interface ReleaseChange {
   release: Release;
-  /** published: it became open to everyone; unpublished: it stopped being open. */
-  events: ('asset.published' | 'asset.unpublished')[];
+  /** published: it became open to everyone; unpublished: it stopped being open. `at`: the instant it did. */
+  events: { type: 'asset.published' | 'asset.unpublished'; at: Date }[];
 }
 
 /**
@@ -138,7 +138,7 @@ export function advanceRelease(current: Release, now: Date): ReleaseChange {
     const taken = transition(
       next,
       { ...next, visibility: isOpen(next.visibility) ? 'private' : next.visibility, unpublishAt: null },
-      now,
+      next.unpublishAt,
     );
     next = taken.release;
     events.push(...taken.events);
@@ -156,8 +156,10 @@ export function releaseDueTimes(release: Release): Date[] {
 function transition(from: Release, to: Release, at: Date): ReleaseChange {
   const wasOpen = isOpen(from.visibility);
   const nowOpen = isOpen(to.visibility);
-  if (!wasOpen && nowOpen) return { release: { ...to, releasedAt: at }, events: ['asset.published'] };
-  if (wasOpen && !nowOpen) return { release: to, events: ['asset.unpublished'] };
+  if (!wasOpen && nowOpen) {
+    return { release: { ...to, releasedAt: at }, events: [{ type: 'asset.published', at }] };
+  }
+  if (wasOpen && !nowOpen) return { release: to, events: [{ type: 'asset.unpublished', at }] };
   return { release: to, events: [] };
 }
 

@@ -251,6 +251,9 @@ describe('the API service layer, on the real database, S3 and Temporal', () => {
       multipart_upload_id: null,
       multipart_part_bytes: null,
       retain_until: null,
+      visibility: 'private' as const,
+      publish_at: null,
+      unpublish_at: null,
     };
   }
 

@@ -42,14 +42,18 @@ describe('SecureLinkCdn', () => {
     });
 
   it('signs a URL for the asset prefix, valid for the TTL; a public one is stable and unsigned', () => {
-    const url = new URL(cdn().deliveryUrl(ID, 'hls/master.m3u8', { open: false, regions: null, notAfter: null }));
+    const url = new URL(
+      cdn().deliveryUrl(ID, 'hls/master.m3u8', { open: false, regions: null, notAfter: null }),
+    );
     expect(`${url.origin}${url.pathname}`).toBe(`https://edge.example/d/${ID}/hls/master.m3u8`);
     const expires = Number(url.searchParams.get('expires'));
     expect(expires - Date.now() / 1000).toBeGreaterThan(595);
     expect(expires - Date.now() / 1000).toBeLessThanOrEqual(600);
     const verdict = verifySecureLink(signedPrefix(ID), url.searchParams.get('md5'), String(expires), SECRET);
     expect(verdict).toBe('valid');
-    expect(cdn().deliveryUrl(ID, 'r/poster', { open: true, regions: null, notAfter: null })).toBe(`https://edge.example/p/${ID}/r/poster`);
+    expect(cdn().deliveryUrl(ID, 'r/poster', { open: true, regions: null, notAfter: null })).toBe(
+      `https://edge.example/p/${ID}/r/poster`,
+    );
   });
 
   it('purges nothing without CDN_PURGE_URL, and both prefixes with it; a refusal throws', async () => {

@@ -224,10 +224,10 @@ describe('delivery: signed URLs, the origin and an nginx edge', () => {
     expect(await count()).toBe(before + 5);
   });
 
-  it('gives a public asset a stable unsigned /p/ URL, until the grant is removed', async () => {
-    const acl = (grants: unknown[]) =>
-      request('PUT', `${platform.baseUrl}/media/${imageId}/acl`, { token: owner, body: { grants } });
-    expect((await acl([{ principal: '*', permission: 'read' }])).status).toBe(200);
+  it('gives a public asset a stable unsigned /p/ URL, until it is private again', async () => {
+    const visibility = (v: string) =>
+      request('PUT', `${platform.baseUrl}/media/${imageId}/visibility`, { token: owner, body: { visibility: v } });
+    expect((await visibility('public')).status).toBe(200);
     const url = await located(imageId);
     expect(url).toBe(`${nginx.url}/p/${imageId}/original`);
     expect(await located(imageId)).toBe(url);
@@ -237,7 +237,7 @@ describe('delivery: signed URLs, the origin and an nginx edge', () => {
     expect((await get(`${nginx.url}/p/${imageId}/r/thumb-256`)).status).toBe(200);
     expect((await get(`${nginx.url}/p/${clipId}/original`)).status).toBe(404);
 
-    expect((await acl([])).status).toBe(200);
+    expect((await visibility('private')).status).toBe(200);
     expect((await get(url)).status).toBe(404);
   });
 

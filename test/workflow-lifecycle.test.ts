@@ -67,6 +67,8 @@ function fakeActivities(overrides: Overrides = {}) {
     failMissingBlobs: async () => ({ scanned: 0, missing: [], next: null }),
     moveBlobTier: async ({ to }) => ({ moved: true, tier: to }),
     recordDeadLetter: async () => undefined,
+    advanceRelease: async () => null,
+    warmRelease: async () => [],
   };
   const media: MediaActivities = {
     extractMetadata: async () => ({

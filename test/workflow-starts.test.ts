@@ -57,6 +57,9 @@ describe('asset workflows owed by upload URLs (the outbox) and started with a de
       multipart_upload_id: null,
       multipart_part_bytes: null,
       retain_until: null,
+      visibility: 'private' as const,
+      publish_at: null,
+      unpublish_at: null,
     };
     await platform.assets.createPending(asset, {}, `${assetId}/created`);
     return asset;

@@ -1,6 +1,7 @@
 import type { WorkerConfig } from '../infra/config';
 import type { Db } from '../infra/db/database';
 import { createLogger } from '../infra/logger';
+import { ReleaseRepository } from '../infra/adapters/release-repository';
 import { AssetRepository } from '../infra/adapters/asset-repository';
 import { cdnFromConfig } from '../infra/adapters/secure-link-cdn';
 import { BlobRepository } from '../infra/adapters/blob-repository';
@@ -62,6 +63,7 @@ export function workerAdapters(config: WorkerConfig, db: Db) {
     scanSlots: new Slots(config.SCAN_CONCURRENCY),
     assets: new AssetRepository(db),
     blobs: new BlobRepository(db),
+    releases: new ReleaseRepository(db),
     sweeps: new SweepRepository(db),
     quotas: new QuotaRepository(db, { maxBytes: config.QUOTA_MAX_BYTES, maxAssets: config.QUOTA_MAX_ASSETS }),
     webhooks: new WebhookRepository(db),

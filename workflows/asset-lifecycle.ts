@@ -2,6 +2,7 @@ import type { AssetLifecycleInput, AssetOutcome } from './definitions';
 import { handleRequests } from './lifecycle/handlers';
 import { cancellableByDelete, processContent, settle } from './lifecycle/processing';
 import { liveUntilDeleted, publish } from './lifecycle/published-life';
+import { startReleaseClock } from './lifecycle/release-clock';
 import { newRunState } from './lifecycle/run-state';
 import { deleteAsset, purge, stayInTrash } from './lifecycle/trash-retention';
 import { expireUpload, uploadWindow } from './lifecycle/upload-window';
@@ -14,6 +15,8 @@ import { verifyAndDedup } from './lifecycle/verify-and-dedup';
 export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetOutcome> {
   const run = newRunState(input);
   handleRequests(run);
+  // Beside every phase: the asset's visibility changes at its scheduled instants, whatever it is doing then.
+  startReleaseClock(run);
 
   // A run continued as new (its history grew long) starts in the published life, where the last run left it.
   if (!input.resume) {

@@ -5,6 +5,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import type { AssetStatus } from '../domain/asset-status';
+import type { Visibility } from '../domain/visibility';
 
 /**
  * Failure types of media an activity cannot process, as opposed to "try again": the workflow fails the asset at
@@ -50,6 +51,17 @@ export interface AssetLifecycleInput {
   coldSeconds?: number;
   /** Set by continue-as-new: the run picks up the asset's life after processing where the last one left it. */
   resume?: LifeState;
+  /** Its visibility and scheduled release, as the release clock last knew them (absent in older runs). */
+  release?: ReleaseSchedule;
+  /** How long before publishAt the edge is warmed with the first segments and posters (absent: not warmed). */
+  releaseWarmSeconds?: number;
+}
+
+/** What the release clock keeps: the asset's visibility now and the instants (ISO 8601) it changes at. */
+export interface ReleaseSchedule {
+  visibility: Visibility;
+  publishAt: string | null;
+  unpublishAt: string | null;
 }
 
 export type Tier = 'hot' | 'warm' | 'cold';
@@ -119,6 +131,8 @@ export const restoreRequestedSignal = defineSignal<[{ requestedBy: string }]>('r
 export const retryRequestedSignal = defineSignal<[{ requestedBy: string }]>('retryRequested');
 /** Sent by the API's access recorder, at most once per asset per flush: a read brings a warm/cold asset back. */
 export const accessedSignal = defineSignal<[{ at: string }]>('accessed');
+/** The owner changed the visibility or its schedule (already in the database): the release clock re-arms. */
+export const releaseScheduledSignal = defineSignal<[ReleaseSchedule]>('releaseScheduled');
 export const assetStateQuery = defineQuery<AssetState>('assetState');
 
 /** Registered on the server (dev server flags, or `temporal operator search-attribute create` in production). */
@@ -130,11 +144,17 @@ export const TierAttribute = defineSearchAttributeKey('Tier', 'KEYWORD');
 /** The declared content type, set when the workflow starts (sniffing only ever narrows it within its family). */
 export const MimeTypeAttribute = defineSearchAttributeKey('MimeType', 'KEYWORD');
 
+/** draft, private, unlisted or public, kept by the release clock; `PublishAt` finds scheduled releases. */
+export const VisibilityAttribute = defineSearchAttributeKey('Visibility', 'KEYWORD');
+export const PublishAtAttribute = defineSearchAttributeKey('PublishAt', 'DATETIME');
+
 export const SEARCH_ATTRIBUTES = [
   AssetStatusAttribute,
   OwnerIdAttribute,
   TierAttribute,
   MimeTypeAttribute,
+  VisibilityAttribute,
+  PublishAtAttribute,
 ] as const;
 
 /**

@@ -1,4 +1,5 @@
 import { ASSET_STATUSES } from '../../domain/asset-status';
+import { VISIBILITIES } from '../../domain/visibility';
 import { dateTime, nullable, object, ref, uuid, type Json } from './common';
 
 const status: Json = { type: 'string', enum: [...ASSET_STATUSES] };
@@ -50,12 +51,28 @@ const summaryProperties: Record<string, Json> = {
   },
   tierChangedAt: nullable(dateTime),
   renditions: { type: 'array', items: ref('Rendition'), description: 'Empty until the asset is ready.' },
+  visibility: ref('Visibility'),
+  publishAt: {
+    ...nullable(dateTime),
+    description: 'A scheduled release: the asset becomes `publishAs` then.',
+  },
+  publishAs: nullable({ type: 'string', enum: ['private', 'unlisted', 'public'] }),
+  unpublishAt: { ...nullable(dateTime), description: 'From then on the asset is private again.' },
+  releasedAt: {
+    ...nullable(dateTime),
+    description: 'When it last became public or unlisted (the public catalogue orders by it).',
+  },
   uploadExpiresAt: dateTime,
   createdAt: dateTime,
   updatedAt: dateTime,
 };
 
 const event = object({
+  type: {
+    type: 'string',
+    enum: ['asset.transition', 'asset.published', 'asset.unpublished'],
+    description: 'A status transition, or a visibility change (the status stays: from = to).',
+  },
   from: nullable(ref('AssetStatus')),
   to: ref('AssetStatus'),
   stage: nullable({ type: 'string' }),
@@ -67,6 +84,13 @@ const event = object({
 /** The shapes of api/asset-summary.ts and api/asset-view.ts. */
 export const assetSchemas: Record<string, Json> = {
   AssetStatus: status,
+  Visibility: {
+    type: 'string',
+    enum: [...VISIBILITIES],
+    description:
+      'draft: the owner and grantees with write or delete; private: grants; unlisted: anyone with the id or a ' +
+      'delivery URL, never listed; public: anyone, listed in GET /catalog.',
+  },
   Rendition: rendition,
   AssetSummary: object(summaryProperties),
   Asset: object({

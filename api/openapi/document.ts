@@ -1,5 +1,6 @@
 import type { ApiDeps } from '../deps';
 import { aclArea } from './acl';
+import { visibilityArea } from './visibility';
 import { adminArea } from './admin';
 import { assetSchemas } from './assets';
 import {
@@ -84,6 +85,7 @@ export function openapiDocument(settings: ApiDeps['settings']): Json {
     metadataArea,
     contentArea,
     aclArea,
+    visibilityArea,
     adminArea,
     webhooksArea,
   ];

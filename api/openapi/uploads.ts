@@ -56,6 +56,9 @@ export function uploadsArea({ maxUploadBytes, multipartPartBytes }: ApiDeps['set
     metadata: { ...metadataJsonSchema, description: 'User tags.' },
     multipart: { description: 'Ask for a multipart upload below MULTIPART_THRESHOLD_BYTES too.' },
     expiresAt: { description: 'Retention: purged at this moment; must be in the future (400 otherwise).' },
+    visibility: { description: 'Absent: DEFAULT_VISIBILITY (private unless configured).' },
+    publishAt: { description: 'A scheduled release, as PUT /media/{id}/visibility takes it.' },
+    unpublishAt: { description: 'From then on the asset is private again.' },
   });
   return {
     paths: {

@@ -1,14 +1,15 @@
 import type { AccessRepository, Permission } from '../../infra/adapters/access-repository';
 import type { AssetRepository } from '../../infra/adapters/asset-repository';
 import type { MediaAssetRow } from '../../infra/db/schema';
+import { mayRead, type Relation } from '../../domain/visibility';
+import { deliveryAccess } from '../../domain/delivery/delivery-access';
 import type { Principal } from '../auth';
 import { assetNotFound, ServiceError } from './errors';
 
-/** The ACL principals a caller speaks for: itself, its groups, and everyone. */
+/** The ACL principals a caller speaks for: itself and its groups (everyone is the asset's visibility now). */
 export const principalsOf = (p: Principal): string[] => [
   `user:${p.userId}`,
   ...p.groups.map((g) => `group:${g}`),
-  '*',
 ];
 
 /**
@@ -37,8 +38,9 @@ export class AuthorisedAsset {
 
 /**
  * Every command on an asset asks here first. The owner and operators may do everything; others need a grant,
- * where write and delete imply read. An asset the caller may not read is refused exactly like a missing one, so
- * ids cannot be probed; one it may read but not change is forbidden.
+ * where write and delete imply read, or an asset open to everyone (public, unlisted) to read it. A draft shows only
+ * to its owner and grantees with write or delete (domain/visibility.ts). An asset the caller may not read is
+ * refused exactly like a missing one, so ids cannot be probed; one it may read but not change is forbidden.
  */
 export class AccessControl {
   constructor(
@@ -49,24 +51,19 @@ export class AccessControl {
   async require(principal: Principal, assetId: string, permission: Permission): Promise<AuthorisedAsset> {
     const asset = await this.assets.findById(assetId);
     if (!asset) throw assetNotFound();
-    await this.requireOwnedBy(principal, assetId, asset.owner_id, permission);
-    return new AuthorisedAsset(principal, asset);
-  }
-
-  /** The same decision for a caller that already holds the record (from the cache): the owner is all it needs. */
-  async requireOwnedBy(
-    principal: Principal,
-    assetId: string,
-    ownerId: string,
-    permission: Permission,
-  ): Promise<void> {
-    if (principal.operator || ownerId === principal.userId) return;
+    if (principal.operator || asset.owner_id === principal.userId)
+      return new AuthorisedAsset(principal, asset);
     const granted = await this.acl.permissions(assetId, principalsOf(principal));
-    if (granted.size === 0) throw assetNotFound();
+    const relation: Relation =
+      granted.has('write') || granted.has('delete') ? 'editor' : granted.size > 0 ? 'reader' : 'anyone';
+    // Open until its unpublish instant, to the second, whether or not its release clock has turned it yet.
+    const visibility = relation === 'anyone' && !deliveryAccess(asset).open ? 'private' : asset.visibility;
+    if (!mayRead(relation, visibility)) throw assetNotFound();
     granted.add('read');
     if (!granted.has(permission)) {
       throw new ServiceError('forbidden', `you may read this asset but not ${permission} it`);
     }
+    return new AuthorisedAsset(principal, asset);
   }
 
   /** Changing who may see an asset is its owner's (or an operator's) decision alone. */

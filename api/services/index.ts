@@ -5,6 +5,7 @@ import { AssetCommands } from './asset-commands';
 import { AssetListings } from './asset-listings';
 import { AssetReads } from './asset-reads';
 import { MetadataService } from './metadata-service';
+import { ReleaseService } from './release-service';
 import { UploadService } from './upload-service';
 import { WebhookService } from './webhook-service';
 
@@ -21,6 +22,7 @@ export function createServices(deps: ApiDeps) {
     listings: new AssetListings(deps),
     grants: new AccessService(deps),
     metadata: new MetadataService(deps),
+    releases: new ReleaseService(deps),
     webhooks: new WebhookService(deps),
   };
 }

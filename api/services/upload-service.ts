@@ -7,6 +7,7 @@ import { QuotaExceededError, quotaExcess, type QuotaRepository } from '../../inf
 import type { WorkflowGateway } from '../../infra/adapters/workflow-gateway';
 import { uploadKey } from '../../domain/object-keys';
 import type { MediaAssetRow } from '../../infra/db/schema';
+import type { Release, Visibility } from '../../domain/visibility';
 import type { Principal } from '../auth';
 import { lifecycleInput, type LifecycleSettings } from '../lifecycle-input';
 import type { uploadRequestSchema } from '../schemas';
@@ -15,6 +16,16 @@ import type { WorkflowStarter } from '../workflow-starter';
 import { AuthorisedAsset } from './access-control';
 import { currentStatus } from './asset-commands';
 import { conflict, ServiceError } from './errors';
+import { planRequestedRelease } from './release-service';
+
+/** What a new asset is before its requested visibility applies: nothing has been released. */
+const NEW_ASSET: Release = {
+  visibility: 'private',
+  releaseVisibility: null,
+  publishAt: null,
+  unpublishAt: null,
+  releasedAt: null,
+};
 
 export type UploadRequest = z.output<ReturnType<typeof uploadRequestSchema>>;
 export interface UploadPart {
@@ -25,6 +36,7 @@ export interface UploadPart {
 export interface UploadSettings extends LifecycleSettings {
   multipartThresholdBytes: number;
   multipartPartBytes: number;
+  defaultVisibility?: Visibility | undefined;
 }
 
 /**
@@ -68,6 +80,11 @@ export class UploadService {
       : retentionDays
         ? new Date(Date.now() + retentionDays * 86_400_000)
         : null;
+    const { release } = planRequestedRelease(NEW_ASSET, {
+      visibility: request.visibility ?? settings.defaultVisibility ?? 'private',
+      publishAt: request.publishAt ? new Date(request.publishAt) : null,
+      unpublishAt: request.unpublishAt ? new Date(request.unpublishAt) : null,
+    });
     const assetId = randomUUID();
     const objectKey = uploadKey(principal.userId, assetId);
     const ttl = settings.uploadTtlSeconds;
@@ -95,6 +112,11 @@ export class UploadService {
       multipart_upload_id: uploadId,
       multipart_part_bytes: partBytes,
       retain_until: retainUntil,
+      visibility: release.visibility,
+      release_visibility: release.releaseVisibility,
+      publish_at: release.publishAt,
+      unpublish_at: release.unpublishAt,
+      released_at: release.releasedAt,
     };
     try {
       // The row, its metadata, its first event and the workflow it is owed, in one statement.

@@ -16,12 +16,14 @@ import {
   MimeTypeAttribute,
   OwnerIdAttribute,
   restoreRequestedSignal,
+  releaseScheduledSignal,
   retryRequestedSignal,
   uploadCompletedSignal,
   WORKFLOW_TYPES,
   type AssetLifecycleInput,
   type AssetState,
   type CompletionSource,
+  type ReleaseSchedule,
 } from '../../workflows/definitions';
 
 const QUERY_TIMEOUT_MS = 2_000;
@@ -55,7 +57,7 @@ export class WorkflowGateway {
       await this.withDeadline(() =>
         this.client.workflow.start<typeof assetLifecycle>(WORKFLOW_TYPES.assetLifecycle, {
           ...this.startOptions(input),
-          startDelay: delayUntil(input.uploadExpiresAt!),
+          startDelay: delayUntil(firstWake(input)),
         }),
       );
     } catch (err) {
@@ -76,6 +78,17 @@ export class WorkflowGateway {
   async delete(assetId: string, reason: string, pending?: AssetLifecycleInput): Promise<boolean> {
     if (pending) return this.signalPending(pending, deleteRequestedSignal, { reason });
     return this.signal(assetId, (h) => h.signal(deleteRequestedSignal, { reason }));
+  }
+
+  /** The owner changed the visibility or its schedule: the asset's release clock re-arms (false: no workflow left). */
+  async scheduleRelease(
+    assetId: string,
+    schedule: ReleaseSchedule,
+    pending?: AssetLifecycleInput,
+  ): Promise<boolean> {
+    if (pending)
+      return this.signalPending({ ...pending, release: schedule }, releaseScheduledSignal, schedule);
+    return this.signal(assetId, (h) => h.signal(releaseScheduledSignal, schedule));
   }
 
   async restore(assetId: string, requestedBy: string): Promise<boolean> {
@@ -203,6 +216,15 @@ export class WorkflowGateway {
 }
 
 /** Whole seconds until `iso`, at least one: an expiry already past still gets a first task, which expires it. */
+/** The upload URL's expiry, or sooner a scheduled release's first instant, which the workflow must be awake for. */
+function firstWake(input: AssetLifecycleInput): string {
+  const { release, releaseWarmSeconds = 0 } = input;
+  const instants = [Date.parse(input.uploadExpiresAt!)];
+  if (release?.publishAt) instants.push(Date.parse(release.publishAt) - releaseWarmSeconds * 1000);
+  if (release?.unpublishAt) instants.push(Date.parse(release.unpublishAt));
+  return new Date(Math.min(...instants)).toISOString();
+}
+
 function delayUntil(iso: string): string {
   return `${Math.max(1, Math.ceil((Date.parse(iso) - Date.now()) / 1000))}s`;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VISIBILITIES } from '../../domain/visibility';
 import { positiveInt, url } from './parsers';
 
 /** The API's own settings: its HTTP server, the upload rules it enforces, and its cache of asset records. */
@@ -30,6 +31,15 @@ export const uploads = {
   QUOTA_MAX_ASSETS: positiveInt.default(100_000),
   /** Days a deleted asset stays restorable before it is purged (fractions allowed, for tests). */
   TRASH_DAYS: z.coerce.number().positive().default(30),
+  /** What an upload that names no visibility gets: draft, private, unlisted or public. */
+  DEFAULT_VISIBILITY: z.enum(VISIBILITIES).default('private'),
+  /** How long before a scheduled publish the edge is fetched the asset's first segments and posters (0: never). */
+  RELEASE_WARM_LEAD_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400)
+    .default(300),
 };
 
 export const cache = {

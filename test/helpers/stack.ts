@@ -22,6 +22,7 @@ import { createIoWorker, createMediaWorker } from '../../worker/create-worker';
 import { BlobRepository } from '../../infra/adapters/blob-repository';
 import { DeadLetterRepository } from '../../infra/adapters/dead-letter-repository';
 import { IntegrityRepository } from '../../infra/adapters/integrity-repository';
+import { ReleaseRepository } from '../../infra/adapters/release-repository';
 import { AccessRepository } from '../../infra/adapters/access-repository';
 import { QuotaRepository } from '../../infra/adapters/quota-repository';
 import { SweepRepository } from '../../infra/adapters/sweep-repository';
@@ -238,6 +239,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
           webhookClient,
           cdn,
           warmRenditions: ['poster', 'thumb-256'],
+          releases: new ReleaseRepository(db),
           integrity: new IntegrityRepository(db),
           deadLetters: new DeadLetterRepository(db),
           replica: opts.replica,
@@ -284,6 +286,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     assets,
     blobs,
     acl,
+    releases: new ReleaseRepository(db),
     quotas,
     store: apiStore,
     buckets: opts.replica

@@ -92,6 +92,12 @@ export const cdn = {
   purge: storage.purgeCdn,
 };
 
+/** The release clock's work: applying what is due of a schedule, and warming the edge before a release. */
+export const release = {
+  advance: remoteBookkeeping.advanceRelease,
+  warm: storage.warmRelease,
+};
+
 /**
  * The work on a blob's content: the virus scan on the workflow's queue, the media stages on the media queue. Every
  * call on content goes through here, so a guard around them wraps them all in one place.

@@ -3,6 +3,7 @@ import {
   accessedSignal,
   assetStateQuery,
   deleteRequestedSignal,
+  releaseScheduledSignal,
   restoreRequestedSignal,
   retryRequestedSignal,
   uploadCompletedSignal,
@@ -30,6 +31,9 @@ export function handleRequests(run: RunState): void {
   });
   setHandler(retryRequestedSignal, () => {
     requests.retry = true;
+  });
+  setHandler(releaseScheduledSignal, (schedule) => {
+    requests.release = schedule;
   });
   setHandler(restoreRequestedSignal, () => {
     requests.restore = run.asset.stage === 'trash';

@@ -56,6 +56,7 @@ async function tierUntilDeleted(run: RunState, retentionMs: number | undefined):
     if (workflowInfo().continueAsNewSuggested && startDelayOver(run)) {
       await continueAsNew<typeof assetLifecycle>({
         ...input,
+        release: run.release,
         resume: {
           status: run.asset.status,
           tier: run.tier,

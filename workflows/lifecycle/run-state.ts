@@ -7,6 +7,7 @@ import {
   type AssetStage,
   type AssetState,
   type Tier,
+  type ReleaseSchedule,
   type UploadCompleted,
 } from '../definitions';
 import { assets } from './activities';
@@ -21,6 +22,8 @@ export interface Requests {
   restore: boolean;
   /** Read since the tiering last looked: the idle window starts over and a warm or cold blob comes back. */
   accessed: boolean;
+  /** The owner's latest visibility change, for the release clock to re-arm on. */
+  release: ReleaseSchedule | undefined;
 }
 
 /** Everything a run of the asset workflow knows, in the one object its phases are given. */
@@ -40,6 +43,8 @@ export interface RunState {
   lastAccessMs: number;
   /** Events recorded by this run: numbers their ids, which make recording an event idempotent. */
   transitions: number;
+  /** The visibility and schedule the release clock keeps (carried over a continue-as-new). */
+  release: ReleaseSchedule | undefined;
 }
 
 /** A fresh run, or one continued as new, which picks up the asset's life where the last run left it. */
@@ -59,6 +64,7 @@ export function newRunState(input: AssetLifecycleInput): RunState {
       retry: false,
       restore: false,
       accessed: false,
+      release: undefined,
     },
     processing: new CancellationScope(),
     settling: false,
@@ -66,6 +72,7 @@ export function newRunState(input: AssetLifecycleInput): RunState {
     tier: resume?.tier ?? 'hot',
     lastAccessMs: resume?.lastAccessMs ?? Date.now(),
     transitions: 0,
+    release: input.release,
   };
 }
 
