@@ -226,7 +226,10 @@ describe('delivery: signed URLs, the origin and an nginx edge', () => {
 
   it('gives a public asset a stable unsigned /p/ URL, until it is private again', async () => {
     const visibility = (v: string) =>
-      request('PUT', `${platform.baseUrl}/media/${imageId}/visibility`, { token: owner, body: { visibility: v } });
+      request('PUT', `${platform.baseUrl}/media/${imageId}/visibility`, {
+        token: owner,
+        body: { visibility: v },
+      });
     expect((await visibility('public')).status).toBe(200);
     const url = await located(imageId);
     expect(url).toBe(`${nginx.url}/p/${imageId}/original`);

@@ -16,6 +16,8 @@ import {
   assetStateQuery,
   deleteRequestedSignal,
   mediaTaskQueue,
+  releaseScheduledSignal,
+  VisibilityAttribute,
   restoreRequestedSignal,
   retryRequestedSignal,
   uploadCompletedSignal,
@@ -23,6 +25,9 @@ import {
 } from '../workflows/definitions';
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { uniqueName } from './helpers/stack';
+import { eventually } from './helpers/http';
+import { toSchedule } from '../activities/release';
+import { advanceRelease, type Release } from '../domain/visibility';
 
 const TTL_SECONDS = 900;
 export const HISTORIES_DIR = path.join(import.meta.dirname, 'fixtures', 'histories');
@@ -692,6 +697,145 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
         await handle.signal(deleteRequestedSignal, { reason: 'done with it' });
         await env.sleep('1m');
       });
+    });
+  });
+  describe('the release clock', () => {
+    /** The database's side of a schedule, applied as the real activity does it, at the instant the clock woke for. */
+    function releaseFake(initial: Release) {
+      let release = initial;
+      const ticks: { due: string; at: number; events: string[] }[] = [];
+      const warmedAt: number[] = [];
+      const fake = fakeActivities({
+        advanceRelease: async ({ due }) => {
+          const change = advanceRelease(release, new Date(due));
+          release = change.release;
+          ticks.push({ due, at: await env.currentTimeMs(), events: change.events.map((e) => e.type) });
+          return toSchedule(release);
+        },
+        warmRelease: async () => {
+          warmedAt.push(await env.currentTimeMs());
+          return ['hls/master.m3u8'];
+        },
+      });
+      return {
+        fake,
+        ticks,
+        warmedAt,
+        current: () => release,
+        set: (r: Release) => {
+          release = r;
+        },
+      };
+    }
+    const HOUR = 3_600_000;
+    const visibilityOf = async (handle: WorkflowHandle) =>
+      (await handle.describe()).typedSearchAttributes.get(VisibilityAttribute);
+
+    it('warms the edge before publishAt, publishes and unpublishes at their instants, and re-arms on a new schedule', async () => {
+      const t0 = await env.currentTimeMs();
+      const publishAt = new Date(t0 + 2 * HOUR);
+      const clock = releaseFake({
+        visibility: 'draft',
+        releaseVisibility: 'public',
+        publishAt,
+        unpublishAt: new Date(t0 + 5 * HOUR),
+        releasedAt: null,
+      });
+      await withWorkers(clock.fake, async (taskQueue) => {
+        const handle = await start(taskQueue, {
+          releaseWarmSeconds: 600,
+          release: toSchedule(clock.current()),
+        });
+        await handle.signal(uploadCompletedSignal, { source: 'api' });
+        const until = async (at: number) => env.sleep(at - (await env.currentTimeMs()));
+        await until(publishAt.getTime() - 660_000);
+        expect(clock.warmedAt).toEqual([]);
+        expect(await visibilityOf(handle)).toBe('draft');
+        await until(publishAt.getTime() - 540_000);
+        expect(clock.warmedAt).toHaveLength(1);
+        expect(clock.warmedAt[0]).toBeGreaterThanOrEqual(publishAt.getTime() - 600_000);
+        expect(clock.ticks).toEqual([]);
+
+        await until(publishAt.getTime() + 60_000);
+        expect(clock.ticks).toHaveLength(1);
+        expect(clock.ticks[0]).toMatchObject({ due: publishAt.toISOString(), events: ['asset.published'] });
+        expect(clock.ticks[0]!.at).toBeGreaterThanOrEqual(publishAt.getTime());
+        expect(clock.ticks[0]!.at - publishAt.getTime()).toBeLessThan(60_000);
+        expect(clock.current().visibility).toBe('public');
+        expect(await visibilityOf(handle)).toBe('public');
+
+        // The owner moves the take-down from 5 h to 3 h (the API writes it, then signals).
+        const unpublishAt = new Date(t0 + 3 * HOUR);
+        clock.set({ ...clock.current(), unpublishAt });
+        await handle.signal(releaseScheduledSignal, toSchedule(clock.current()));
+        await until(unpublishAt.getTime() + 60_000);
+        expect(clock.ticks.map((t) => t.events)).toEqual([['asset.published'], ['asset.unpublished']]);
+        expect(clock.ticks[1]!.due).toBe(unpublishAt.toISOString());
+        expect(clock.current().visibility).toBe('private');
+        await env.sleep('3h');
+        // Nothing was left to wake for at 5 h.
+        expect(clock.ticks).toHaveLength(2);
+        expect(await visibilityOf(handle)).toBe('private');
+        await handle.signal(deleteRequestedSignal, { reason: 'done with it' });
+        await env.sleep('1m');
+      });
+    });
+
+    it('a release due while no worker runs happens once, as soon as one is back', async () => {
+      const t0 = await env.currentTimeMs();
+      const publishAt = new Date(t0 + HOUR);
+      const clock = releaseFake({
+        visibility: 'private',
+        releaseVisibility: 'unlisted',
+        publishAt,
+        unpublishAt: null,
+        releasedAt: null,
+      });
+      const ownQueue = uniqueName('tq-release');
+      const startWorker = async () => {
+        const worker = await Worker.create({
+          connection: env.nativeConnection,
+          taskQueue: ownQueue,
+          activities: clock.fake.io,
+          workflowBundle: { codePath: inject('stack').workflowBundlePath },
+          // No sticky queue: the test server would hold the next task for the stopped worker's cache forever.
+          maxCachedWorkflows: 0,
+        });
+        return { done: worker.run(), stop: () => worker.shutdown() };
+      };
+      let worker = await startWorker();
+      current = clock.fake;
+      // Still awaiting its upload: the clock keeps time in every phase of the asset's life.
+      const handle = await start(ownQueue, {
+        uploadTtlSeconds: 10 * 3600,
+        release: toSchedule(clock.current()),
+      });
+      await env.sleep('1m');
+      worker.stop();
+      await worker.done;
+      // The worker is gone across publishAt: the durable timer fires on the server all the same. (The test server
+      // holds its clock while the task that follows waits for a worker, so the sleep ends once one is back.)
+      const sleeping = env.sleep(publishAt.getTime() + 60_000 - (await env.currentTimeMs()));
+      await eventually(
+        'the publish timer to fire with no worker',
+        async () => (await handle.fetchHistory()).events?.some((e) => e.timerFiredEventAttributes) ?? false,
+        (fired) => fired,
+      );
+      expect(clock.ticks).toEqual([]);
+      worker = await startWorker();
+      await sleeping;
+      await eventually(
+        'the release after the worker came back',
+        async () => clock.ticks.length,
+        (n) => n === 1,
+      );
+      expect(clock.ticks[0]).toMatchObject({ due: publishAt.toISOString(), events: ['asset.published'] });
+      expect(clock.current()).toMatchObject({ visibility: 'unlisted', publishAt: null });
+      await env.sleep('1h');
+      expect(clock.ticks).toHaveLength(1);
+      await handle.terminate('done');
+      worker.stop();
+      await worker.done;
     });
   });
 });

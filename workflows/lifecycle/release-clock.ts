@@ -18,10 +18,22 @@ export function startReleaseClock(run: RunState): void {
   void keepReleaseTime(run);
 }
 
+/** Operators find scheduled releases with `PublishAt > "…"` or `Visibility = "draft"` in the Temporal UI. */
 async function keepReleaseTime(run: RunState): Promise<void> {
   const { requests } = run;
   const warmMs = (run.input.releaseWarmSeconds ?? 0) * 1000;
   let warmed: string | null = null;
+  // PublishAt is only ever removed once it was set: an unset attribute needs no removal.
+  let marked: string | null = null;
+  const mark = (s: ReleaseSchedule) => {
+    upsertSearchAttributes([
+      { key: VisibilityAttribute, value: s.visibility },
+      ...(s.publishAt || marked
+        ? [{ key: PublishAtAttribute, value: s.publishAt ? new Date(s.publishAt) : null }]
+        : []),
+    ]);
+    marked = s.publishAt;
+  };
   if (run.release) mark(run.release);
   for (;;) {
     const schedule = run.release;
@@ -72,11 +84,3 @@ function nextInstant(s: ReleaseSchedule, warmMs: number, warmed: string | null):
 
 const sameSchedule = (a: ReleaseSchedule, b: ReleaseSchedule) =>
   a.visibility === b.visibility && a.publishAt === b.publishAt && a.unpublishAt === b.unpublishAt;
-
-/** Operators find scheduled releases with `PublishAt > "…"` or `Visibility = "draft"` in the Temporal UI. */
-function mark(s: ReleaseSchedule): void {
-  upsertSearchAttributes([
-    { key: VisibilityAttribute, value: s.visibility },
-    { key: PublishAtAttribute, value: s.publishAt ? new Date(s.publishAt) : null },
-  ]);
-}
