@@ -17,12 +17,16 @@ import type { WorkflowStartRepository } from '../infra/adapters/workflow-start-r
 import type { WorkflowGateway } from '../infra/adapters/workflow-gateway';
 import type { WorkflowStarter } from './workflow-starter';
 import type { DeadLetterRepository } from '../infra/adapters/dead-letter-repository';
+import type { ViewerCountry } from './viewer-country';
+import type { RegionRepository } from '../infra/adapters/region-repository';
 
 /** What the API needs, injected so tests build the same app on their own servers. */
 export interface ApiDeps {
   assets: AssetRepository;
   blobs: BlobRepository;
   acl: AccessRepository;
+  /** Regional policies (PUT /media/:id/regions). */
+  regions: RegionRepository;
   quotas: QuotaRepository;
   events: EventPublisher;
   /** The outbox of asset workflows owed by upload URLs. */
@@ -49,6 +53,8 @@ export interface ApiDeps {
   workflows: WorkflowGateway;
   /** Starts the workflows upload URLs owe: right after their answers, and by the sweep. */
   starter: WorkflowStarter;
+  /** Where a viewer is (regional rights); absent, every viewer is unknown. */
+  viewerCountry?: ViewerCountry | undefined;
   logger: Logger;
   settings: {
     taskQueue: string;

@@ -1,5 +1,6 @@
 import { ASSET_STATUSES } from '../../domain/asset-status';
 import { dateTime, nullable, object, ref, uuid, type Json } from './common';
+import { regionPolicySchema } from './regions';
 
 const status: Json = { type: 'string', enum: [...ASSET_STATUSES] };
 
@@ -28,6 +29,7 @@ const summaryProperties: Record<string, Json> = {
   declaredContentType: nullable({ type: 'string' }),
   sizeBytes: { type: 'integer' },
   checksumSha256: nullable({ type: 'string', pattern: '^[0-9a-f]{64}$' }),
+  regions: regionPolicySchema,
   metadata: {
     type: 'object',
     additionalProperties: { type: 'string' },

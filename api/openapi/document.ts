@@ -17,6 +17,7 @@ import { healthArea } from './health';
 import { mediaArea } from './media';
 import { metadataArea } from './metadata';
 import { originArea } from './origin';
+import { regionsArea } from './regions';
 import { searchArea } from './search';
 import { storageEventsArea } from './storage-events';
 import { uploadsArea } from './uploads';
@@ -84,6 +85,7 @@ export function openapiDocument(settings: ApiDeps['settings']): Json {
     metadataArea,
     contentArea,
     aclArea,
+    regionsArea,
     adminArea,
     webhooksArea,
   ];

@@ -5,6 +5,7 @@ import { AssetCommands } from './asset-commands';
 import { AssetListings } from './asset-listings';
 import { AssetReads } from './asset-reads';
 import { MetadataService } from './metadata-service';
+import { RegionService } from './region-service';
 import { UploadService } from './upload-service';
 import { WebhookService } from './webhook-service';
 
@@ -20,6 +21,7 @@ export function createServices(deps: ApiDeps) {
     reads: new AssetReads(deps),
     listings: new AssetListings(deps),
     grants: new AccessService(deps),
+    regions: new RegionService(deps),
     metadata: new MetadataService(deps),
     webhooks: new WebhookService(deps),
   };

@@ -23,6 +23,8 @@ import { BlobRepository } from '../../infra/adapters/blob-repository';
 import { DeadLetterRepository } from '../../infra/adapters/dead-letter-repository';
 import { IntegrityRepository } from '../../infra/adapters/integrity-repository';
 import { AccessRepository } from '../../infra/adapters/access-repository';
+import { RegionRepository } from '../../infra/adapters/region-repository';
+import type { ViewerCountry } from '../../api/viewer-country';
 import { QuotaRepository } from '../../infra/adapters/quota-repository';
 import { SweepRepository } from '../../infra/adapters/sweep-repository';
 import { WebhookEventPublisher } from '../../infra/adapters/event-publisher';
@@ -152,6 +154,8 @@ export interface PlatformOptions {
    * the API's reads fall over to it as api/main.ts wires them.
    */
   replica?: S3ObjectStore;
+  /** Where viewers are (regional rights); default: nothing trusted, nothing looked up, every viewer unknown. */
+  viewerCountry?: ViewerCountry;
 }
 
 /**
@@ -284,6 +288,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     assets,
     blobs,
     acl,
+    regions: new RegionRepository(db),
+    viewerCountry: opts.viewerCountry,
     quotas,
     store: apiStore,
     buckets: opts.replica
