@@ -199,6 +199,12 @@ describe('regional rights: policy API, viewer country, 451 at the edge and the o
     // checks the asset's policy now and refuses.
     await setPolicy({ allow: ['DE'] });
     expectRefused(await getFrom(FR, url.href), 'FR', 'origin');
+    // The edge passes that viewer on, but tells the origin the country itself: a forged claim does not get through.
+    expectRefused(
+      await getFrom(FR, url.href, { 'X-Viewer-Country': 'DE', 'CF-IPCountry': 'DE' }),
+      'FR',
+      'origin',
+    );
     expectServed(await getFrom(DE, url.href));
   });
 
