@@ -52,6 +52,9 @@ describe('config', () => {
     [{ DELIVERY_SIGNING_SECRET: 'short' }, 'DELIVERY_SIGNING_SECRET must be at least 16 characters'],
     [{ DELIVERY_SIGNING_SECRET: 'has$dollar-1234567' }, 'DELIVERY_SIGNING_SECRET must be letters, digits'],
     [{ DELIVERY_BASE_URL: 'ftp://edge' }, 'DELIVERY_BASE_URL'],
+    [{ GEO_TRUSTED_PROXIES: '10.0.0.0/8,10.0.0.0/33' }, 'GEO_TRUSTED_PROXIES must be CIDRs such as'],
+    [{ GEO_TRUSTED_PROXIES: 'edge.internal' }, 'GEO_TRUSTED_PROXIES must be CIDRs such as'],
+    [{ GEO_COUNTRY_HEADER: 'CF IPCountry' }, 'GEO_COUNTRY_HEADER must be an HTTP header name'],
   ])('a wrong value names the variable: %j', (override, expected) => {
     const found = problems({ ...base, ...override });
     expect(found.join('\n')).toContain(expected);

@@ -14,7 +14,7 @@ import {
 
 const body = fromZod(regionsBody);
 // "allow or block, not both": the refinement zod's JSON Schema leaves out.
-body.not = { required: ['allow', 'block'] };
+body.not = { required: ['allow', 'block'], properties: { allow: {}, block: {} } };
 body.description =
   '`{"allow": [...]}`: only in these countries; `{"block": [...]}`: everywhere but these; `{}`: no policy. ' +
   `ISO 3166-1 alpha-2 codes in any case (stored upper case, de-duplicated); 1 to ${MAX_POLICY_COUNTRIES} of them.`;
