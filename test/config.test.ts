@@ -60,6 +60,21 @@ describe('config', () => {
     expect(found.join('\n')).toContain(expected);
   });
 
+  it('reads GEO_TRUSTED_PROXIES as CIDRs, loopback by default, or none', () => {
+    const proxies = (env: Record<string, string>) =>
+      loadConfig(API_SECTIONS, { ...base, ...env }).GEO_TRUSTED_PROXIES;
+    expect(proxies({})).toEqual([
+      { address: '127.0.0.1', prefix: 32, family: 'ipv4' },
+      { address: '::1', prefix: 128, family: 'ipv6' },
+    ]);
+    expect(proxies({ GEO_TRUSTED_PROXIES: '10.0.0.0/8, 2001:db8::/32,192.0.2.7' })).toEqual([
+      { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+      { address: '2001:db8::', prefix: 32, family: 'ipv6' },
+      { address: '192.0.2.7', prefix: 32, family: 'ipv4' },
+    ]);
+    expect(proxies({ GEO_TRUSTED_PROXIES: 'none' })).toEqual([]);
+  });
+
   it('names every missing required variable', () => {
     const found = problems({});
     for (const name of [

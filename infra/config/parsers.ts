@@ -61,8 +61,9 @@ export function parseCidr(text: string): Cidr | undefined {
   return { address, prefix, family: family === 4 ? 'ipv4' : 'ipv6' };
 }
 
-/** A comma-separated list of CIDRs (empty: none). */
+/** A comma-separated list of CIDRs, or `none` (an empty variable counts as unset, so it cannot say that). */
 export const cidrList = z.string().transform((v, ctx) => {
+  if (v.trim() === 'none') return [];
   const entries = v
     .split(',')
     .map((s) => s.trim())
