@@ -56,8 +56,17 @@ describe('regional rights: policy API, viewer country, 451 at the edge and the o
   let owner: string;
   let image: Buffer;
   let imageId: string;
+  /** The PURGE requests the platform sent to CDN_PURGE_URL. */
+  const purges: string[] = [];
+  let purgeReceiver: http.Server;
 
   beforeAll(async () => {
+    purgeReceiver = http.createServer((req, res) => {
+      if (req.method === 'PURGE') purges.push(req.url!);
+      res.writeHead(200).end();
+    });
+    await new Promise<void>((resolve) => purgeReceiver.listen(0, '127.0.0.1', resolve));
+    const purgePort = (purgeReceiver.address() as { port: number }).port;
     const dir = path.join(inject('stack').tmpDir, uniqueName('regions'));
     await fs.mkdir(dir, { recursive: true });
     const database = path.join(dir, 'country.mmdb');
@@ -72,6 +81,7 @@ describe('regional rights: policy API, viewer country, 451 at the edge and the o
     const edgePort = await freePort();
     platform = await startPlatform({
       deliveryBaseUrl: `http://127.0.0.1:${edgePort}`,
+      cdnPurgeUrl: `http://127.0.0.1:${purgePort}/purge`,
       viewerCountry: new ViewerCountry({
         trustedProxies: [
           { address: '127.0.0.1', prefix: 32, family: 'ipv4' },
@@ -98,6 +108,8 @@ describe('regional rights: policy API, viewer country, 451 at the edge and the o
   afterAll(async () => {
     await nginx?.stop();
     await platform?.stop();
+    purgeReceiver?.closeAllConnections();
+    purgeReceiver?.close();
   });
 
   const setPolicy = (body: unknown, token = owner, id = imageId) =>
@@ -141,6 +153,15 @@ describe('regional rights: policy API, viewer country, 451 at the edge and the o
     expectRefused(await getFrom(US, url.href), 'US', 'edge');
     expectRefused(await getFrom(NOWHERE, url.href), 'unknown', 'edge');
     expectRefused(await getFrom(FR, url.href), 'FR', 'edge');
+  });
+
+  it('purges the edge when the policy changes, not when a change is refused', async () => {
+    const ofImage = () => purges.filter((p) => p.includes(imageId));
+    const before = ofImage().length;
+    expect((await setPolicy({ allow: ['FR'] })).status).toBe(200);
+    expect(ofImage().slice(before).sort()).toEqual([`/purge/d/${imageId}/*`, `/purge/p/${imageId}/*`]);
+    expect((await setPolicy({ allow: ['ZZ'] })).status).toBe(400);
+    expect(ofImage().length).toBe(before + 2);
   });
 
   it('block [US]: the reverse', async () => {

@@ -154,6 +154,8 @@ export interface PlatformOptions {
    * the API's reads fall over to it as api/main.ts wires them.
    */
   replica?: S3ObjectStore;
+  /** CDN_PURGE_URL: where the API and worker send PURGE requests (default none: purging is a no-op). */
+  cdnPurgeUrl?: string;
   /** Where viewers are (regional rights); default: nothing trusted, nothing looked up, every viewer unknown. */
   viewerCountry?: ViewerCountry;
 }
@@ -200,6 +202,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     baseUrl: deliveryBaseUrl,
     signingSecret: DELIVERY_SECRET,
     ttlSeconds: 3600,
+    purgeUrl: opts.cdnPurgeUrl,
     logger,
   });
   const accessRecorder = new AccessRecorder(
