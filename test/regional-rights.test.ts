@@ -8,7 +8,7 @@ import { ViewerCountry } from '../api/viewer-country';
 import { MmdbCountryLookup } from '../infra/adapters/geoip-country';
 import { request } from './helpers/http';
 import { noisyPng } from './helpers/generate-media';
-import { SETTLED, sha256, uploadFile, waitForStatus } from './helpers/media';
+import { SETTLED, requestUpload, sha256, uploadFile, waitForStatus } from './helpers/media';
 import { countryRecord, writeMmdb } from './helpers/mmdb-writer';
 import { DELIVERY_SECRET, startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
 
@@ -238,6 +238,41 @@ describe('regional rights: policy API, viewer country, 451 at the edge and the o
     const url = await deliveryUrl();
     expect(url.searchParams.has('geo')).toBe(false);
     for (const from of [DE, US, NOWHERE]) expectServed(await getFrom(from, url.href));
+  });
+
+  it('takes a policy with the upload request too, refusing a bad one before any row exists', async () => {
+    const upload = (regions: unknown) =>
+      requestUpload(platform.baseUrl, owner, {
+        filename: 'r.png',
+        contentType: 'image/png',
+        sizeBytes: 100,
+        regions,
+      });
+    const ticket = await upload({ block: ['us', 'RU'] });
+    expect(ticket.status, JSON.stringify(ticket.body)).toBe(201);
+    const shown = await request('GET', `${platform.baseUrl}/media/${ticket.body.assetId}`, { token: owner });
+    expect(shown.body.regions).toEqual({ mode: 'block', countries: ['RU', 'US'] });
+
+    const before = await platform.db
+      .selectFrom('media_assets')
+      .select(platform.db.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    for (const [regions, field] of [
+      [{ allow: ['ZZ'] }, 'regions.allow.0'],
+      [{ allow: ['DE'], block: ['US'] }, 'regions.block'],
+      [{ block: [] }, 'regions.block'],
+    ] as const) {
+      const refused = await upload(regions);
+      expect(refused.status, JSON.stringify(refused.body)).toBe(400);
+      expect(
+        (refused.body as unknown as { errors: { field: string }[] }).errors.map((e) => e.field),
+      ).toContain(field);
+    }
+    const after = await platform.db
+      .selectFrom('media_assets')
+      .select(platform.db.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(after.n).toBe(before.n);
   });
 
   it('refuses hostile policies with 400 naming the field, strangers with 404, readers with 403, deleted assets with 409', async () => {

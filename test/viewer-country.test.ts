@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Reader, type CountryResponse } from 'mmdb-lib';
 import { describe, expect, it } from 'vitest';
 import { ViewerCountry } from '../api/viewer-country';
-import { COUNTRY_CODE, policyOf, regionsBody } from '../api/routes/regions';
+import { COUNTRY_CODE, policyOf, regionsBody } from '../api/region-schema';
 import { MmdbCountryLookup } from '../infra/adapters/geoip-country';
 import { parseCidr } from '../infra/config/parsers';
 import { geoHttpConfig, geoMainConfig } from '../devstack/nginx-geo';

@@ -1,4 +1,4 @@
-import { MAX_POLICY_COUNTRIES, regionsBody } from '../routes/regions';
+import { MAX_POLICY_COUNTRIES, regionsBody } from '../region-schema';
 import {
   assetIdParameter,
   fromZod,
@@ -12,12 +12,15 @@ import {
   type Json,
 } from './common';
 
-const body = fromZod(regionsBody);
-// "allow or block, not both": the refinement zod's JSON Schema leaves out.
-body.not = { required: ['allow', 'block'], properties: { allow: {}, block: {} } };
-body.description =
-  '`{"allow": [...]}`: only in these countries; `{"block": [...]}`: everywhere but these; `{}`: no policy. ' +
-  `ISO 3166-1 alpha-2 codes in any case (stored upper case, de-duplicated); 1 to ${MAX_POLICY_COUNTRIES} of them.`;
+/** What zod's JSON Schema of regionsBody leaves out: its refinement, and words. */
+export const regionsBodyExtras: Json = {
+  // "allow or block, not both".
+  not: { required: ['allow', 'block'], properties: { allow: {}, block: {} } },
+  description:
+    '`{"allow": [...]}`: only in these countries; `{"block": [...]}`: everywhere but these; `{}`: no policy. ' +
+    `ISO 3166-1 alpha-2 codes in any case (stored upper case, de-duplicated); 1 to ${MAX_POLICY_COUNTRIES} of them.`,
+};
+const body = { ...fromZod(regionsBody), ...regionsBodyExtras };
 
 /** The policy as GET /media/{id} (`regions`) and PUT /media/{id}/regions show it. */
 export const regionPolicySchema: Json = {

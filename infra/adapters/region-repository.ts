@@ -2,6 +2,12 @@ import type { Db } from '../db/database';
 import type { RegionPolicy } from '../../domain/delivery/regions';
 import { notifyAssetChanged } from './asset-changes';
 
+/** The policy as media_assets holds it (null: no policy). */
+export const regionColumns = (policy: RegionPolicy | null) => ({
+  region_mode: policy?.mode ?? null,
+  regions: policy?.countries ?? [],
+});
+
 export type RegionWrite = { written: true } | { written: false; status: 'missing' | 'deleted' };
 
 /** An asset's regional policy (media_assets.region_mode and regions, migration 015). */
@@ -16,7 +22,7 @@ export class RegionRepository {
     return this.db.transaction().execute(async (tx) => {
       const updated = await tx
         .updateTable('media_assets')
-        .set({ region_mode: policy?.mode ?? null, regions: policy?.countries ?? [] })
+        .set(regionColumns(policy))
         .where('asset_id', '=', assetId)
         .where('status', '!=', 'deleted')
         .returning('asset_id')
