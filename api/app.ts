@@ -9,6 +9,7 @@ import { mediaRoutes } from './routes/media';
 import { uploadRoutes } from './routes/uploads';
 import { aclRoutes } from './routes/acl';
 import { visibilityRoutes } from './routes/visibility';
+import { regionRoutes } from './routes/regions';
 import type { RouteContext } from './route-context';
 import { adminRoutes } from './routes/admin';
 import { storageEventRoutes } from './routes/storage-events';
@@ -22,11 +23,14 @@ import { createMetrics } from './metrics';
 import { concurrencyLimit } from './concurrency-limit';
 import { allowedMethods } from './allowed-methods';
 import { openapiDocument } from './openapi/document';
+import { UNKNOWN_VIEWERS } from './viewer-country';
 
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   const services = createServices(deps);
   app.disable('x-powered-by');
+  // api/viewer-country.ts reads it from the request's app, so every route resolves the viewer the same way.
+  app.locals.viewerCountry = deps.viewerCountry ?? UNKNOWN_VIEWERS;
   app.set('query parser', 'simple');
   const metrics = createMetrics(deps.workflowStarts);
   app.use(metrics.measure);
@@ -70,6 +74,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(contentRoutes(context));
   app.use(aclRoutes(context));
   app.use(visibilityRoutes(context));
+  app.use(regionRoutes(context));
   app.use(adminRoutes(services.listings));
   app.use(webhookRoutes(services.webhooks));
 

@@ -1,4 +1,5 @@
 import type { BlobRenditionRow, BlobRow, MediaAssetRow } from '../infra/db/schema';
+import { regionPolicyOf } from '../domain/delivery/regions';
 
 /** Extracted media facts are kept as media.* metadata; the user's own tags are everything else. */
 export const MEDIA_METADATA_PREFIX = 'media.';
@@ -32,6 +33,8 @@ export function renderAssetSummary(
     declaredContentType: asset.declared_mime_type,
     sizeBytes: Number(asset.size_bytes),
     checksumSha256: asset.checksum_sha256,
+    /** Where it may be watched (PUT /media/:id/regions); null: everywhere. */
+    regions: regionPolicyOf(asset),
     metadata: userMetadata,
     media: blob?.media_info ?? null,
     scan: blob ? { status: blob.scan_status, signature: blob.scan_signature } : null,

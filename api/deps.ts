@@ -19,6 +19,8 @@ import type { WorkflowStartRepository } from '../infra/adapters/workflow-start-r
 import type { WorkflowGateway } from '../infra/adapters/workflow-gateway';
 import type { WorkflowStarter } from './workflow-starter';
 import type { DeadLetterRepository } from '../infra/adapters/dead-letter-repository';
+import type { ViewerCountry } from './viewer-country';
+import type { RegionRepository } from '../infra/adapters/region-repository';
 
 /** What the API needs, injected so tests build the same app on their own servers. */
 export interface ApiDeps {
@@ -26,6 +28,8 @@ export interface ApiDeps {
   blobs: BlobRepository;
   acl: AccessRepository;
   releases: ReleaseRepository;
+  /** Regional policies (PUT /media/:id/regions). */
+  regions: RegionRepository;
   quotas: QuotaRepository;
   events: EventPublisher;
   /** The outbox of asset workflows owed by upload URLs. */
@@ -52,6 +56,8 @@ export interface ApiDeps {
   workflows: WorkflowGateway;
   /** Starts the workflows upload URLs owe: right after their answers, and by the sweep. */
   starter: WorkflowStarter;
+  /** Where a viewer is (regional rights); absent, every viewer is unknown. */
+  viewerCountry?: ViewerCountry | undefined;
   logger: Logger;
   settings: {
     taskQueue: string;

@@ -5,6 +5,8 @@ import { AssetRepository } from '../infra/adapters/asset-repository';
 import { BlobRepository } from '../infra/adapters/blob-repository';
 import { ReleaseRepository } from '../infra/adapters/release-repository';
 import { AccessRepository } from '../infra/adapters/access-repository';
+import { RegionRepository } from '../infra/adapters/region-repository';
+import { viewerCountryFromConfig } from './viewer-country';
 import { QuotaRepository } from '../infra/adapters/quota-repository';
 import { S3ObjectStore } from '../infra/adapters/s3-object-store';
 import { replicaS3Settings, s3Settings, tierS3Settings } from '../infra/adapters/s3-settings';
@@ -30,6 +32,7 @@ import { assetCacheFromConfig, startAssetDocCache } from './asset-cache-setup';
 
 const config = loadConfigOrExit(API_SECTIONS);
 const logger = createLogger('assetline-api', config.LOG_LEVEL);
+const viewerCountry = viewerCountryFromConfig(config);
 
 const db = createDb(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
 await migrateToLatest(db);
@@ -86,6 +89,7 @@ const deps: ApiDeps = {
   blobs: new BlobRepository(db),
   acl: new AccessRepository(db),
   releases: new ReleaseRepository(db),
+  regions: new RegionRepository(db),
   quotas: new QuotaRepository(db, { maxBytes: config.QUOTA_MAX_BYTES, maxAssets: config.QUOTA_MAX_ASSETS }),
   store,
   buckets,
@@ -101,6 +105,7 @@ const deps: ApiDeps = {
   events,
   workflowStarts,
   deadLetters: new DeadLetterRepository(db),
+  viewerCountry,
   logger,
   settings,
 };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { VISIBILITIES } from '../domain/visibility';
 import { ALLOWED_CONTENT_TYPES } from '../domain/media-types';
 import { badRequest } from './problem';
+import { regionsBody } from './region-schema';
 
 // Bidi overrides make "gpj.exe" display as "exe.jpg"; control characters break logs and headers.
 // eslint-disable-next-line no-control-regex
@@ -120,6 +121,8 @@ export function uploadRequestSchema(maxUploadBytes: number) {
         .transform((v) => v.toLowerCase())
         .optional(),
       metadata: metadataSchema.optional(),
+      /** Where it may be watched, as PUT /media/:id/regions takes it; bound from the first delivery URL on. */
+      regions: regionsBody.optional(),
       /** Ask for a multipart upload below the size threshold too (e.g. unreliable mobile networks). */
       multipart: z.boolean().optional(),
       /** Retention: the asset is purged at this moment (ISO 8601); overrides the owner's retention policy. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { api, cache, uploads } from './config/api';
-import { delivery, tiering, webhooks } from './config/delivery';
+import { delivery, geo, tiering, webhooks } from './config/delivery';
 import { local } from './config/local';
 import { database, logging, s3, temporal } from './config/platform';
 import { integrity, media, scanner, sweeps } from './config/worker';
@@ -24,6 +24,7 @@ const sections = {
   sweeps,
   webhooks,
   delivery,
+  geo,
   cache,
   tiering,
   logging,
@@ -48,6 +49,7 @@ export const API_SECTIONS = [
   'uploads',
   'webhooks',
   'delivery',
+  'geo',
   'cache',
   'tiering',
   'logging',

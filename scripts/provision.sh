@@ -11,8 +11,8 @@
 #     Node is older than 22; scripts/node-env.sh puts it first on PATH (`--node-only`: this step alone)
 #   - the npm dependencies, installed by that Node
 #   - Debian packages: postgresql, ffmpeg, clamav-daemon + clamav, poppler-utils,
-#     redis-server, nginx-light (plus a JRE/maven if those are missing); for tests, libtiff-tools,
-#     libheif-examples and python3-pil (real encoders of the layouts sniffing must recognise)
+#     redis-server, nginx-light + libnginx-mod-http-geoip2 (plus a JRE/maven if those are missing); for tests,
+#     libtiff-tools, libheif-examples and python3-pil (real encoders of the layouts sniffing must recognise)
 #   - the `postgres` OS user (postgres refuses to run as root; devstack uses it)
 #   - Temporal CLI            ($TEMPORAL_CLI_PATH | PATH | GOPATH/bin | go install)
 #   - versitygw               ($VERSITYGW_PATH    | PATH | GOPATH/bin | go install)
@@ -145,6 +145,8 @@ have_any curl || missing_pkgs+=(curl)
 have_any jq || missing_pkgs+=(jq)
 have_any redis-server /usr/bin/redis-server || missing_pkgs+=(redis-server)
 have_any nginx /usr/sbin/nginx || missing_pkgs+=(nginx-light)
+# Regional rights at the edge (devstack/nginx-geo.ts): the geoip2 module nginx loads when GEOIP_DATABASE is set.
+[ -f /usr/lib/nginx/modules/ngx_http_geoip2_module.so ] || missing_pkgs+=(libnginx-mod-http-geoip2)
 have_any runuser /usr/sbin/runuser /sbin/runuser || missing_pkgs+=(util-linux)
 have_any java || missing_pkgs+=(openjdk-17-jre-headless)
 have_any mvn || missing_pkgs+=(maven)

@@ -121,6 +121,12 @@ try {
         port: local.ASSETLINE_DELIVERY_PORT,
         originUrl: apiUrl,
         signingSecret: config.DELIVERY_SIGNING_SECRET,
+        // The edge locates viewers as the API does (regional rights).
+        geo: {
+          databasePath: config.GEOIP_DATABASE,
+          trustedProxies: config.GEO_TRUSTED_PROXIES.map((c) => `${c.address}/${c.prefix}`),
+          countryHeader: config.GEO_COUNTRY_HEADER,
+        },
       })
     : undefined;
   if (edge) stoppers.splice(stoppers.length - 2, 0, edge.stop);

@@ -42,6 +42,8 @@ const MATRIX: Row[] = [
   { route: 'GET /media/{id}/acl', expected: [401, 404, 403, 403, 200, 200] },
   // The same grants again: the matrix's asset keeps its readers.
   { route: 'PUT /media/{id}/acl', body: { grants: GRANTS }, expected: [401, 404, 403, 403, 200, 200] },
+  // No policy again ({}): the matrix's asset stays deliverable everywhere.
+  { route: 'PUT /media/{id}/regions', body: {}, expected: [401, 404, 403, 403, 200, 200] },
   // A ready asset has nothing left to complete: the answer is its status.
   { route: 'POST /media/{id}/complete', expected: [401, 404, 403, 403, 202, 202] },
   { route: 'GET /media/{id}/upload', on: 'pending', expected: [401, 404, 403, 403, 200, 200] },

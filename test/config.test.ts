@@ -52,9 +52,27 @@ describe('config', () => {
     [{ DELIVERY_SIGNING_SECRET: 'short' }, 'DELIVERY_SIGNING_SECRET must be at least 16 characters'],
     [{ DELIVERY_SIGNING_SECRET: 'has$dollar-1234567' }, 'DELIVERY_SIGNING_SECRET must be letters, digits'],
     [{ DELIVERY_BASE_URL: 'ftp://edge' }, 'DELIVERY_BASE_URL'],
+    [{ GEO_TRUSTED_PROXIES: '10.0.0.0/8,10.0.0.0/33' }, 'GEO_TRUSTED_PROXIES must be CIDRs such as'],
+    [{ GEO_TRUSTED_PROXIES: 'edge.internal' }, 'GEO_TRUSTED_PROXIES must be CIDRs such as'],
+    [{ GEO_COUNTRY_HEADER: 'CF IPCountry' }, 'GEO_COUNTRY_HEADER must be an HTTP header name'],
   ])('a wrong value names the variable: %j', (override, expected) => {
     const found = problems({ ...base, ...override });
     expect(found.join('\n')).toContain(expected);
+  });
+
+  it('reads GEO_TRUSTED_PROXIES as CIDRs, loopback by default, or none', () => {
+    const proxies = (env: Record<string, string>) =>
+      loadConfig(API_SECTIONS, { ...base, ...env }).GEO_TRUSTED_PROXIES;
+    expect(proxies({})).toEqual([
+      { address: '127.0.0.1', prefix: 32, family: 'ipv4' },
+      { address: '::1', prefix: 128, family: 'ipv6' },
+    ]);
+    expect(proxies({ GEO_TRUSTED_PROXIES: '10.0.0.0/8, 2001:db8::/32,192.0.2.7' })).toEqual([
+      { address: '10.0.0.0', prefix: 8, family: 'ipv4' },
+      { address: '2001:db8::', prefix: 32, family: 'ipv6' },
+      { address: '192.0.2.7', prefix: 32, family: 'ipv4' },
+    ]);
+    expect(proxies({ GEO_TRUSTED_PROXIES: 'none' })).toEqual([]);
   });
 
   it('names every missing required variable', () => {

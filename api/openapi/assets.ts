@@ -1,6 +1,7 @@
 import { ASSET_STATUSES } from '../../domain/asset-status';
 import { VISIBILITIES } from '../../domain/visibility';
 import { dateTime, nullable, object, ref, uuid, type Json } from './common';
+import { regionPolicySchema } from './regions';
 
 const status: Json = { type: 'string', enum: [...ASSET_STATUSES] };
 
@@ -29,6 +30,7 @@ const summaryProperties: Record<string, Json> = {
   declaredContentType: nullable({ type: 'string' }),
   sizeBytes: { type: 'integer' },
   checksumSha256: nullable({ type: 'string', pattern: '^[0-9a-f]{64}$' }),
+  regions: regionPolicySchema,
   metadata: {
     type: 'object',
     additionalProperties: { type: 'string' },

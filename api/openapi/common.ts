@@ -79,6 +79,7 @@ export const ASSET_OPERATIONS = [
   'getContent',
   'getAcl',
   'replaceAcl',
+  'replaceRegions',
 ];
 
 export const object = (properties: Record<string, Json>, required = Object.keys(properties)): Json => ({

@@ -18,6 +18,7 @@ import { healthArea } from './health';
 import { mediaArea } from './media';
 import { metadataArea } from './metadata';
 import { originArea } from './origin';
+import { regionsArea } from './regions';
 import { searchArea } from './search';
 import { storageEventsArea } from './storage-events';
 import { uploadsArea } from './uploads';
@@ -86,6 +87,7 @@ export function openapiDocument(settings: ApiDeps['settings']): Json {
     contentArea,
     aclArea,
     visibilityArea,
+    regionsArea,
     adminArea,
     webhooksArea,
   ];

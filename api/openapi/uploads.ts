@@ -2,6 +2,7 @@ import type { ApiDeps } from '../deps';
 import { completeBodySchema } from '../routes/uploads';
 import { maxPartsFor } from '../upload-session';
 import { filenameJsonSchema, metadataJsonSchema, uploadRequestSchema } from '../schemas';
+import { regionsBodyExtras } from './regions';
 import {
   annotate,
   ASSET_OPERATIONS,
@@ -54,6 +55,7 @@ export function uploadsArea({ maxUploadBytes, multipartPartBytes }: ApiDeps['set
     filename: filenameJsonSchema,
     contentType: { description: 'The declared type; the bytes are sniffed and must agree.' },
     metadata: { ...metadataJsonSchema, description: 'User tags.' },
+    regions: regionsBodyExtras,
     multipart: { description: 'Ask for a multipart upload below MULTIPART_THRESHOLD_BYTES too.' },
     expiresAt: { description: 'Retention: purged at this moment; must be in the future (400 otherwise).' },
     visibility: { description: 'Absent: DEFAULT_VISIBILITY (private unless configured).' },

@@ -9,6 +9,7 @@ import {
 } from '../../domain/delivery/asset-paths';
 import { signPlaylist } from '../delivery/playlist-signing';
 import { deliveryAccess, servesUnsigned } from '../../domain/delivery/delivery-access';
+import { parseRegionParam, regionAllows } from '../../domain/delivery/regions';
 import {
   queryString,
   signedPrefix,
@@ -19,6 +20,7 @@ import { assetIdSchema } from '../schemas';
 import type { ApiDeps } from '../deps';
 import { HttpProblem, notFound } from '../problem';
 import { servePlaylist, serveObject } from '../serve-object';
+import { viewerCountry } from '../viewer-country';
 
 /** Content-addressed: a path below an asset never changes what it names. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -42,7 +44,15 @@ export function originRoutes(deps: ApiDeps): Router {
     const signed = scope === 'd' ? authorise(req, assetId, deps.settings.deliverySigningSecret) : undefined;
     const asset = await deps.assets.findById(assetId);
     if (!asset || asset.status !== 'ready') throw notFound();
-    if (!signed && !servesUnsigned(deliveryAccess(asset))) throw notFound();
+    const access = deliveryAccess(asset);
+    if (!signed && !servesUnsigned(access)) throw notFound();
+    // The token's policy is what the edge enforced; the row's is today's (a policy changed since the token was
+    // signed binds at once here, however long the token still runs).
+    const country = viewerCountry(req);
+    const bound = signed?.geo ? parseRegionParam(signed.geo) : null;
+    if (!regionAllows(bound ?? null, country) || !regionAllows(access.regions, country)) {
+      throw unavailableHere(country);
+    }
     const blob = asset.blob_sha256 ? await deps.blobs.get(asset.blob_sha256) : undefined;
     if (!blob || blob.status !== 'ready') throw notFound();
 
@@ -61,6 +71,17 @@ export function originRoutes(deps: ApiDeps): Router {
   });
 
   return router;
+}
+
+/** 451 (RFC 7725); never cached, as the answer depends on who asks. */
+function unavailableHere(country: string | undefined): HttpProblem {
+  return new HttpProblem(
+    451,
+    'Unavailable For Legal Reasons',
+    `this asset is not available in the viewer's country (${country ?? 'unknown'})`,
+    { country: country ?? 'unknown' },
+    { 'Cache-Control': 'private, no-store' },
+  );
 }
 
 /** 403 for a missing or wrong token, 410 for a right one past its expiry (as the nginx edge answers). */

@@ -6,6 +6,7 @@ import { AssetListings } from './asset-listings';
 import { AssetReads } from './asset-reads';
 import { MetadataService } from './metadata-service';
 import { ReleaseService } from './release-service';
+import { RegionService } from './region-service';
 import { UploadService } from './upload-service';
 import { WebhookService } from './webhook-service';
 
@@ -21,6 +22,7 @@ export function createServices(deps: ApiDeps) {
     reads: new AssetReads(deps),
     listings: new AssetListings(deps),
     grants: new AccessService(deps),
+    regions: new RegionService(deps),
     metadata: new MetadataService(deps),
     releases: new ReleaseService(deps),
     webhooks: new WebhookService(deps),

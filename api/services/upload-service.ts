@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import type { AssetRepository } from '../../infra/adapters/asset-repository';
 import type { ObjectStore } from '../../infra/adapters/object-store';
+import { regionColumns } from '../../infra/adapters/region-repository';
+import { policyOf } from '../region-schema';
 import { QuotaExceededError, quotaExcess, type QuotaRepository } from '../../infra/adapters/quota-repository';
 import type { WorkflowGateway } from '../../infra/adapters/workflow-gateway';
 import { uploadKey } from '../../domain/object-keys';
@@ -105,6 +107,7 @@ export class UploadService {
       declared_mime_type: request.contentType,
       size_bytes: String(request.sizeBytes),
       declared_checksum_sha256: request.checksumSha256 ?? null,
+      ...regionColumns(request.regions ? policyOf(request.regions) : null),
       checksum_sha256: null,
       status: 'pending' as const,
       status_reason: 'waiting for the upload',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, bucketName, positiveInt, storageClass, url } from './parsers';
+import { bool, bucketName, cidrList, positiveInt, storageClass, url } from './parsers';
 
 /** How bytes reach readers (the signed edge, webhooks) and where they rest as they cool (the tier buckets). */
 
@@ -30,6 +30,22 @@ export const delivery = {
   ACCESS_FLUSH_SECONDS: positiveInt.max(3600).default(10),
   /** How often the API looks for asset workflows still owed (not started after their upload URL's answer). */
   WORKFLOW_START_SWEEP_SECONDS: positiveInt.max(3600).default(5),
+};
+
+/**
+ * Where a viewer is, for regional rights (api/viewer-country.ts; the edge computes the same in devstack/nginx.ts):
+ * a trusted proxy's header, else the peer address looked up in a MaxMind-format Country database, else unknown.
+ */
+export const geo = {
+  /** A GeoIP2/GeoLite2 Country (or City) .mmdb file; opened at start, so a wrong path stops the API. */
+  GEOIP_DATABASE: z.string().min(1).optional(),
+  /** Peers whose country header is believed (a CDN, our own edge); anyone else's header is ignored. */
+  GEO_TRUSTED_PROXIES: cidrList.prefault('127.0.0.1/32,::1/128'),
+  /** The header a trusted proxy names the country in (besides our edge's X-Viewer-Country). */
+  GEO_COUNTRY_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name (letters, digits and -)')
+    .default('CF-IPCountry'),
 };
 
 export const webhooks = {

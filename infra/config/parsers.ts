@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { z } from 'zod';
 
 /** The parsers several sections share, so the same kind of value gets the same rule and the same message. */
@@ -42,3 +43,39 @@ export const url = (protocols: string[]) =>
     },
     { message: `must be a URL with scheme ${protocols.join(' or ')}` },
   );
+
+export interface Cidr {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+/** `10.0.0.0/8` or `2001:db8::/32`; a bare address is a single host (/32 or /128). Undefined when malformed. */
+export function parseCidr(text: string): Cidr | undefined {
+  const [address = '', prefixText, extra] = text.trim().split('/');
+  const family = net.isIP(address);
+  if (family === 0 || extra !== undefined) return undefined;
+  const max = family === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!(prefix >= 0 && prefix <= max)) return undefined;
+  return { address, prefix, family: family === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** A comma-separated list of CIDRs, or `none` (an empty variable counts as unset, so it cannot say that). */
+export const cidrList = z.string().transform((v, ctx) => {
+  if (v.trim() === 'none') return [];
+  const entries = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const cidrs = entries.map(parseCidr);
+  const bad = entries.filter((_, i) => !cidrs[i]);
+  if (bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be CIDRs such as 10.0.0.0/8 or ::1/128 (not ${bad.join(', ')})`,
+    });
+    return z.NEVER;
+  }
+  return cidrs as Cidr[];
+});

@@ -24,6 +24,8 @@ import { DeadLetterRepository } from '../../infra/adapters/dead-letter-repositor
 import { IntegrityRepository } from '../../infra/adapters/integrity-repository';
 import { ReleaseRepository } from '../../infra/adapters/release-repository';
 import { AccessRepository } from '../../infra/adapters/access-repository';
+import { RegionRepository } from '../../infra/adapters/region-repository';
+import type { ViewerCountry } from '../../api/viewer-country';
 import { QuotaRepository } from '../../infra/adapters/quota-repository';
 import { SweepRepository } from '../../infra/adapters/sweep-repository';
 import { WebhookEventPublisher } from '../../infra/adapters/event-publisher';
@@ -153,6 +155,10 @@ export interface PlatformOptions {
    * the API's reads fall over to it as api/main.ts wires them.
    */
   replica?: S3ObjectStore;
+  /** CDN_PURGE_URL: where the API and worker send PURGE requests (default none: purging is a no-op). */
+  cdnPurgeUrl?: string;
+  /** Where viewers are (regional rights); default: nothing trusted, nothing looked up, every viewer unknown. */
+  viewerCountry?: ViewerCountry;
 }
 
 /**
@@ -197,6 +203,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     baseUrl: deliveryBaseUrl,
     signingSecret: DELIVERY_SECRET,
     ttlSeconds: 3600,
+    purgeUrl: opts.cdnPurgeUrl,
     logger,
   });
   const accessRecorder = new AccessRecorder(
@@ -287,6 +294,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     blobs,
     acl,
     releases: new ReleaseRepository(db),
+    regions: new RegionRepository(db),
+    viewerCountry: opts.viewerCountry,
     quotas,
     store: apiStore,
     buckets: opts.replica
