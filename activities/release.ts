@@ -6,7 +6,7 @@ import type { ObjectStore } from '../infra/adapters/object-store';
 import { releaseEventId, type ReleaseRepository } from '../infra/adapters/release-repository';
 import { renditionPath } from '../domain/delivery/asset-paths';
 import { deliveryAccess } from '../domain/delivery/delivery-access';
-import { advanceRelease, type Release } from '../domain/visibility';
+import { advanceRelease, isOpen, type Release } from '../domain/visibility';
 import type { ReleaseSchedule } from '../workflows/definitions';
 import { keepBeating } from './heartbeat';
 
@@ -47,17 +47,12 @@ export function advanceReleaseActivity(deps: ReleaseDeps) {
         ];
     for (const eventId of announced) await deps.events.publish(eventId);
     // Taken down: nothing of it may stay at the edge for the viewers who no longer may see it.
-    if (
-      applied.changed &&
-      !deliveryAccess({ ...COLUMNS_OPEN, visibility: applied.release.visibility }).open
-    ) {
+    if (applied.changed && !isOpen(applied.release.visibility)) {
       await deps.cdn.purge(input.assetId);
     }
     return toSchedule(applied.release);
   };
 }
-
-const COLUMNS_OPEN = { unpublish_at: null, region_mode: null, regions: [] };
 
 export interface WarmDeps {
   assets: AssetRepository;
@@ -88,8 +83,9 @@ export function warmReleaseActivity(deps: WarmDeps) {
         paths.push(...(await hlsStart(deps.store, `${blob.rendition_prefix}hls/`)));
       }
       // As its viewers will fetch them after the release (unsigned when it opens without a regional policy).
-      const access = deliveryAccess({ ...asset, visibility: asset.release_visibility ?? asset.visibility });
-      const urls = paths.map((p) => deps.cdn.deliveryUrl(input.assetId, p, access));
+      // As at the release instant: what its viewers will be handed then.
+      const access = deliveryAccess(asset, asset.publish_at ? new Date(asset.publish_at) : new Date());
+      const urls = paths.map((p) => deps.cdn.warmUrl(input.assetId, p, access));
       await deps.cdn.warm(urls);
       return paths;
     });

@@ -31,6 +31,25 @@ export interface Release {
 /** Open to everyone with the id or a URL. */
 export const isOpen = (v: Visibility) => v === 'public' || v === 'unlisted';
 
+export interface ReleaseColumns {
+  visibility: Visibility;
+  release_visibility: ReleaseVisibility | null;
+  publish_at: Date | string | null;
+  unpublish_at: Date | string | null;
+}
+
+/**
+ * The visibility at `now`, to the millisecond: what the release clock will have written once it has caught up. Every
+ * read decides by this, so a release is seen at one instant by every API instance and edge, however late the clock.
+ */
+export function visibilityAt(row: ReleaseColumns, now = new Date()): Visibility {
+  const due = (d: Date | string | null) => d !== null && new Date(d) <= now;
+  let visibility = row.visibility;
+  if (row.release_visibility && due(row.publish_at)) visibility = row.release_visibility;
+  if (due(row.unpublish_at) && isOpen(visibility)) visibility = 'private';
+  return visibility;
+}
+
 export function mayRead(relation: Relation, visibility: Visibility): boolean {
   switch (relation) {
     case 'owner':
@@ -75,7 +94,7 @@ export function planRelease(current: Release, req: ReleaseRequest, now: Date): R
   if (req.visibility === 'draft' && (publishAt || unpublishAt)) {
     throw new ReleaseError(
       'visibility',
-      'a draft cannot be scheduled: schedule the visibility it is released as (private, unlisted or public)',
+      'cannot be draft with a schedule: a draft is never released; schedule the visibility it is released as (private, unlisted or public)',
     );
   }
   if (unpublishAt) {

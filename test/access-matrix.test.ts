@@ -44,6 +44,13 @@ const MATRIX: Row[] = [
   { route: 'PUT /media/{id}/acl', body: { grants: GRANTS }, expected: [401, 404, 403, 403, 200, 200] },
   // No policy again ({}): the matrix's asset stays deliverable everywhere.
   { route: 'PUT /media/{id}/regions', body: {}, expected: [401, 404, 403, 403, 200, 200] },
+  { route: 'GET /media/{id}/visibility', expected: [401, 404, 403, 403, 200, 200] },
+  // Private again: the matrix's asset keeps its visibility.
+  {
+    route: 'PUT /media/{id}/visibility',
+    body: { visibility: 'private' },
+    expected: [401, 404, 403, 403, 200, 200],
+  },
   // A ready asset has nothing left to complete: the answer is its status.
   { route: 'POST /media/{id}/complete', expected: [401, 404, 403, 403, 202, 202] },
   { route: 'GET /media/{id}/upload', on: 'pending', expected: [401, 404, 403, 403, 200, 200] },
@@ -130,6 +137,70 @@ describe('access matrix: every asset route × every kind of caller', () => {
     // ApiContract has checked each answer: documented status, problem+json for errors, body matching its schema.
     expect(Object.fromEntries(PRINCIPALS.map((p, i) => [p, answers[i]]))).toEqual(
       Object.fromEntries(PRINCIPALS.map((p, i) => [p, row.expected[i]])),
+    );
+  });
+});
+
+const EDITOR = '8106';
+const VIEWERS = ['nobody', 'stranger', 'reader', 'member', 'editor', 'owner', 'operator'] as const;
+type Viewer = (typeof VIEWERS)[number];
+
+// Who sees the asset (GET /media/{id}) at each visibility; its content route answers 302 where this is 200.
+const SEEN_BY: Record<string, [number, number, number, number, number, number, number]> = {
+  draft: [401, 404, 404, 404, 200, 200, 200],
+  private: [401, 404, 200, 200, 200, 200, 200],
+  unlisted: [401, 200, 200, 200, 200, 200, 200],
+  public: [401, 200, 200, 200, 200, 200, 200],
+};
+
+describe('access matrix: every visibility × every kind of caller', () => {
+  let platform: TestPlatform;
+  let api: ApiContract;
+  let tokens: Record<Viewer, string | undefined>;
+  let assetId: string;
+
+  beforeAll(async () => {
+    platform = await startPlatform();
+    api = await ApiContract.load(platform.baseUrl);
+    tokens = {
+      nobody: undefined,
+      stranger: await platform.token(STRANGER),
+      reader: await platform.token(READER),
+      member: await platform.token(MEMBER, { groups: ['reviewers'] }),
+      editor: await platform.token(EDITOR),
+      owner: await platform.token(OWNER),
+      operator: await platform.token(OPERATOR, { role: 'operator' }),
+    };
+    assetId = await uploadFile(platform.baseUrl, tokens.owner!, await noisyPng(24, 24), 'image/png', 'v.png');
+    expect((await waitForStatus(platform.baseUrl, tokens.owner!, assetId, SETTLED)).status).toBe('ready');
+    const grants = [...GRANTS, { principal: `user:${EDITOR}`, permission: 'write' }];
+    const shared = await api.call('PUT', '/media/{id}/acl', {
+      token: tokens.owner,
+      params: { id: assetId },
+      body: { grants },
+    });
+    expect(shared.status).toBe(200);
+  });
+  afterAll(async () => platform?.stop());
+
+  it.each(Object.keys(SEEN_BY))('%s', async (visibility) => {
+    const set = await api.call('PUT', '/media/{id}/visibility', {
+      token: tokens.owner,
+      params: { id: assetId },
+      body: { visibility },
+    });
+    expect(set.status).toBe(200);
+    const seen: Record<string, number> = {};
+    const delivered: Record<string, number> = {};
+    for (const viewer of VIEWERS) {
+      const opts = { token: tokens[viewer], params: { id: assetId } };
+      seen[viewer] = (await api.call('GET', '/media/{id}', opts)).status;
+      delivered[viewer] = (await api.call('GET', '/media/{id}/content', opts)).status;
+    }
+    const expected = SEEN_BY[visibility]!;
+    expect(seen).toEqual(Object.fromEntries(VIEWERS.map((v, i) => [v, expected[i]])));
+    expect(delivered).toEqual(
+      Object.fromEntries(VIEWERS.map((v, i) => [v, expected[i] === 200 ? 302 : expected[i]])),
     );
   });
 });

@@ -6,7 +6,7 @@ import { startNginx, type NginxHandle } from '../devstack/nginx';
 import { freePort } from '../devstack/ports';
 import { parseMaster, parseMediaPlaylist } from '../activities/media/tools/hls-playlist';
 import { queryString, signQuery } from '../domain/delivery/secure-link';
-import { request } from './helpers/http';
+import { eventually, request } from './helpers/http';
 import { clip, noisyPng } from './helpers/generate-media';
 import { SETTLED, requestUpload, sha256, uploadFile, waitForStatus } from './helpers/media';
 import { DELIVERY_SECRET, startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
@@ -27,7 +27,10 @@ describe('delivery: signed URLs, the origin and an nginx edge', () => {
     const dir = path.join(inject('stack').tmpDir, uniqueName('delivery'));
     await fs.mkdir(dir, { recursive: true });
     const edgePort = await freePort();
-    platform = await startPlatform({ deliveryBaseUrl: `http://127.0.0.1:${edgePort}` });
+    platform = await startPlatform({
+      deliveryBaseUrl: `http://127.0.0.1:${edgePort}`,
+      releaseWarmSeconds: 4,
+    });
     nginx = await startNginx({
       dataDir: path.join(dir, 'nginx'),
       port: edgePort,
@@ -252,5 +255,53 @@ describe('delivery: signed URLs, the origin and an nginx edge', () => {
     );
     await waitForStatus(platform.baseUrl, owner, imageId, ['deleted']);
     expect((await get(url)).status).toBe(404);
+  });
+
+  it('warms the edge with the playlists, first segments and posters before a scheduled release', async () => {
+    const accessLog = path.join(nginx.dataDir, 'access.log');
+    const publishAt = new Date(Math.ceil((Date.now() + 9_000) / 1000) * 1000);
+    const scheduled = await request('PUT', `${platform.baseUrl}/media/${clipId}/visibility`, {
+      token: owner,
+      body: { visibility: 'public', publishAt: publishAt.toISOString() },
+    });
+    expect(scheduled.status).toBe(200);
+    const warmed = await eventually(
+      'the warm-up through the edge',
+      async () =>
+        (await fs.readFile(accessLog, 'utf8'))
+          .split('\n')
+          .map((l) => /\[([^\]]+)\] "GET \/p\/([^/]+)\/([^? ]+)\?md5=[^ ]+ HTTP\/1\.1" (\d+)/.exec(l))
+          .filter((m): m is RegExpExecArray => m !== null && m[2] === clipId)
+          .map((m) => ({ at: m[1]!, path: m[3]!, status: Number(m[4]) })),
+      (lines) => lines.some((l) => l.path === 'r/poster') && lines.some((l) => l.path.endsWith('.m4s')),
+      20_000,
+    );
+    // Before the release, through the edge, and every answer a 200 the edge could keep.
+    for (const line of warmed) {
+      const at = Date.parse(line.at.replace(/^(\d+)\/(\w+)\/(\d+):(\d+:\d+:\d+) (.*)$/, '$2 $1 $3 $4 $5'));
+      expect(at, line.path).toBeLessThan(publishAt.getTime());
+      expect(line.status, line.path).toBe(200);
+    }
+    const paths = warmed.map((l) => l.path);
+    const query = queryString(signQuery(clipId, now() + 60, DELIVERY_SECRET));
+    const variants = parseMaster(await (await get(edgeUrl(clipId, 'hls/master.m3u8', query))).text());
+    expect(variants.length).toBeGreaterThan(0);
+    expect(paths).toEqual(expect.arrayContaining(['hls/master.m3u8', 'r/poster']));
+    for (const variant of variants) {
+      const uri = variant.uri.split('?')[0]!;
+      expect(paths).toContain(`hls/${uri}`);
+      const rung = uri.slice(0, uri.lastIndexOf('/') + 1);
+      const playlist = parseMediaPlaylist(await (await get(edgeUrl(clipId, `hls/${uri}`, query))).text());
+      const first = playlist.segments.slice(0, 2).map((seg) => `hls/${rung}${seg.uri.split('?')[0]}`);
+      expect(paths.filter((p) => p.startsWith(`hls/${rung}`) && p.endsWith('.m4s'))).toEqual(first);
+    }
+    // Nobody else could fetch them before the release: the public URL without a token is refused until then.
+    expect((await get(`${nginx.url}/p/${clipId}/r/poster`)).status).toBe(404);
+    await eventually(
+      'the release',
+      async () => (await get(`${nginx.url}/p/${clipId}/r/poster`)).status,
+      (s) => s === 200,
+      20_000,
+    );
   });
 });

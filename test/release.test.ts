@@ -151,6 +151,9 @@ describe('visibility and scheduled release, through the API, the workflow and th
     // Before the release: no token for anyone but the owner, whose own URL stops at the unpublish instant.
     expect(await statusFor('stranger', assetId)).toBe(404);
     expect(await contentFor('reader', assetId)).toBe(404);
+    // An editor sees the draft's record, but nobody but the owner gets its bytes before the release.
+    expect(await statusFor('editor', assetId)).toBe(200);
+    expect(await contentFor('editor', assetId)).toBe(403);
     const ownerUrl = (await contentFor('owner', assetId)) as URL;
     expect(Number(ownerUrl.searchParams.get('expires'))).toBe(Math.floor(unpublishAt.getTime() / 1000));
 
@@ -229,7 +232,7 @@ describe('visibility and scheduled release, through the API, the workflow and th
     [{ visibility: 'public', publishAt: 'tomorrow' }, 'publishAt must be an ISO 8601 date-time'],
     [
       { visibility: 'draft', publishAt: new Date(Date.now() + 3_600_000).toISOString() },
-      'visibility a draft cannot be scheduled',
+      'visibility cannot be draft with a schedule',
     ],
     [
       {
@@ -279,7 +282,7 @@ describe('visibility and scheduled release, through the API, the workflow and th
       unpublishAt: new Date(Date.now() + 3_600_000).toISOString(),
     });
     expect(bad.status).toBe(400);
-    expect(JSON.stringify(bad.body)).toContain('a draft cannot be scheduled');
+    expect(JSON.stringify(bad.body)).toContain('cannot be draft with a schedule');
   });
 
   it("'*' is not a grant any more: the ACL refuses it and names the visibility instead", async () => {

@@ -25,6 +25,10 @@ export const contentArea: ApiArea = {
           ...problems(
             400,
             401,
+            [
+              403,
+              'Embargoed: a release is scheduled, and until then only its owner (or an operator) is delivered it.',
+            ],
             [404, 'No such asset (or not readable), or no such rendition.'],
             [409, 'The asset is not ready.'],
           ),

@@ -29,7 +29,8 @@ const PRIVATE = 'private, no-store, max-age=0';
 
 /**
  * The origin behind the edge: `GET|HEAD /origin/d/<assetId>/<path>?md5&expires` (signed) and `/origin/p/...`
- * (assets with a `*` read grant). Mounted before requireAuth: tokens authorise here, not JWTs. It checks the token
+ * (open assets: public or unlisted, with no regional policy; or one about to be, fetched with a token to warm the
+ * edge before its release). Mounted before requireAuth: tokens authorise here, not JWTs. It checks the token
  * itself too, so reaching it directly, around the edge, gains nothing.
  */
 export function originRoutes(deps: ApiDeps): Router {
@@ -42,10 +43,15 @@ export function originRoutes(deps: ApiDeps): Router {
     if ((scope !== 'd' && scope !== 'p') || !assetId || !path) throw notFound('no such delivery path');
 
     const signed = scope === 'd' ? authorise(req, assetId, deps.settings.deliverySigningSecret) : undefined;
+    // The platform warming the edge before a scheduled release fetches the public URLs early, with a token.
+    const warming =
+      scope === 'p' && req.query.md5 !== undefined
+        ? authorise(req, assetId, deps.settings.deliverySigningSecret)
+        : undefined;
     const asset = await deps.assets.findById(assetId);
     if (!asset || asset.status !== 'ready') throw notFound();
     const access = deliveryAccess(asset);
-    if (!signed && !servesUnsigned(access)) throw notFound();
+    if (!signed && !warming && !servesUnsigned(access)) throw notFound();
     // The token's policy is what the edge enforced; the row's is today's (a policy changed since the token was
     // signed binds at once here, however long the token still runs).
     const country = viewerCountry(req);

@@ -1,8 +1,7 @@
 import type { AccessRepository, Permission } from '../../infra/adapters/access-repository';
 import type { AssetRepository } from '../../infra/adapters/asset-repository';
 import type { MediaAssetRow } from '../../infra/db/schema';
-import { mayRead, type Relation } from '../../domain/visibility';
-import { deliveryAccess } from '../../domain/delivery/delivery-access';
+import { mayRead, visibilityAt, type Relation } from '../../domain/visibility';
 import type { Principal } from '../auth';
 import { assetNotFound, ServiceError } from './errors';
 
@@ -56,9 +55,8 @@ export class AccessControl {
     const granted = await this.acl.permissions(assetId, principalsOf(principal));
     const relation: Relation =
       granted.has('write') || granted.has('delete') ? 'editor' : granted.size > 0 ? 'reader' : 'anyone';
-    // Open until its unpublish instant, to the second, whether or not its release clock has turned it yet.
-    const visibility = relation === 'anyone' && !deliveryAccess(asset).open ? 'private' : asset.visibility;
-    if (!mayRead(relation, visibility)) throw assetNotFound();
+    // As at this instant, whether or not its release clock has caught up.
+    if (!mayRead(relation, visibilityAt(asset))) throw assetNotFound();
     granted.add('read');
     if (!granted.has(permission)) {
       throw new ServiceError('forbidden', `you may read this asset but not ${permission} it`);

@@ -54,6 +54,15 @@ export class AssetReads {
     if (asset.status !== 'ready') {
       throw conflict(`asset is ${asset.status}; only ready assets can be delivered`);
     }
+    // An embargo: before a scheduled release only its owner (and operators) get its bytes, grantees included.
+    const { principal } = target;
+    const embargoed = asset.publish_at && new Date(asset.publish_at) > new Date();
+    if (embargoed && !principal.operator && principal.userId !== asset.owner_id) {
+      throw new ServiceError(
+        'forbidden',
+        `embargoed until ${new Date(asset.publish_at!).toISOString()}: only its owner is delivered it before then`,
+      );
+    }
     let path = 'original';
     if (rendition !== undefined) {
       const names = asset.blob_sha256

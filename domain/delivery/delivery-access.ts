@@ -1,4 +1,4 @@
-import { isOpen, type Visibility } from '../visibility';
+import { isOpen, visibilityAt, type ReleaseColumns } from '../visibility';
 import { regionPolicyOf, type RegionMode, type RegionPolicy } from './regions';
 
 /** How an asset's delivery URLs are built (Cdn.deliveryUrl) and checked at the origin. */
@@ -11,9 +11,7 @@ export interface DeliveryAccess {
   notAfter: Date | null;
 }
 
-export interface DeliveryColumns {
-  visibility: Visibility;
-  unpublish_at: Date | null;
+export interface DeliveryColumns extends ReleaseColumns {
   region_mode: RegionMode | null;
   regions: string[];
 }
@@ -21,7 +19,7 @@ export interface DeliveryColumns {
 export function deliveryAccess(row: DeliveryColumns, now = new Date()): DeliveryAccess {
   const notAfter = row.unpublish_at ? new Date(row.unpublish_at) : null;
   return {
-    open: isOpen(row.visibility) && (!notAfter || notAfter > now),
+    open: isOpen(visibilityAt(row, now)),
     regions: regionPolicyOf(row),
     notAfter,
   };

@@ -11,6 +11,11 @@ export interface Cdn {
    * asset without a policy a stable unsigned one.
    */
   deliveryUrl(assetId: string, path: string, access: DeliveryAccess): string;
+  /**
+   * The URL its viewers will fetch once `access` applies, fetchable now: a public one carries a token the origin
+   * accepts before the release (the edge is expected to leave the query out of its cache key).
+   */
+  warmUrl(assetId: string, path: string, access: DeliveryAccess): string;
   /** Evicts whatever the edge holds of the asset, so a revoked or deleted asset stops being served from cache. */
   purge(assetId: string): Promise<void>;
   /** Fetches each URL once so the edge holds it; failures are logged, never thrown. */

@@ -35,6 +35,13 @@ export class SecureLinkCdn implements Cdn {
     return `${this.baseUrl}${signedPrefix(assetId)}${path}?${query}`;
   }
 
+  warmUrl(assetId: string, path: string, access: DeliveryAccess): string {
+    if (!servesUnsigned(access)) return this.deliveryUrl(assetId, path, access);
+    const expires = Math.floor(Date.now() / 1000) + this.settings.ttlSeconds;
+    const query = queryString(signQuery(assetId, expires, this.settings.signingSecret));
+    return `${this.baseUrl}${publicPrefix(assetId)}${path}?${query}`;
+  }
+
   /**
    * `PURGE <CDN_PURGE_URL>/d/<id>/*` and `.../p/<id>/*` (the prefix-purge form of ngx_cache_purge, Varnish and most
    * CDNs' purge endpoints); 404 means nothing was cached. Anything else throws, so the calling activity retries.

@@ -71,3 +71,10 @@ export async function migrateToLatest(db: Db): Promise<void> {
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
 }
+
+/** Applies migrations up to and including `name` (or down to it): for tests of a migration's data changes. */
+export async function migrateTo(db: Db, name: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider() });
+  const { error } = await migrator.migrateTo(name);
+  if (error) throw new Error(`database migration to ${name} failed: ${String(error)}`);
+}

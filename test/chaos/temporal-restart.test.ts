@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { assetWorkflowId } from '../../workflows/definitions';
 import { clip, noisyPng } from '../helpers/generate-media';
-import { eventually } from '../helpers/http';
+import { eventually, request } from '../helpers/http';
 import {
   activityAttempts,
   expectNoTemporaries,
@@ -99,6 +99,63 @@ describe('a restart of the Temporal server mid-pipeline', { timeout: 180_000 }, 
       runningAtStop: running.join(', '),
       downtimeS: (restartedAt - stoppedAt) / 1000,
       allReadyAfterRestartS: (Math.max(...settled) - restartedAt) / 1000,
+    });
+  });
+
+  it('a release due while the server is down, and a take-down due while the worker is dead, each happen once', async () => {
+    const [image] = media.filter((m) => m.contentType === 'image/png');
+    const upload = await prepareUpload(lab, image!);
+    await upload.complete();
+    expect(await settledStatus(lab, upload.assetId, SETTLE_MS)).toBe('ready');
+    const api = (body: unknown) =>
+      request('PUT', `${lab.platform.apiUrl}/media/${upload.assetId}/visibility`, { token: lab.token, body });
+    const released = async (type: string) =>
+      lab.db
+        .selectFrom('asset_events')
+        .select(['event_id', 'occurred_at'])
+        .where('asset_id', '=', upload.assetId)
+        .where('event_type', '=', type as 'asset.published')
+        .execute();
+    const visibility = async () =>
+      (
+        await lab.db
+          .selectFrom('media_assets')
+          .select('visibility')
+          .where('asset_id', '=', upload.assetId)
+          .executeTakeFirstOrThrow()
+      ).visibility;
+
+    const publishAt = new Date(Math.ceil((Date.now() + 3_000) / 1000) * 1000);
+    expect((await api({ visibility: 'public', publishAt: publishAt.toISOString() })).status).toBe(200);
+    await lab.platform.stop('temporal');
+    await new Promise((r) => setTimeout(r, Math.max(DOWNTIME_MS, publishAt.getTime() - Date.now() + 2_000)));
+    expect(await visibility()).toBe('private');
+    await lab.platform.start('temporal');
+    const serverBack = Date.now();
+    await eventually('the release after the restart', visibility, (v) => v === 'public', 60_000);
+    const publishedAfterS = (Date.now() - serverBack) / 1000;
+
+    const unpublishAt = new Date(Math.ceil((Date.now() + 3_000) / 1000) * 1000);
+    expect((await api({ visibility: 'public', unpublishAt: unpublishAt.toISOString() })).status).toBe(200);
+    await lab.platform.stop('worker');
+    await new Promise((r) => setTimeout(r, unpublishAt.getTime() - Date.now() + 2_000));
+    expect(await visibility()).toBe('public');
+    await lab.platform.start('worker');
+    const workerBack = Date.now();
+    await eventually('the take-down after the worker came back', visibility, (v) => v === 'private', 60_000);
+    const unpublishedAfterS = (Date.now() - workerBack) / 1000;
+
+    // Once each, at the scheduled instant (the event id holds it), whatever was restarted meanwhile.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect((await released('asset.published')).map((e) => e.event_id)).toEqual([
+      `${upload.assetId}/asset.published/${publishAt.toISOString()}`,
+    ]);
+    expect((await released('asset.unpublished')).map((e) => e.event_id)).toEqual([
+      `${upload.assetId}/asset.unpublished/${unpublishAt.toISOString()}`,
+    ]);
+    console.table({
+      publishedAfterServerBackS: publishedAfterS,
+      unpublishedAfterWorkerBackS: unpublishedAfterS,
     });
   });
 });

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { createDb, migrateToLatest, type Db } from '../../infra/db/database';
+import { createDb, migrateTo, migrateToLatest, type Db } from '../../infra/db/database';
 import { AssetRepository } from '../../infra/adapters/asset-repository';
 import { BucketRouter } from '../../infra/adapters/bucket-router';
 import { FailoverObjectStore } from '../../infra/adapters/failover-object-store';
@@ -60,8 +60,8 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;
 }
 
-/** A fresh database (migrated) on the run's Postgres. */
-export async function freshDatabase(): Promise<{ db: Db; url: string }> {
+/** A fresh database on the run's Postgres, migrated to the latest (or up to `upTo`). */
+export async function freshDatabase(upTo?: string): Promise<{ db: Db; url: string }> {
   const { databaseUrl } = inject('stack');
   const name = uniqueName('assetline').replace(/-/g, '_');
   const admin = new pg.Client({ connectionString: databaseUrl });
@@ -71,7 +71,7 @@ export async function freshDatabase(): Promise<{ db: Db; url: string }> {
   const url = new URL(databaseUrl);
   url.pathname = `/${name}`;
   const db = createDb(url.toString(), 5);
-  await migrateToLatest(db);
+  await (upTo ? migrateTo(db, upTo) : migrateToLatest(db));
   return { db, url: url.toString() };
 }
 
@@ -147,6 +147,8 @@ export interface PlatformOptions {
   deliveryBaseUrl?: string;
   /** Cache GET /media/:id records here, invalidated through Postgres notifications as in production. */
   assetCache?: AssetCache<AssetRecord>;
+  /** RELEASE_WARM_LEAD_SECONDS (default 0: no warm-up before a scheduled release). */
+  releaseWarmSeconds?: number;
   /** HOT_DAYS / COLD_DAYS (fractions: 3 / 86_400 is three seconds). */
   hotDays?: number;
   coldDays?: number;
@@ -281,6 +283,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     trashDays: opts.trashDays ?? 30,
     hotDays: opts.hotDays ?? 30,
     coldDays: opts.coldDays ?? 90,
+    releaseWarmSeconds: opts.releaseWarmSeconds ?? 0,
     jsonBodyLimitBytes: 64 * 1024,
     storageEventsSecret: STORAGE_EVENTS_SECRET,
     deliverySigningSecret: DELIVERY_SECRET,

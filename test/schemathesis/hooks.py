@@ -64,6 +64,27 @@ def _upload_fits(body) -> bool:
     return expires is None or expires > datetime.now(timezone.utc)
 
 
+def _release_fits(body) -> bool:
+    """The release rules (domain/visibility.ts): relations between fields and to the clock."""
+    # An open asset (public, unlisted) is readable by every caller by design: the stateful phase's authorization
+    # check would report the peer's 200 as a bypass. test/access-matrix.test.ts pins who reads what at each visibility.
+    if body.get("visibility") in ("public", "unlisted"):
+        return False
+    publish, unpublish = _instant(body.get("publishAt")), _instant(body.get("unpublishAt"))
+    # A draft cannot be scheduled.
+    if body.get("visibility") == "draft" and (body.get("publishAt") or body.get("unpublishAt")):
+        return False
+    # unpublishAt must be after publishAt (when that is in the future) and in the future.
+    if unpublish is not None:
+        floor = datetime.now(timezone.utc)
+        if publish is not None and publish > floor:
+            floor = publish
+        # A second's margin: the request reaches the server a moment after it is generated.
+        if (unpublish - floor).total_seconds() <= 1:
+            return False
+    return True
+
+
 def _metadata_change_fits(body) -> bool:
     # A key may not be both set and removed.
     set_, remove = body.get("set"), body.get("remove")
@@ -79,7 +100,9 @@ def filter_case(ctx, case) -> bool:
     if label == "GET /media" and isinstance(case.query, dict):
         return _query_fits(case.query)
     if label == "POST /media/upload-url" and isinstance(case.body, dict):
-        return _upload_fits(case.body)
+        return _upload_fits(case.body) and _release_fits(case.body)
+    if label == "PUT /media/{id}/visibility" and isinstance(case.body, dict):
+        return _release_fits(case.body)
     if label == "PATCH /media/{id}/metadata" and isinstance(case.body, dict):
         return _metadata_change_fits(case.body)
     return True
