@@ -70,7 +70,9 @@ describe('GET /catalog', () => {
       .set({
         status: opts.status ?? 'ready',
         visibility,
-        released_at: visibility === 'public' ? (opts.releasedAt ?? new Date(clock).toISOString()) : null,
+        // Stamped whatever the visibility (an unlisted asset was released too; a private one may have been public
+        // once): the catalogue must not list by the stamp alone.
+        released_at: opts.releasedAt ?? new Date(clock).toISOString(),
         region_mode: opts.regions?.[0] ?? null,
         regions: opts.regions?.[1] ?? [],
         unpublish_at: opts.unpublishAt ?? null,
