@@ -20,8 +20,8 @@ const CONCURRENT_REQUESTS = 2_000;
 const CONCURRENCY = os.availableParallelism();
 
 /**
- * The heavy owner's assets, the newest of all. Their ids count up like the corpus's but are shaped as version-4
- * UUIDs, which the API's cursors insist on. A tenth are public (released when created, so they lead the catalogue),
+ * The heavy owner's assets, the newest of all. Their ids count up after the corpus's, in the same version-4 shape
+ * (the API's cursors insist on it). A tenth are public (released when created, so they lead the catalogue),
  * a tenth drafts, the rest private, as in the corpus.
  */
 async function seedHeavyOwner(db: Db, first: number, last: number): Promise<void> {
