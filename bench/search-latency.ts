@@ -22,7 +22,8 @@ const CONCURRENCY = os.availableParallelism();
 /**
  * The heavy owner's assets, the newest of all. Their ids count up after the corpus's, in the same version-4 shape
  * (the API's cursors insist on it). A tenth are public (released when created, so they lead the catalogue),
- * a tenth drafts, the rest private, as in the corpus.
+ * a tenth drafts, the rest private, as in the corpus; the public ones have even numbers, so half of them carry the
+ * common tag and a page of both filters fills.
  */
 async function seedHeavyOwner(db: Db, first: number, last: number): Promise<void> {
   const id = sql`('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid`;
@@ -34,8 +35,8 @@ async function seedHeavyOwner(db: Db, first: number, last: number): Promise<void
     select ${id}, ${HEAVY.owner}, 'seed', 'seed/' || i, 'shot-' || i || '.jpg', 'image/jpeg', 'image/jpeg',
            2000000 + i % 100000, case when i % 20 = 7 then 'deleted' else 'ready' end, 'seeded',
            t.at + interval '15 minutes', t.at, t.at,
-           case i % 10 when 3 then 'public' when 5 then 'draft' else 'private' end,
-           case when i % 10 = 3 then t.at end
+           case i % 10 when 4 then 'public' when 5 then 'draft' else 'private' end,
+           case when i % 10 = 4 then t.at end
     from ${range}
     cross join lateral (select timestamptz '2024-01-01 00:00:00Z' + i * interval '1 second' as at) t`.execute(
     db,
