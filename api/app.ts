@@ -17,6 +17,7 @@ import { originRoutes } from './routes/origin';
 import { contentRoutes } from './routes/content';
 import { webhookRoutes } from './routes/webhooks';
 import { searchRoutes } from './routes/search';
+import { catalogRoutes } from './routes/catalog';
 import { metadataRoutes } from './routes/metadata';
 import { createServices } from './services';
 import { createMetrics } from './metrics';
@@ -63,6 +64,8 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(storageEventRoutes(deps, services.uploads));
   // Delivery tokens authorise the origin, not JWTs.
   app.use(originRoutes(deps));
+  // The public catalogue needs no token either: it lists only what anyone may watch.
+  app.use(catalogRoutes(services.catalog));
   app.use(requireAuth(deps.settings.jwtSecret));
   const { maxConcurrentRequests, maxQueuedRequests } = deps.settings;
   if (maxConcurrentRequests) app.use(concurrencyLimit(maxConcurrentRequests, maxQueuedRequests ?? Infinity));

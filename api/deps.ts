@@ -14,6 +14,7 @@ import type { Cdn } from '../infra/adapters/cdn';
 import type { AccessRecorder } from './access-recorder';
 import type { MetadataRepository } from '../infra/adapters/metadata-repository';
 import type { SearchRepository } from '../infra/adapters/search-repository';
+import type { CatalogRepository } from '../infra/adapters/catalog-repository';
 import type { AssetDocCache } from './asset-docs';
 import type { WorkflowStartRepository } from '../infra/adapters/workflow-start-repository';
 import type { WorkflowGateway } from '../infra/adapters/workflow-gateway';
@@ -50,6 +51,8 @@ export interface ApiDeps {
   metadata: MetadataRepository;
   /** GET /media listings. */
   search: SearchRepository;
+  /** GET /catalog: public, released assets. */
+  catalog: CatalogRepository;
   /** Hot asset records for GET /media/:id; absent, every read goes to the database. */
   assetDocs?: AssetDocCache | undefined;
   /** The one door to Temporal, shared with the outbox's starter and the access recorder. */

@@ -27,6 +27,7 @@ import { WorkflowStarter } from './workflow-starter';
 import { WorkflowStartRepository } from '../infra/adapters/workflow-start-repository';
 import { MetadataRepository } from '../infra/adapters/metadata-repository';
 import { SearchRepository } from '../infra/adapters/search-repository';
+import { CatalogRepository } from '../infra/adapters/catalog-repository';
 import { DeadLetterRepository } from '../infra/adapters/dead-letter-repository';
 import { assetCacheFromConfig, startAssetDocCache } from './asset-cache-setup';
 
@@ -99,6 +100,7 @@ const deps: ApiDeps = {
   accessRecorder,
   metadata: new MetadataRepository(db),
   search: new SearchRepository(db),
+  catalog: new CatalogRepository(db),
   assetDocs: assetDocs.docs,
   workflows,
   starter,

@@ -20,18 +20,23 @@ const CONCURRENT_REQUESTS = 2_000;
 const CONCURRENCY = os.availableParallelism();
 
 /**
- * The heavy owner's assets, the newest of all. Their ids count up like the corpus's but are shaped as version-4
- * UUIDs, which the API's cursors insist on.
+ * The heavy owner's assets, the newest of all. Their ids count up after the corpus's, in the same version-4 shape
+ * (the API's cursors insist on it). A tenth are public (released when created, so they lead the catalogue),
+ * a tenth drafts, the rest private, as in the corpus; the public ones have even numbers, so half of them carry the
+ * common tag and a page of both filters fills.
  */
 async function seedHeavyOwner(db: Db, first: number, last: number): Promise<void> {
   const id = sql`('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid`;
   const range = sql`generate_series(${first}::int, ${last}::int) i`;
   await sql`
     insert into media_assets (asset_id, owner_id, bucket, object_key, filename, mime_type, declared_mime_type,
-                              size_bytes, status, status_reason, upload_expires_at, created_at, updated_at)
+                              size_bytes, status, status_reason, upload_expires_at, created_at, updated_at,
+                              visibility, released_at)
     select ${id}, ${HEAVY.owner}, 'seed', 'seed/' || i, 'shot-' || i || '.jpg', 'image/jpeg', 'image/jpeg',
            2000000 + i % 100000, case when i % 20 = 7 then 'deleted' else 'ready' end, 'seeded',
-           t.at + interval '15 minutes', t.at, t.at
+           t.at + interval '15 minutes', t.at, t.at,
+           case i % 10 when 4 then 'public' when 5 then 'draft' else 'private' end,
+           case when i % 10 = 4 then t.at end
     from ${range}
     cross join lateral (select timestamptz '2024-01-01 00:00:00Z' + i * interval '1 second' as at) t`.execute(
     db,
@@ -72,7 +77,9 @@ interface Query {
 
 async function get(apiUrl: string, q: Query): Promise<{ ms: number; next: string | null }> {
   const started = performance.now();
-  const res = await fetch(`${apiUrl}${q.path}`, { headers: { authorization: `Bearer ${q.token}` } });
+  // The catalogue is asked as anyone asks it: without a token.
+  const headers: Record<string, string> = q.token ? { authorization: `Bearer ${q.token}` } : {};
+  const res = await fetch(`${apiUrl}${q.path}`, { headers });
   const body = (await res.json()) as { next?: string | null };
   const ms = performance.now() - started;
   if (res.status !== 200) throw new Error(`GET ${q.path} answered ${res.status}: ${JSON.stringify(body)}`);
@@ -81,20 +88,32 @@ async function get(apiUrl: string, q: Query): Promise<{ ms: number; next: string
 
 /** Each scenario's first page and, following `next`, up to `pages` pages: the URLs a client would send. */
 async function queries(apiUrl: string, tokens: { heavy: string; corpus: string }): Promise<Query[]> {
-  const scenarios: [scenario: string, token: string, tags: string[], pages: number][] = [
-    ['common tag (half of 50,000)', tokens.heavy, ['project:campaign'], 5],
-    ['1% tag', tokens.heavy, ['camera:x100'], 5],
-    ['rare tag (10 assets)', tokens.heavy, ['lens:rare'], 1],
-    ['two tags', tokens.heavy, ['project:campaign', 'camera:x100'], 3],
-    ['tag of a 1,000-asset owner', tokens.corpus, ['project:p7'], 1],
-    ['another tag of a 1,000-asset owner', tokens.corpus, ['project:p500'], 1],
+  const tagged = (tags: string[], more = '') =>
+    `/media?${[...tags.map((t) => `tag=${encodeURIComponent(t)}`), ...(more ? [more] : [])].join('&')}`;
+  const scenarios: [scenario: string, token: string, path: string, pages: number][] = [
+    ['common tag (half of 50,000)', tokens.heavy, tagged(['project:campaign']), 5],
+    ['1% tag', tokens.heavy, tagged(['camera:x100']), 5],
+    ['rare tag (10 assets)', tokens.heavy, tagged(['lens:rare']), 1],
+    ['two tags', tokens.heavy, tagged(['project:campaign', 'camera:x100']), 3],
+    ['tag of a 1,000-asset owner', tokens.corpus, tagged(['project:p7']), 1],
+    ['another tag of a 1,000-asset owner', tokens.corpus, tagged(['project:p500']), 1],
+    // Issue 15: visibility and the viewer's country in the filter, and the public catalogue.
+    ['common tag, public only', tokens.heavy, tagged(['project:campaign'], 'visibility=public'), 3],
+    ["a 1,000-asset owner's drafts", tokens.corpus, '/media?visibility=draft', 1],
+    [
+      'tag of a 1,000-asset owner, viewer in US',
+      tokens.corpus,
+      tagged(['project:p7'], 'viewerCountry=US'),
+      1,
+    ],
+    ['catalogue', '', '/catalog', 5],
+    ['catalogue, videos', '', '/catalog?type=video', 3],
   ];
   const all: Query[] = [];
-  for (const [scenario, token, tags, pages] of scenarios) {
-    const filter = tags.map((t) => `tag=${encodeURIComponent(t)}`).join('&');
+  for (const [scenario, token, first, pages] of scenarios) {
     let cursor: string | null = null;
     for (let page = 0; page < pages; page++) {
-      const path: string = `/media?${filter}${cursor ? `&cursor=${cursor}` : ''}`;
+      const path: string = `${first}${cursor ? `${first.includes('?') ? '&' : '?'}cursor=${cursor}` : ''}`;
       all.push({ scenario: page === 0 ? scenario : `${scenario}, by cursor`, token, path });
       cursor = (await get(apiUrl, { scenario, token, path })).next;
       if (!cursor) break;
@@ -129,7 +148,7 @@ function summary(samples: Sample[]) {
 }
 
 /**
- * GET /media with tag filters on a database of 1,000,000 assets: the owners' first pages and later pages by cursor,
+ * GET /media with tag, visibility and country filters, and GET /catalog, on a database of 1,000,000 assets: the owners' first pages and later pages by cursor,
  * one request at a time and then CONCURRENCY at a time, timed by the client (request sent to body read).
  */
 export const searchLatency: Bench = async (ctx) => {
@@ -159,7 +178,7 @@ export const searchLatency: Bench = async (ctx) => {
     ctx.log(`search ${how}: ${JSON.stringify({ ...details, byScenario: undefined })}`);
     return {
       id,
-      title: `GET /media with a tag filter, 1,000,000 assets, ${how}: p99 latency`,
+      title: `GET /media with tag and visibility filters and GET /catalog, 1,000,000 assets, ${how}: p99 latency`,
       value: details.p99Ms,
       unit: 'ms',
       target: `p99 < ${TARGET_MS} ms`,

@@ -170,4 +170,54 @@ describe('schemathesis against the running API', () => {
     expect(result.test_cases.generated).toBeGreaterThan(500);
     expect(phases.stateful ?? 0).toBeGreaterThan(20);
   });
+
+  it(
+    'finds no failure in the public catalogue asked without any credential',
+    { timeout: 120_000 },
+    async () => {
+      const report = path.join(dir, 'anonymous.json');
+      const events = path.join(dir, 'anonymous.ndjson');
+      const { code, output } = await run(
+        [
+          '--config-file',
+          path.join(REPO, 'test', 'schemathesis', 'anonymous.toml'),
+          'run',
+          `${platform.baseUrl}/openapi.json`,
+          '--include-path',
+          '/catalog',
+          '--checks',
+          'all',
+          '--phases',
+          'examples,coverage,fuzzing',
+          '--max-examples',
+          String(MAX_EXAMPLES),
+          '--seed',
+          String(SEED),
+          '--workers',
+          '1',
+          '--generation-database',
+          'none',
+          '--no-color',
+          '--report',
+          'json,ndjson',
+          '--report-json-path',
+          report,
+          '--report-ndjson-path',
+          events,
+        ],
+        dir,
+        '',
+      );
+      const result = JSON.parse(await fs.readFile(report, 'utf8')) as RunReport;
+      expect(result.failures, output).toEqual([]);
+      expect(result.errors, output).toEqual([]);
+      expect(code, output).toBe(0);
+      expect(result.operations).toMatchObject({ selected: 1, tested: 1 });
+      expect(result.test_cases.generated).toBeGreaterThan(20);
+      // No request carried a credential (a header or a JWT): what passed, passed for anyone.
+      const sent = (await fs.readFile(events, 'utf8')).toLowerCase();
+      expect(sent).toContain('/catalog');
+      expect(sent).not.toMatch(/"authorization":|bearer ey/);
+    },
+  );
 });

@@ -15,7 +15,7 @@ const ASSETS = 1_000_000;
 const SEARCHED_TABLES = ['media_assets', 'asset_metadata'];
 const INDEX_NODES = ['Index Scan', 'Index Only Scan', 'Bitmap Index Scan'];
 
-describe(`GET /media's queries at ${ASSETS.toLocaleString('en')} assets`, () => {
+describe(`GET /media's and GET /catalog's queries at ${ASSETS.toLocaleString('en')} assets`, () => {
   let db: Db;
   let url: string;
   let plans: ExplainedQuery[];
@@ -96,5 +96,48 @@ describe(`GET /media's queries at ${ASSETS.toLocaleString('en')} assets`, () => 
     );
     expect(scan?.['Index Cond']).toMatch(/ROW\(created_at, asset_id\) < ROW\(/);
     expect(scan!['Actual Rows']).toBeLessThanOrEqual(51);
+  });
+
+  it('lists a shared draft only through a write or delete grant, checked on the ACL primary key', () => {
+    expect(indexesUsed('shared listing')).toContain('asset_acl_pk');
+  });
+
+  it('filters by visibility through its own index and by viewer country on the owner index, stopping at a page', () => {
+    for (const name of ['visibility filter', 'viewer country filter']) {
+      expect(plan(name)[0], name).toMatchObject({ 'Node Type': 'Limit', 'Actual Rows': 51 });
+    }
+    expect(indexesUsed('viewer country filter')).toContain('media_assets_owner_created_desc_idx');
+    // The visibility is part of the range walked: a rare one does not mean a long walk.
+    const scan = plan('visibility filter').find(
+      (n) => n['Index Name'] === 'media_assets_owner_visibility_created_idx',
+    );
+    expect(scan?.['Index Cond']).toMatch(/visibility = 'public'/);
+    expect(scan!['Actual Rows']).toBeLessThanOrEqual(51);
+  });
+
+  it("walks the catalogue's index only, newest release first, and reads just a page of rows", () => {
+    for (const name of [
+      'catalogue, country unknown',
+      'catalogue for a country',
+      'catalogue by type',
+      'catalogue second page by cursor',
+    ]) {
+      const nodes = plan(name);
+      expect(nodes[0], name).toMatchObject({ 'Actual Rows': 21 });
+      const walk = nodes.find((n) => n['Index Name'] === 'media_assets_catalog_idx');
+      // Every filter (type, country, unpublish instant) is answered from the index's included columns.
+      expect(walk, name).toMatchObject({ 'Node Type': 'Index Only Scan' });
+      expect(walk!['Actual Rows'], name).toBeLessThanOrEqual(21);
+      // No sort: the index order is the answer's order.
+      expect(
+        nodes.filter((n) => n['Node Type'] === 'Sort'),
+        name,
+      ).toEqual([]);
+      expect(indexesUsed(name), name).toContain('media_assets_pkey');
+    }
+    const scan = plan('catalogue second page by cursor').find(
+      (n) => n['Index Name'] === 'media_assets_catalog_idx',
+    );
+    expect(scan?.['Index Cond']).toMatch(/ROW\(released_at, asset_id\) < ROW\(/);
   });
 });

@@ -13,6 +13,7 @@ import {
   type Operation,
   type PathItem,
 } from './common';
+import { catalogArea } from './catalog';
 import { contentArea } from './content';
 import { healthArea } from './health';
 import { mediaArea } from './media';
@@ -83,6 +84,7 @@ export function openapiDocument(settings: ApiDeps['settings']): Json {
     uploadsArea(settings),
     mediaArea,
     searchArea,
+    catalogArea,
     metadataArea,
     contentArea,
     aclArea,

@@ -1,4 +1,6 @@
+import { VISIBILITIES } from '../../domain/visibility';
 import {
+  COUNTRY_CODES,
   CURSOR,
   isoInstant,
   LISTED_STATUSES,
@@ -9,7 +11,7 @@ import {
 } from '../routes/search';
 import { fromZod, json, object, problems, ref, type ApiArea, type Json } from './common';
 
-const query = (name: string, description: string, schema: Json, extra: Json = {}): Json => ({
+export const query = (name: string, description: string, schema: Json, extra: Json = {}): Json => ({
   name,
   in: 'query',
   required: false,
@@ -19,7 +21,7 @@ const query = (name: string, description: string, schema: Json, extra: Json = {}
 });
 
 /** What a `next` looks like: the position and id of the last item of a page. */
-const CURSOR_EXAMPLE = Buffer.from(
+export const CURSOR_EXAMPLE = Buffer.from(
   JSON.stringify(['2026-01-01T00:00:00.000000Z', '00000000-0000-4000-8000-000000000000']),
 ).toString('base64url');
 
@@ -49,6 +51,12 @@ const parameters: Json[] = [
     'ISO 8601 date, or date-time with a zone (exclusive); must be later than createdFrom (400 otherwise).',
     { ...fromZod(isoInstant), examples: ['2027-01-01T00:00:00Z'] },
   ),
+  query('visibility', 'Only assets of this visibility.', { type: 'string', enum: VISIBILITIES }),
+  query(
+    'viewerCountry',
+    "ISO 3166-1 alpha-2: leave out what a viewer in this country may not watch (its regional policy), the caller's own assets included.",
+    { type: 'string', enum: COUNTRY_CODES },
+  ),
   query('limit', 'Items per page.', {
     type: 'integer',
     minimum: PAGE_LIMIT.min,
@@ -69,7 +77,8 @@ export const searchArea: ApiArea = {
       get: {
         operationId: 'listAssets',
         tags: ['media'],
-        summary: "The caller's assets and those granted to it or its groups, newest first",
+        summary:
+          "The caller's assets (drafts included) and those granted to it or its groups (a draft only with write or delete), newest first",
         parameters,
         responses: {
           200: json(

@@ -2,6 +2,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { ASSET_STATUSES } from '../../domain/asset-status';
 import { ALLOWED_CONTENT_TYPES } from '../../domain/media-types';
+import { isCountryCode } from '../../domain/delivery/regions';
+import { VISIBILITIES } from '../../domain/visibility';
 import { parseOr400 } from '../schemas';
 import { decodeSearchCursor, FAMILIES } from '../services/asset-listings';
 import { principalOf, type RouteContext } from '../route-context';
@@ -19,7 +21,31 @@ export const CURSOR = /^[A-Za-z0-9_-]+$/;
 export const isoInstant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 
 /** A repeated parameter arrives as an array; only `tag` may repeat. */
-const once = z.string({ error: 'must be given once' });
+export const once = z.string({ error: 'must be given once' });
+
+export const pageLimit = once
+  .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')
+  .transform(Number)
+  .pipe(
+    z
+      .number()
+      .min(PAGE_LIMIT.min, `must be at least ${PAGE_LIMIT.min}`)
+      .max(PAGE_LIMIT.max, `must be at most ${PAGE_LIMIT.max}`),
+  );
+
+/** Only a cursor this API issued (a page's `next`), decoded by the listing that issued it. */
+export const cursorOf = <T>(decode: (v: string) => T | undefined) =>
+  once.regex(CURSOR, 'is not a cursor this API issued').transform((v, ctx) => {
+    const after = decode(v);
+    if (!after) ctx.addIssue({ code: 'custom', message: 'is not a cursor this API issued' });
+    return after ?? z.NEVER;
+  });
+
+/** Every ISO 3166-1 alpha-2 code the regional policies know, for the document's enum. */
+export const COUNTRY_CODES = Array.from({ length: 26 * 26 }, (_, i) =>
+  String.fromCharCode(65 + Math.floor(i / 26), 65 + (i % 26)),
+).filter(isCountryCode);
+export const countryCode = once.refine(isCountryCode, 'must be an ISO 3166-1 alpha-2 country code, e.g. DE');
 
 const tagSchema = z.string().transform((v, ctx): [string, string] => {
   const match = TAG_FILTER.exec(v);
@@ -52,24 +78,10 @@ export const searchQuery = z
       .refine((v) => isoInstant.safeParse(v).success, 'must be an ISO 8601 date, or date-time with a zone')
       .transform((v) => new Date(v))
       .optional(),
-    limit: once
-      .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')
-      .transform(Number)
-      .pipe(
-        z
-          .number()
-          .min(PAGE_LIMIT.min, `must be at least ${PAGE_LIMIT.min}`)
-          .max(PAGE_LIMIT.max, `must be at most ${PAGE_LIMIT.max}`),
-      )
-      .optional(),
-    cursor: once
-      .regex(CURSOR, 'is not a cursor this API issued')
-      .transform((v, ctx) => {
-        const after = decodeSearchCursor(v);
-        if (!after) ctx.addIssue({ code: 'custom', message: 'is not a cursor this API issued' });
-        return after ?? z.NEVER;
-      })
-      .optional(),
+    visibility: once.pipe(z.enum(VISIBILITIES, `must be one of ${VISIBILITIES.join(', ')}`)).optional(),
+    viewerCountry: countryCode.optional(),
+    limit: pageLimit.optional(),
+    cursor: cursorOf(decodeSearchCursor).optional(),
   })
   .strict()
   .refine((q) => !q.createdFrom || !q.createdTo || q.createdFrom < q.createdTo, {
@@ -91,6 +103,8 @@ export function searchRoutes({ services }: RouteContext): Router {
         tags: query.tag ?? [],
         createdFrom: query.createdFrom,
         createdTo: query.createdTo,
+        visibility: query.visibility,
+        viewerCountry: query.viewerCountry,
         after: query.cursor,
         limit: query.limit ?? PAGE_LIMIT.default,
       }),

@@ -2,6 +2,7 @@ import type { AssetRepository } from '../../infra/adapters/asset-repository';
 import type { DeadLetterRepository } from '../../infra/adapters/dead-letter-repository';
 import type { ListedAsset, SearchFilter, SearchRepository } from '../../infra/adapters/search-repository';
 import type { AssetStatus } from '../../domain/asset-status';
+import type { Visibility } from '../../domain/visibility';
 import { ALLOWED_CONTENT_TYPES } from '../../domain/media-types';
 import { renderAssetSummary } from '../asset-summary';
 import type { Principal } from '../auth';
@@ -10,6 +11,14 @@ import { principalsOf } from './access-control';
 
 /** A `type` filter is a family (all its allowed types) or one exact type. */
 export const FAMILIES = ['image', 'video', 'audio', 'document'];
+/** The exact types a `type` filter stands for; undefined for none. */
+export const mimeTypesOf = (type: string | undefined): string[] | undefined =>
+  type === undefined
+    ? undefined
+    : FAMILIES.includes(type)
+      ? Object.keys(ALLOWED_CONTENT_TYPES).filter((t) => ALLOWED_CONTENT_TYPES[t] === type)
+      : [type];
+
 const POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 export interface ListingFilter {
@@ -18,6 +27,9 @@ export interface ListingFilter {
   tags: [key: string, value: string][];
   createdFrom?: Date | undefined;
   createdTo?: Date | undefined;
+  visibility?: Visibility | undefined;
+  /** A service listing for a viewer: leave out what that viewer's country may not watch. */
+  viewerCountry?: string | undefined;
   after?: SearchFilter['after'];
   limit: number;
 }
@@ -32,7 +44,10 @@ export class AssetListings {
     },
   ) {}
 
-  /** GET /media: the assets the caller may read (its own and those granted to it or its groups). */
+  /**
+   * GET /media: the assets the caller may read (its own and those granted to it or its groups; another's draft only
+   * with write or delete on it). Public and unlisted assets of others are readable, never listed here.
+   */
   async search(principal: Principal, f: ListingFilter) {
     const { search } = this.deps;
     const rows = await search.list({
@@ -40,15 +55,12 @@ export class AssetListings {
       // Grants to everyone ('*') make an asset readable, not part of every caller's listing.
       principals: principalsOf(principal).filter((p) => p !== '*'),
       status: f.status,
-      mimeTypes:
-        f.type === undefined
-          ? undefined
-          : FAMILIES.includes(f.type)
-            ? Object.keys(ALLOWED_CONTENT_TYPES).filter((t) => ALLOWED_CONTENT_TYPES[t] === f.type)
-            : [f.type],
+      mimeTypes: mimeTypesOf(f.type),
       tags: f.tags,
       createdFrom: f.createdFrom,
       createdTo: f.createdTo,
+      visibility: f.visibility,
+      viewerCountry: f.viewerCountry,
       after: f.after,
       limit: f.limit,
     });

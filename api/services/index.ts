@@ -4,6 +4,7 @@ import { AccessService } from './access-service';
 import { AssetCommands } from './asset-commands';
 import { AssetListings } from './asset-listings';
 import { AssetReads } from './asset-reads';
+import { CatalogService } from './catalog';
 import { MetadataService } from './metadata-service';
 import { ReleaseService } from './release-service';
 import { RegionService } from './region-service';
@@ -21,6 +22,7 @@ export function createServices(deps: ApiDeps) {
     assets: new AssetCommands(deps),
     reads: new AssetReads(deps),
     listings: new AssetListings(deps),
+    catalog: new CatalogService(deps),
     grants: new AccessService(deps),
     regions: new RegionService(deps),
     metadata: new MetadataService(deps),

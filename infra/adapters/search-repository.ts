@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { BlobRenditionRow, BlobRow, MediaAssetRow } from '../db/schema';
 import type { AssetStatus } from '../../domain/asset-status';
+import type { Visibility } from '../../domain/visibility';
+import { regionAllowsSql } from './region-sql';
 
 export interface SearchFilter {
   ownerId: string;
@@ -14,6 +16,9 @@ export interface SearchFilter {
   tags: [key: string, value: string][];
   createdFrom?: Date | undefined;
   createdTo?: Date | undefined;
+  visibility?: Visibility | undefined;
+  /** Leave out what a viewer in this country may not watch (domain/delivery/regions.ts); undefined: no filter. */
+  viewerCountry?: string | undefined;
   /** The last row of the previous page: `createdAt` as microsecond ISO text, as `position` gives it. */
   after?: { createdAt: string; assetId: string } | undefined;
   limit: number;
@@ -30,7 +35,8 @@ export interface PageDetails {
 /**
  * Listing what a caller may read, newest first, by keyset. Its own assets and those shared with it are two
  * branches, each walking an index in (created_at desc, asset_id desc) order and stopping at limit + 1 rows; an OR
- * of the two would defeat both indexes.
+ * of the two would defeat both indexes. A shared draft is listed only to a grantee that may change it
+ * (domain/visibility.ts): the check runs for draft rows alone, against the ACL's primary key.
  */
 export class SearchRepository {
   constructor(private readonly db: Db) {}
@@ -42,6 +48,19 @@ export class SearchRepository {
       .where('a.owner_id', '<>', f.ownerId)
       .where('a.asset_id', 'in', (eb) =>
         eb.selectFrom('asset_acl').select('asset_id').where('principal', 'in', f.principals),
+      )
+      .where((eb) =>
+        eb.or([
+          eb('a.visibility', '<>', 'draft'),
+          eb.exists(
+            eb
+              .selectFrom('asset_acl as w')
+              .select('w.asset_id')
+              .whereRef('w.asset_id', '=', 'a.asset_id')
+              .where('w.principal', 'in', f.principals)
+              .where('w.permission', 'in', ['write', 'delete']),
+          ),
+        ]),
       );
     return this.db
       .selectFrom((eb) =>
@@ -104,6 +123,8 @@ export class SearchRepository {
     if (f.mimeTypes) q = q.where('a.mime_type', 'in', f.mimeTypes);
     if (f.createdFrom) q = q.where('a.created_at', '>=', f.createdFrom);
     if (f.createdTo) q = q.where('a.created_at', '<', f.createdTo);
+    if (f.visibility) q = q.where('a.visibility', '=', f.visibility);
+    if (f.viewerCountry !== undefined) q = q.where(regionAllowsSql(f.viewerCountry));
     for (const [key, value] of f.tags) {
       q = q.where(({ exists, selectFrom }) =>
         exists(

@@ -46,6 +46,7 @@ import { Slots } from '../../activities/slots';
 import type { ApiDeps } from '../../api/deps';
 import { MetadataRepository } from '../../infra/adapters/metadata-repository';
 import { SearchRepository } from '../../infra/adapters/search-repository';
+import { CatalogRepository } from '../../infra/adapters/catalog-repository';
 import type { AssetCache } from '../../infra/adapters/asset-cache';
 import type { AssetRecord } from '../../api/asset-view';
 import { startAssetDocCache } from '../../api/asset-cache-setup';
@@ -310,6 +311,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     accessRecorder,
     metadata: new MetadataRepository(db),
     search: new SearchRepository(db),
+    catalog: new CatalogRepository(db),
     workflows,
     starter: new WorkflowStarter(workflows, events, workflowStarts, settings, logger),
     events,

@@ -97,7 +97,7 @@ def _metadata_change_fits(body) -> bool:
 def filter_case(ctx, case) -> bool:
     """Applied in every phase (coverage included, which per-component filters do not reach)."""
     label = case.operation.label
-    if label == "GET /media" and isinstance(case.query, dict):
+    if label in ("GET /media", "GET /catalog") and isinstance(case.query, dict):
         return _query_fits(case.query)
     if label == "POST /media/upload-url" and isinstance(case.body, dict):
         return _upload_fits(case.body) and _release_fits(case.body)

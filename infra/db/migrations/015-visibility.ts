@@ -43,6 +43,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create index media_assets_catalog_idx on media_assets (released_at desc, asset_id desc)
     include (mime_type, region_mode, regions, unpublish_at)
     where visibility = 'public' and status = 'ready'`.execute(db);
+  // GET /media?visibility=: an owner's drafts (or public ones) newest first, as the status filter walks its own
+  // index; without it a rare visibility makes the walk of the owner's assets long (65 ms p50 at 50,000 assets).
+  await sql`create index media_assets_owner_visibility_created_idx
+    on media_assets (owner_id, visibility, created_at desc, asset_id desc)`.execute(db);
   // Operators' and the release clock's view: what is scheduled, soonest first.
   await sql`create index media_assets_scheduled_idx on media_assets (publish_at)
     where publish_at is not null`.execute(db);
@@ -54,6 +58,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     on conflict do nothing`.execute(db);
   await db.schema.dropIndex('media_assets_catalog_idx').ifExists().execute();
   await db.schema.dropIndex('media_assets_scheduled_idx').ifExists().execute();
+  await db.schema.dropIndex('media_assets_owner_visibility_created_idx').ifExists().execute();
   await db.schema.alterTable('asset_events').dropColumn('event_type').execute();
   await sql`alter table media_assets drop constraint media_assets_release_check`.execute(db);
   for (const column of [
