@@ -73,6 +73,9 @@ export interface ApiDeps {
     /** DEFAULT_VISIBILITY and RELEASE_WARM_LEAD_SECONDS. */
     defaultVisibility?: Visibility;
     releaseWarmSeconds?: number;
+    /** UPLOAD_SESSION_GRACE_SECONDS and UPLOAD_SESSION_MAX_AGE_SECONDS. */
+    uploadGraceSeconds?: number;
+    uploadSessionMaxAgeSeconds?: number;
     /** HOT_DAYS / COLD_DAYS, handed to each asset's workflow for its storage tiering. */
     hotDays: number;
     coldDays: number;

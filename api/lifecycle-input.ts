@@ -6,6 +6,11 @@ export interface LifecycleSettings {
   trashDays: number;
   hotDays: number;
   coldDays: number;
+  /**
+   * UPLOAD_SESSION_GRACE_SECONDS: how long a session outlives its URLs, for the client to renew them (POST
+   * /media/{id}/upload/renew) before the workflow expires the asset. Absent: 0.
+   */
+  uploadGraceSeconds?: number;
   /** RELEASE_WARM_LEAD_SECONDS: how long before a scheduled publish the edge is warmed (absent: 0, not warmed). */
   releaseWarmSeconds?: number;
 }
@@ -42,7 +47,9 @@ export function lifecycleInput(asset: PendingAsset, settings: LifecycleSettings)
     declaredSizeBytes: Number(asset.size_bytes),
     declaredChecksumSha256: asset.declared_checksum_sha256,
     uploadTtlSeconds: settings.uploadTtlSeconds,
-    uploadExpiresAt: new Date(asset.upload_expires_at).toISOString(),
+    uploadExpiresAt: new Date(
+      new Date(asset.upload_expires_at).getTime() + (settings.uploadGraceSeconds ?? 0) * 1000,
+    ).toISOString(),
     trashSeconds: Math.round(settings.trashDays * 86_400),
     hotSeconds: Math.max(1, Math.round(settings.hotDays * 86_400)),
     coldSeconds: Math.max(1, Math.round(settings.coldDays * 86_400)),

@@ -72,6 +72,8 @@ const settings = {
   trashDays: config.TRASH_DAYS,
   defaultVisibility: config.DEFAULT_VISIBILITY,
   releaseWarmSeconds: config.RELEASE_WARM_LEAD_SECONDS,
+  uploadGraceSeconds: config.UPLOAD_SESSION_GRACE_SECONDS,
+  uploadSessionMaxAgeSeconds: config.UPLOAD_SESSION_MAX_AGE_SECONDS,
   hotDays: config.HOT_DAYS,
   coldDays: config.COLD_DAYS,
   jsonBodyLimitBytes: config.JSON_BODY_LIMIT_BYTES,

@@ -140,6 +140,12 @@ export function uploadRequestSchema(maxUploadBytes: number) {
 
 export const assetIdSchema = z.uuid();
 
+/** The client's key for its upload session (the IETF Idempotency-Key header): printable ASCII, at most 255. */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1 to 255 printable ASCII characters without spaces')
+  .optional();
+
 function valueAt(value: unknown, path: PropertyKey[]): unknown {
   return path.reduce<unknown>(
     (v, key) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined),

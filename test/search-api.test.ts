@@ -80,10 +80,11 @@ describe('search and metadata', () => {
       expect((await share(sharedWithAlice, 'user:7001')).status).toBe(200);
       expect((await share(sharedWithEditors, 'group:editors')).status).toBe(200);
       publicOfCarol = await upload('carol');
-      await request('PUT', `${platform.baseUrl}/media/${publicOfCarol}/acl`, {
+      const madePublic = await request('PUT', `${platform.baseUrl}/media/${publicOfCarol}/visibility`, {
         token: tokens.carol!,
-        body: { grants: [{ principal: '*', permission: 'read' }] },
+        body: { visibility: 'public' },
       });
+      expect(madePublic.status).toBe(200);
     });
 
     it("lists the caller's own and shared assets newest first, not deleted ones or everybody's public ones", async () => {

@@ -21,6 +21,7 @@ import {
   restoreRequestedSignal,
   retryRequestedSignal,
   uploadCompletedSignal,
+  uploadRenewedSignal,
   type AssetLifecycleInput,
 } from '../workflows/definitions';
 import { registerSearchAttributes } from '../worker/search-attributes';
@@ -699,6 +700,32 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
       });
     });
   });
+  it('a renewed upload session keeps the window open until its new expiry, then expires as before', async () => {
+    const fake = fakeActivities();
+    await withWorkers(fake, async (taskQueue) => {
+      const t0 = await env.currentTimeMs();
+      const handle = await start(taskQueue, {
+        uploadExpiresAt: new Date(t0 + TTL_SECONDS * 1000).toISOString(),
+      });
+      await env.sleep(`${TTL_SECONDS - 60}s`);
+      const renewedTo = new Date(t0 + 3 * TTL_SECONDS * 1000);
+      await handle.signal(uploadRenewedSignal, { expiresAt: renewedTo.toISOString() });
+      // A stale duplicate of an earlier renewal cannot shorten it.
+      await handle.signal(uploadRenewedSignal, {
+        expiresAt: new Date(t0 + 2 * TTL_SECONDS * 1000).toISOString(),
+      });
+      await env.sleep(`${2 * TTL_SECONDS}s`);
+      expect(await handle.query(assetStateQuery)).toMatchObject({
+        status: 'pending',
+        stage: 'awaiting-upload',
+      });
+      expect(fake.names()).toEqual([]);
+      const outcome = await handle.result();
+      expect(outcome.status).toBe('expired');
+      expect(await env.currentTimeMs()).toBeGreaterThanOrEqual(renewedTo.getTime());
+    });
+  });
+
   describe('the release clock', () => {
     /** The database's side of a schedule, applied as the real activity does it, at the instant the clock woke for. */
     function releaseFake(initial: Release) {

@@ -131,6 +131,8 @@ export const restoreRequestedSignal = defineSignal<[{ requestedBy: string }]>('r
 export const retryRequestedSignal = defineSignal<[{ requestedBy: string }]>('retryRequested');
 /** Sent by the API's access recorder, at most once per asset per flush: a read brings a warm/cold asset back. */
 export const accessedSignal = defineSignal<[{ at: string }]>('accessed');
+/** The client renewed its upload session: the upload URL (and so the upload window) now expires later. */
+export const uploadRenewedSignal = defineSignal<[{ expiresAt: string }]>('uploadRenewed');
 /** The owner changed the visibility or its schedule (already in the database): the release clock re-arms. */
 export const releaseScheduledSignal = defineSignal<[ReleaseSchedule]>('releaseScheduled');
 export const assetStateQuery = defineQuery<AssetState>('assetState');

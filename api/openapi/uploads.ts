@@ -11,6 +11,7 @@ import {
   dateTime,
   fromZod,
   json,
+  nullable,
   jsonBody,
   object,
   problems,
@@ -69,8 +70,28 @@ export function uploadsArea({ maxUploadBytes, multipartPartBytes }: ApiDeps['set
           operationId: 'requestUpload',
           tags: ['uploads'],
           summary: 'Create a pending asset and pre-signed URL(s) to upload its bytes to',
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              description:
+                "The client's key for this upload session, unique per owner: the same request again (after a crash, " +
+                'a lost answer) resumes the same asset (200) instead of creating another; a different request under ' +
+                'the same key is 409.',
+              schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
+            },
+          ],
           requestBody: jsonBody(request),
           responses: {
+            200: json(
+              'The session this Idempotency-Key began: renewed with fresh URLs while pending; `upload` is null once it is not',
+              object({
+                assetId: uuid,
+                status: ref('AssetStatus'),
+                upload: nullable({ oneOf: [putUpload, multipartUpload] }),
+              }),
+            ),
             201: {
               ...json(
                 'The asset is pending until its upload completes',
@@ -82,7 +103,37 @@ export function uploadsArea({ maxUploadBytes, multipartPartBytes }: ApiDeps['set
               ),
               links: linksTo(ASSET_OPERATIONS),
             },
-            ...problems(400, 401, quota, 503),
+            ...problems(400, 401, [409, 'This Idempotency-Key was used for a different upload.'], quota, 503),
+          },
+        },
+      },
+      '/media/{id}/upload/renew': {
+        post: {
+          operationId: 'renewUpload',
+          tags: ['uploads'],
+          summary:
+            'Renew a pending session (write permission): fresh URLs, its expiry moved, while its multipart upload exists and it is younger than UPLOAD_SESSION_MAX_AGE_SECONDS',
+          parameters,
+          responses: {
+            200: json(
+              'Fresh URLs (for a multipart upload, every part: GET /media/{id}/upload says which are stored)',
+              object({
+                assetId: uuid,
+                status: { const: 'pending' },
+                upload: { oneOf: [putUpload, multipartUpload] },
+              }),
+            ),
+            ...problems(
+              400,
+              401,
+              [403, 'The caller may read the asset but not write it.'],
+              404,
+              [
+                409,
+                'The asset is not pending, the session is older than UPLOAD_SESSION_MAX_AGE_SECONDS, or its multipart upload is gone.',
+              ],
+              503,
+            ),
           },
         },
       },

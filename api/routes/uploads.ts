@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { parseAssetId, parseOr400, uploadRequestSchema } from '../schemas';
+import { idempotencyKeySchema, parseAssetId, parseOr400, uploadRequestSchema } from '../schemas';
 import { principalOf, type RouteContext } from '../route-context';
 import { maxPartsFor } from '../upload-session';
 
@@ -33,9 +33,15 @@ export function uploadRoutes({ deps, services }: RouteContext): Router {
   router.post('/media/upload-url', async (req, res) => {
     const principal = principalOf(req);
     const body = parseOr400(uploadRequest, req.body);
-    const { created, startWorkflow } = await uploads.create(principal, body);
-    res.status(201).json(created);
-    startWorkflow();
+    const key = parseOr400(idempotencyKeySchema, req.get('idempotency-key'), 'Idempotency-Key header');
+    const answer = await uploads.createOrResume(principal, body, key);
+    res.status(answer.status).json(answer.body);
+    answer.startWorkflow();
+  });
+
+  router.post('/media/:id/upload/renew', async (req, res) => {
+    const asset = await access.require(principalOf(req), parseAssetId(req.params.id), 'write');
+    res.json(await uploads.renew(asset));
   });
 
   router.post('/media/:id/complete', async (req, res) => {

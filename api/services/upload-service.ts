@@ -39,6 +39,8 @@ export interface UploadSettings extends LifecycleSettings {
   multipartThresholdBytes: number;
   multipartPartBytes: number;
   defaultVisibility?: Visibility | undefined;
+  /** UPLOAD_SESSION_MAX_AGE_SECONDS: how long after it began a session may be renewed (default 7 days). */
+  uploadSessionMaxAgeSeconds?: number | undefined;
 }
 
 /**
@@ -74,7 +76,31 @@ export class UploadService {
    * is for after the answer: the start is Temporal's slowest call on this path, and the outbox row already
    * guarantees it (a completion that comes first starts it itself, with signal-with-start).
    */
-  async create(principal: Principal, request: UploadRequest) {
+  /**
+   * POST /media/upload-url: a new session (201), or under an Idempotency-Key already used the same session resumed
+   * (200), renewed while pending. Two requests racing with one key get the one session.
+   */
+  async createOrResume(principal: Principal, request: UploadRequest, idempotencyKey: string | undefined) {
+    const resumable = async () => {
+      const existing =
+        idempotencyKey && (await this.deps.assets.findByIdempotencyKey(principal.userId, idempotencyKey));
+      return existing
+        ? { status: 200 as const, body: await this.resume(existing, request), startWorkflow: () => undefined }
+        : undefined;
+    };
+    const resumed = await resumable();
+    if (resumed) return resumed;
+    try {
+      const { created, startWorkflow } = await this.create(principal, request, idempotencyKey);
+      return { status: 201 as const, body: created, startWorkflow };
+    } catch (err) {
+      const raced = idempotencyKey && !(err instanceof ServiceError) ? await resumable() : undefined;
+      if (raced) return raced;
+      throw err;
+    }
+  }
+
+  async create(principal: Principal, request: UploadRequest, idempotencyKey?: string) {
     const { assets, store, settings } = this.deps;
     const { limits, retentionDays } = await this.admit(principal.userId, request.sizeBytes);
     const retainUntil = request.expiresAt
@@ -115,6 +141,7 @@ export class UploadService {
       multipart_upload_id: uploadId,
       multipart_part_bytes: partBytes,
       retain_until: retainUntil,
+      idempotency_key: idempotencyKey ?? null,
       visibility: release.visibility,
       release_visibility: release.releaseVisibility,
       publish_at: release.publishAt,
@@ -132,31 +159,105 @@ export class UploadService {
       throw err;
     }
 
-    const upload =
-      uploadId && partBytes
-        ? {
-            method: 'MULTIPART' as const,
-            uploadId,
-            partSizeBytes: partBytes,
-            parts: await presignParts(
-              store,
-              objectKey,
-              uploadId,
-              Array.from({ length: partCount(request.sizeBytes, partBytes) }, (_, i) => i + 1),
-              ttl,
-            ),
-            expiresAt: expiresAt.toISOString(),
-          }
-        : {
-            ...(await store.presignPut(objectKey, {
-              contentType: request.contentType,
-              expiresInSeconds: ttl,
-            })),
-            expiresAt: expiresAt.toISOString(),
-          };
+    const upload = await this.presign(asset, expiresAt);
     return {
       created: { assetId, status: 'pending' as const, upload },
       startWorkflow: () => this.deps.starter.startSoon(asset),
+    };
+  }
+
+  /**
+   * Fresh URLs for a pending session whose URLs expired (or are about to), while its multipart upload exists and
+   * the session is younger than UPLOAD_SESSION_MAX_AGE_SECONDS: the asset's workflow keeps its window open as long.
+   */
+  async renew(target: AuthorisedAsset) {
+    const asset = this.requirePending(target);
+    const { assets, store, settings, workflows } = this.deps;
+    const maxAgeMs = (settings.uploadSessionMaxAgeSeconds ?? 7 * 86_400) * 1000;
+    const endsAt = new Date(asset.created_at).getTime() + maxAgeMs;
+    if (endsAt <= Date.now()) {
+      throw conflict(
+        `the upload session began ${new Date(asset.created_at).toISOString()}: older than UPLOAD_SESSION_MAX_AGE_SECONDS, it cannot be renewed; start a new upload`,
+      );
+    }
+    if (
+      asset.multipart_upload_id &&
+      (await store.listParts(asset.object_key, asset.multipart_upload_id)) === null
+    ) {
+      throw conflict('the multipart upload no longer exists in storage; start a new upload');
+    }
+    const expiresAt = new Date(Math.min(Date.now() + settings.uploadTtlSeconds * 1000, endsAt));
+    if (!(await assets.renewUpload(asset.asset_id, expiresAt))) {
+      throw conflict('asset is no longer pending; nothing to renew');
+    }
+    const renewed = { ...asset, upload_expires_at: expiresAt };
+    await workflows.renewUpload(lifecycleInput(renewed, settings));
+    return {
+      assetId: asset.asset_id,
+      status: 'pending' as const,
+      upload: await this.presign(renewed, expiresAt),
+    };
+  }
+
+  /**
+   * A request under an idempotency key already used: the same request resumes its session (renewed while pending);
+   * a different one under the same key is a conflict naming what differs.
+   */
+  private async resume(existing: MediaAssetRow, request: UploadRequest) {
+    const differs = (
+      [
+        ['filename', existing.filename, request.filename],
+        ['contentType', existing.declared_mime_type ?? existing.mime_type, request.contentType],
+        ['sizeBytes', Number(existing.size_bytes), request.sizeBytes],
+        ['checksumSha256', existing.declared_checksum_sha256, request.checksumSha256 ?? null],
+      ] as const
+    ).filter(([, had, asked]) => had !== asked);
+    if (differs.length > 0) {
+      throw conflict(
+        `this Idempotency-Key was used for a different upload (${differs.map(([f]) => f).join(', ')} differ)`,
+      );
+    }
+    if (existing.status !== 'pending')
+      return { assetId: existing.asset_id, status: existing.status, upload: null };
+    const target = new AuthorisedAsset(
+      { userId: String(existing.owner_id), groups: [], operator: false },
+      existing,
+    );
+    return this.renew(target);
+  }
+
+  private async presign(
+    asset: {
+      object_key: string;
+      mime_type: string;
+      size_bytes: string | number;
+      multipart_upload_id: string | null;
+      multipart_part_bytes: string | number | null;
+    },
+    expiresAt: Date,
+  ) {
+    const { store } = this.deps;
+    const ttl = Math.max(1, Math.floor((expiresAt.getTime() - Date.now()) / 1000));
+    const { object_key: objectKey, multipart_upload_id: uploadId } = asset;
+    const partBytes = asset.multipart_part_bytes === null ? null : Number(asset.multipart_part_bytes);
+    if (uploadId && partBytes) {
+      return {
+        method: 'MULTIPART' as const,
+        uploadId,
+        partSizeBytes: partBytes,
+        parts: await presignParts(
+          store,
+          objectKey,
+          uploadId,
+          Array.from({ length: partCount(Number(asset.size_bytes), partBytes) }, (_, i) => i + 1),
+          ttl,
+        ),
+        expiresAt: expiresAt.toISOString(),
+      };
+    }
+    return {
+      ...(await store.presignPut(objectKey, { contentType: asset.mime_type, expiresInSeconds: ttl })),
+      expiresAt: expiresAt.toISOString(),
     };
   }
 

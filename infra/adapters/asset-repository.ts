@@ -51,6 +51,29 @@ export class AssetRepository {
     return this.db.selectFrom('media_assets').selectAll().where('asset_id', '=', assetId).executeTakeFirst();
   }
 
+  /** The upload session the owner asked for under this idempotency key (migration 016). */
+  async findByIdempotencyKey(ownerId: string, key: string): Promise<MediaAssetRow | undefined> {
+    return this.db
+      .selectFrom('media_assets')
+      .selectAll()
+      .where('owner_id', '=', ownerId)
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
+  }
+
+  /** A renewed upload session: its URL expires later. Only while it is still pending; false otherwise. */
+  async renewUpload(assetId: string, expiresAt: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('media_assets')
+      .set({ upload_expires_at: expiresAt, updated_at: new Date() })
+      .where('asset_id', '=', assetId)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return false;
+    await notifyAssetChanged(this.db, assetId);
+    return true;
+  }
+
   async findByObject(bucket: string, objectKey: string): Promise<MediaAssetRow | undefined> {
     return this.db
       .selectFrom('media_assets')

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { RegionMode } from '../../domain/delivery/regions';
-import type { Visibility } from '../../domain/visibility';
+import type { ReleaseVisibility, Visibility } from '../../domain/visibility';
 import { regionAllowsSql } from './region-sql';
 
 export interface CatalogFilter {
@@ -27,6 +27,8 @@ export interface CatalogEntry {
   description: string | null;
   access: {
     visibility: Visibility;
+    release_visibility: ReleaseVisibility | null;
+    publish_at: Date | null;
     unpublish_at: Date | null;
     region_mode: RegionMode | null;
     regions: string[];
@@ -70,6 +72,8 @@ export class CatalogRepository {
         'a.filename',
         'a.blob_sha256',
         'a.visibility',
+        'a.release_visibility',
+        'a.publish_at',
         'a.unpublish_at',
         'a.region_mode',
         'a.regions',
@@ -115,6 +119,8 @@ export class CatalogRepository {
       description: tag(r.asset_id, 'description'),
       access: {
         visibility: r.visibility,
+        release_visibility: r.release_visibility,
+        publish_at: r.publish_at,
         unpublish_at: r.unpublish_at,
         region_mode: r.region_mode,
         regions: r.regions,

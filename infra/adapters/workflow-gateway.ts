@@ -19,6 +19,7 @@ import {
   releaseScheduledSignal,
   retryRequestedSignal,
   uploadCompletedSignal,
+  uploadRenewedSignal,
   WORKFLOW_TYPES,
   type AssetLifecycleInput,
   type AssetState,
@@ -78,6 +79,14 @@ export class WorkflowGateway {
   async delete(assetId: string, reason: string, pending?: AssetLifecycleInput): Promise<boolean> {
     if (pending) return this.signalPending(pending, deleteRequestedSignal, { reason });
     return this.signal(assetId, (h) => h.signal(deleteRequestedSignal, { reason }));
+  }
+
+  /**
+   * A renewed upload session: the workflow keeps its upload window open until the new expiry. Signal-with-start,
+   * so a workflow not started yet (the outbox's) starts with the new expiry, and one asleep in its start delay wakes.
+   */
+  async renewUpload(pending: AssetLifecycleInput): Promise<boolean> {
+    return this.signalPending(pending, uploadRenewedSignal, { expiresAt: pending.uploadExpiresAt! });
   }
 
   /** The owner changed the visibility or its schedule: the asset's release clock re-arms (false: no workflow left). */

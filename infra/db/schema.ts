@@ -45,6 +45,8 @@ export interface MediaAssetsTable {
   released_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   region_mode: ColumnType<RegionMode | null, RegionMode | null | undefined, RegionMode | null>;
   regions: ColumnType<string[], string[] | undefined, string[]>;
+  /** Migration 016: the key the client chose for its upload session (unique per owner). */
+  idempotency_key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** `deleting`: no reference left, its objects being removed (the row goes last). */

@@ -148,6 +148,9 @@ export interface PlatformOptions {
   deliveryBaseUrl?: string;
   /** Cache GET /media/:id records here, invalidated through Postgres notifications as in production. */
   assetCache?: AssetCache<AssetRecord>;
+  /** UPLOAD_SESSION_GRACE_SECONDS (default 0 here) and UPLOAD_SESSION_MAX_AGE_SECONDS (default 7 days). */
+  uploadGraceSeconds?: number;
+  uploadSessionMaxAgeSeconds?: number;
   /** RELEASE_WARM_LEAD_SECONDS (default 0: no warm-up before a scheduled release). */
   releaseWarmSeconds?: number;
   /** HOT_DAYS / COLD_DAYS (fractions: 3 / 86_400 is three seconds). */
@@ -285,6 +288,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     hotDays: opts.hotDays ?? 30,
     coldDays: opts.coldDays ?? 90,
     releaseWarmSeconds: opts.releaseWarmSeconds ?? 0,
+    uploadGraceSeconds: opts.uploadGraceSeconds ?? 0,
+    uploadSessionMaxAgeSeconds: opts.uploadSessionMaxAgeSeconds,
     jsonBodyLimitBytes: 64 * 1024,
     storageEventsSecret: STORAGE_EVENTS_SECRET,
     deliverySigningSecret: DELIVERY_SECRET,

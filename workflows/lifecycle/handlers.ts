@@ -7,6 +7,7 @@ import {
   restoreRequestedSignal,
   retryRequestedSignal,
   uploadCompletedSignal,
+  uploadRenewedSignal,
 } from '../definitions';
 import type { RunState } from './run-state';
 
@@ -31,6 +32,11 @@ export function handleRequests(run: RunState): void {
   });
   setHandler(retryRequestedSignal, () => {
     requests.retry = true;
+  });
+  setHandler(uploadRenewedSignal, ({ expiresAt }) => {
+    // Renewals only ever move the expiry later; a late duplicate cannot shorten the window.
+    const current = requests.uploadExpiresAt ?? run.input.uploadExpiresAt;
+    if (!current || Date.parse(expiresAt) > Date.parse(current)) requests.uploadExpiresAt = expiresAt;
   });
   setHandler(releaseScheduledSignal, (schedule) => {
     requests.release = schedule;

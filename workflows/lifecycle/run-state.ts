@@ -24,6 +24,8 @@ export interface Requests {
   accessed: boolean;
   /** The owner's latest visibility change, for the release clock to re-arm on. */
   release: ReleaseSchedule | undefined;
+  /** A renewed upload session's new expiry (ISO 8601): the upload window stays open until then. */
+  uploadExpiresAt: string | undefined;
 }
 
 /** Everything a run of the asset workflow knows, in the one object its phases are given. */
@@ -65,6 +67,7 @@ export function newRunState(input: AssetLifecycleInput): RunState {
       restore: false,
       accessed: false,
       release: undefined,
+      uploadExpiresAt: undefined,
     },
     processing: new CancellationScope(),
     settling: false,

@@ -14,7 +14,11 @@ export async function uploadWindow(run: RunState): Promise<'uploaded' | 'deleted
   const openMs = input.uploadExpiresAt
     ? Date.parse(input.uploadExpiresAt) - Date.now()
     : input.uploadTtlSeconds * 1000;
-  const uploaded = openMs > 0 ? await condition(settled, openMs) : settled();
+  let uploaded = openMs > 0 ? await condition(settled, openMs) : settled();
+  // A renewed session keeps the window open until its new expiry (runs without a renewal wait as they always did).
+  while (!uploaded && requests.uploadExpiresAt && Date.parse(requests.uploadExpiresAt) > Date.now()) {
+    uploaded = await condition(settled, Date.parse(requests.uploadExpiresAt) - Date.now());
+  }
   if (requests.deletion) return 'deleted';
   if (!uploaded) return 'expired';
   await record(run, 'processing', `upload completed (reported by ${requests.completion!.source})`);
