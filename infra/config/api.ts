@@ -19,7 +19,12 @@ export const api = {
 export const uploads = {
   UPLOAD_URL_TTL_SECONDS: positiveInt.max(7 * 24 * 3600).default(900),
   /** How long a pending session outlives its URLs, so a client may renew them before the asset expires. */
-  UPLOAD_SESSION_GRACE_SECONDS: z.coerce.number().int().min(0).max(7 * 24 * 3600).default(3600),
+  UPLOAD_SESSION_GRACE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600)
+    .default(3600),
   /** How long after it began an upload session may still be renewed (POST /media/{id}/upload/renew). */
   UPLOAD_SESSION_MAX_AGE_SECONDS: positiveInt.max(30 * 24 * 3600).default(7 * 24 * 3600),
   MAX_UPLOAD_BYTES: positiveInt.default(5 * 1024 ** 3),
