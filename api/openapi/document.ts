@@ -13,6 +13,7 @@ import {
   type Operation,
   type PathItem,
 } from './common';
+import { companionArea } from './companion';
 import { contentArea } from './content';
 import { healthArea } from './health';
 import { mediaArea } from './media';
@@ -81,6 +82,7 @@ export function openapiDocument(settings: ApiDeps['settings']): Json {
     storageEventsArea,
     originArea,
     uploadsArea(settings),
+    companionArea(settings),
     mediaArea,
     searchArea,
     metadataArea,
