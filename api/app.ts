@@ -7,6 +7,7 @@ import { healthRoutes } from './routes/health';
 import { openapiRoutes } from './routes/openapi';
 import { mediaRoutes } from './routes/media';
 import { uploadRoutes } from './routes/uploads';
+import { companionRoutes } from './routes/companion';
 import { aclRoutes } from './routes/acl';
 import { visibilityRoutes } from './routes/visibility';
 import { regionRoutes } from './routes/regions';
@@ -23,6 +24,7 @@ import { createServices } from './services';
 import { createMetrics } from './metrics';
 import { concurrencyLimit } from './concurrency-limit';
 import { allowedMethods } from './allowed-methods';
+import { cors } from './cors';
 import { openapiDocument } from './openapi/document';
 import { UNKNOWN_VIEWERS } from './viewer-country';
 
@@ -49,6 +51,8 @@ export function createApp(deps: ApiDeps): express.Express {
       },
     }),
   );
+  // Before the method check and authentication: a browser's preflight is OPTIONS and carries no token.
+  app.use(cors(deps.settings.corsAllowedOrigins ?? []));
   // Before the body parser and authentication: a method no route has is refused whoever asks.
   app.use(allowedMethods(openapiDocument(deps.settings).paths as Record<string, Record<string, unknown>>));
   app.use(
@@ -71,6 +75,7 @@ export function createApp(deps: ApiDeps): express.Express {
   if (maxConcurrentRequests) app.use(concurrencyLimit(maxConcurrentRequests, maxQueuedRequests ?? Infinity));
   const context: RouteContext = { deps, services };
   app.use(uploadRoutes(context));
+  app.use(companionRoutes(context));
   app.use(mediaRoutes(context));
   app.use(searchRoutes(context));
   app.use(metadataRoutes(context));

@@ -86,5 +86,7 @@ export interface ApiDeps {
     storageEventsSecret?: string | undefined;
     /** DELIVERY_SIGNING_SECRET: the origin verifies delivery tokens as the edge does. */
     deliverySigningSecret: string;
+    /** CORS_ALLOWED_ORIGINS: browser pages on these origins may call the API. */
+    corsAllowedOrigins?: string[];
   };
 }

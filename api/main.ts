@@ -81,7 +81,15 @@ const settings = {
   maxQueuedRequests: config.API_MAX_QUEUED_REQUESTS,
   storageEventsSecret: config.STORAGE_EVENTS_SECRET,
   deliverySigningSecret: config.DELIVERY_SIGNING_SECRET,
+  corsAllowedOrigins: config.CORS_ALLOWED_ORIGINS,
 };
+// Browsers PUT straight to the bucket: it must answer their preflights. An S3 server without bucket CORS leaves the
+// API serving everyone else, so this is reported rather than fatal.
+if (config.CORS_ALLOWED_ORIGINS.length > 0) {
+  await primaryStore.allowBrowserUploads(config.CORS_ALLOWED_ORIGINS).catch((err: Error) => {
+    logger.error({ err: err.message }, 'could not set the bucket CORS for CORS_ALLOWED_ORIGINS');
+  });
+}
 const events = new WebhookEventPublisher(workflows, new WebhookRepository(db));
 const workflowStarts = new WorkflowStartRepository(db);
 // One starter: it starts what each upload URL owes right after the answer, and sweeps what is still owed after

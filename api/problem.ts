@@ -35,7 +35,7 @@ const REFUSAL: Record<ServiceErrorKind, [number, string]> = {
 };
 
 /** The one place the service layer's refusals (and Temporal not answering) become problems. */
-function problemOf(err: unknown): HttpProblem | undefined {
+export function problemOf(err: unknown): HttpProblem | undefined {
   if (err instanceof ServiceError) {
     const [status, title] = REFUSAL[err.kind];
     return new HttpProblem(status, title, err.message, err.details);

@@ -17,6 +17,12 @@ const SHA256 = /^[0-9a-f]{64}$/;
 
 export const uploadKey = (ownerId: string, assetId: string) => `uploads/${ownerId}/${assetId}`;
 
+/** The owner and asset an upload key names; null for any other key (clients hand keys back, e.g. Uppy). */
+export function parseUploadKey(key: string): { ownerId: string; assetId: string } | null {
+  const m = /^uploads\/([^/]+)\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(key);
+  return m ? { ownerId: m[1]!, assetId: m[2]! } : null;
+}
+
 export const blobKey = (sha256: string) => `blobs/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
 
 export const quarantineKey = (sha256: string) => `quarantine/${sha256}`;

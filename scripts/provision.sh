@@ -12,7 +12,8 @@
 #   - the npm dependencies, installed by that Node
 #   - Debian packages: postgresql, ffmpeg, clamav-daemon + clamav, poppler-utils,
 #     redis-server, nginx-light + libnginx-mod-http-geoip2 (plus a JRE/maven if those are missing); for tests,
-#     libtiff-tools, libheif-examples and python3-pil (real encoders of the layouts sniffing must recognise)
+#     libtiff-tools, libheif-examples and python3-pil (real encoders of the layouts sniffing must recognise), and
+#     chromium (headless, for the browser upload tests)
 #   - the `postgres` OS user (postgres refuses to run as root; devstack uses it)
 #   - Temporal CLI            ($TEMPORAL_CLI_PATH | PATH | GOPATH/bin | go install)
 #   - versitygw               ($VERSITYGW_PATH    | PATH | GOPATH/bin | go install)
@@ -155,6 +156,9 @@ have_any mvn || missing_pkgs+=(maven)
 have_any tiffcp || missing_pkgs+=(libtiff-tools)
 have_any heif-enc || missing_pkgs+=(libheif-examples)
 /usr/bin/python3 -c 'import PIL' 2>/dev/null || missing_pkgs+=(python3-pil)
+# Browser uploads (test/browser-upload.test.ts): stock Uppy in headless Chromium, driven by playwright-core with
+# this executable, so that nothing downloads a browser.
+[ -x /usr/bin/chromium ] || missing_pkgs+=(chromium)
 
 if [ "${#missing_pkgs[@]}" -gt 0 ]; then
   if ! is_root; then

@@ -14,6 +14,7 @@ import {
   type PathItem,
 } from './common';
 import { catalogArea } from './catalog';
+import { companionArea } from './companion';
 import { contentArea } from './content';
 import { healthArea } from './health';
 import { mediaArea } from './media';
@@ -82,6 +83,7 @@ export function openapiDocument(settings: ApiDeps['settings']): Json {
     storageEventsArea,
     originArea,
     uploadsArea(settings),
+    companionArea(settings),
     mediaArea,
     searchArea,
     catalogArea,

@@ -5,6 +5,7 @@ import { AssetCommands } from './asset-commands';
 import { AssetListings } from './asset-listings';
 import { AssetReads } from './asset-reads';
 import { CatalogService } from './catalog';
+import { CompanionService } from './companion-service';
 import { MetadataService } from './metadata-service';
 import { ReleaseService } from './release-service';
 import { RegionService } from './region-service';
@@ -16,9 +17,12 @@ import { WebhookService } from './webhook-service';
  * (`access`), call one of these and answer; rows stay in here, and what comes out is already the view.
  */
 export function createServices(deps: ApiDeps) {
+  const access = new AccessControl(deps.assets, deps.acl);
+  const uploads = new UploadService(deps);
   return {
-    access: new AccessControl(deps.assets, deps.acl),
-    uploads: new UploadService(deps),
+    access,
+    uploads,
+    companion: new CompanionService({ uploads, access, store: deps.store }),
     assets: new AssetCommands(deps),
     reads: new AssetReads(deps),
     listings: new AssetListings(deps),

@@ -19,6 +19,7 @@ import type {
   UploadedPart,
 } from './object-store';
 import { LONG_OPERATION, createS3Client, type S3Bucket } from './s3-client';
+import * as cors from './s3-cors';
 import * as listing from './s3-listing';
 import * as multipart from './s3-multipart';
 import * as presign from './s3-presign';
@@ -36,6 +37,18 @@ export class S3ObjectStore implements ObjectStore {
     const s3 = createS3Client(settings, settings.endpoint);
     const signer = settings.publicEndpoint ? createS3Client(settings, settings.publicEndpoint) : s3;
     this.at = { bucket: this.bucket, s3, signer };
+  }
+
+  /**
+   * Lets browsers on these origins PUT to the URLs this store pre-signs (S3's bucket CORS). Not part of ObjectStore:
+   * it configures the bucket, once at start, and only the API's primary store needs it.
+   */
+  allowBrowserUploads(origins: string[]): Promise<void> {
+    return cors.putBrowserUploadCors(this.at, origins);
+  }
+
+  browserUploadOrigins(): Promise<string[]> {
+    return cors.corsOrigins(this.at);
   }
 
   presignPut(key: string, opts: { contentType: string; expiresInSeconds: number }): Promise<PresignedUpload> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { VISIBILITIES } from '../../domain/visibility';
-import { positiveInt, url } from './parsers';
+import { originList, positiveInt, url } from './parsers';
 
 /** The API's own settings: its HTTP server, the upload rules it enforces, and its cache of asset records. */
 
@@ -13,6 +13,11 @@ export const api = {
   API_MAX_CONCURRENT_REQUESTS: positiveInt.default(128),
   /** Requests waiting their turn beyond which the API answers 503 with Retry-After. */
   API_MAX_QUEUED_REQUESTS: positiveInt.default(10_000),
+  /**
+   * Web origins whose pages may call the API and PUT to pre-signed URLs (the bucket's CORS is set from it at start);
+   * unset, browsers on other origins can do neither.
+   */
+  CORS_ALLOWED_ORIGINS: originList.default([]),
 };
 
 /** Read by the worker too: it expires uploads and counts quotas with the same numbers. */

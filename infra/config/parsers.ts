@@ -79,3 +79,30 @@ export const cidrList = z.string().transform((v, ctx) => {
   }
   return cidrs as Cidr[];
 });
+
+/**
+ * A comma-separated list of web origins (`https://app.example.com`, a port when not the scheme's), as a browser
+ * sends them in `Origin`: no path, no trailing slash, so they compare as plain strings.
+ */
+export const originList = z.string().transform((v, ctx) => {
+  const entries = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = entries.filter((e) => {
+    try {
+      const u = new URL(e);
+      return !['http:', 'https:'].includes(u.protocol) || u.origin !== e;
+    } catch {
+      return true;
+    }
+  });
+  if (bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be origins such as https://app.example.com, without path or trailing slash (not ${bad.join(', ')})`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+});

@@ -165,6 +165,8 @@ export interface PlatformOptions {
   cdnPurgeUrl?: string;
   /** Where viewers are (regional rights); default: nothing trusted, nothing looked up, every viewer unknown. */
   viewerCountry?: ViewerCountry;
+  /** CORS_ALLOWED_ORIGINS: the API answers these origins and the bucket's CORS is set for them, as at start. */
+  corsAllowedOrigins?: string[];
 }
 
 /**
@@ -293,7 +295,11 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     jsonBodyLimitBytes: 64 * 1024,
     storageEventsSecret: STORAGE_EVENTS_SECRET,
     deliverySigningSecret: DELIVERY_SECRET,
+    corsAllowedOrigins: opts.corsAllowedOrigins ?? [],
   };
+  // A test's own S3 server may only come up after the platform: that test sets its bucket's CORS itself.
+  if (opts.corsAllowedOrigins?.length && !opts.s3Endpoint)
+    await store.allowBrowserUploads(opts.corsAllowedOrigins);
   const workflowStarts = new WorkflowStartRepository(db);
   const apiStore = opts.replica ? new FailoverObjectStore(store, opts.replica) : store;
   const deps: ApiDeps = {
