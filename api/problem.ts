@@ -32,6 +32,7 @@ const REFUSAL: Record<ServiceErrorKind, [number, string]> = {
   conflict: [409, 'Conflict'],
   invalid: [400, 'Bad Request'],
   'quota-exceeded': [403, 'Quota Exceeded'],
+  'unavailable-here': [451, 'Unavailable For Legal Reasons'],
 };
 
 /** The one place the service layer's refusals (and Temporal not answering) become problems. */

@@ -175,6 +175,23 @@ describe('regional rights: policy API, viewer country, 451 at the edge and the o
     expectServed(await getFrom(NOWHERE, url.href));
   });
 
+  it('GET /media/{id}/content issues no URL to a viewer it knows is refused (a trusted proxy says the country)', async () => {
+    expect((await setPolicy({ block: ['US'] })).status).toBe(200);
+    const content = (country: string) =>
+      fetch(`${platform.baseUrl}/media/${imageId}/content`, {
+        headers: { authorization: `Bearer ${owner}`, 'cf-ipcountry': country },
+        redirect: 'manual',
+      });
+    const refused = await content('US');
+    expect(refused.status).toBe(451);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await refused.json()).toMatchObject({ country: 'US', title: 'Unavailable For Legal Reasons' });
+    expect(refused.headers.get('location')).toBeNull();
+    const allowed = await content('DE');
+    expect(allowed.status).toBe(302);
+    expect(new URL(allowed.headers.get('location')!).searchParams.get('geo')).toBe('block.US');
+  });
+
   it('a token whose policy was stripped or edited is refused (403) at the edge and at the origin', async () => {
     await setPolicy({ allow: ['DE'] });
     const url = await deliveryUrl();

@@ -31,6 +31,10 @@ export const contentArea: ApiArea = {
             ],
             [404, 'No such asset (or not readable), or no such rendition.'],
             [409, 'The asset is not ready.'],
+            [
+              451,
+              "Regional rights refuse the viewer's country (when the API knows it: a trusted proxy's header or GEOIP_DATABASE).",
+            ],
           ),
         },
       },

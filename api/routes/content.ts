@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { parseAssetId, parseOr400 } from '../schemas';
 import { principalOf, type RouteContext } from '../route-context';
+import { viewerCountry } from '../viewer-country';
 
 export const contentQuery = z.object({
   rendition: z
@@ -21,7 +22,7 @@ export function contentRoutes({ services }: RouteContext): Router {
   router.get('/media/:id/content', async (req, res) => {
     const asset = await access.require(principalOf(req), parseAssetId(req.params.id), 'read');
     const { rendition } = parseOr400(contentQuery, req.query, 'query');
-    const url = await reads.deliveryUrl(asset, rendition);
+    const url = await reads.deliveryUrl(asset, rendition, viewerCountry(req));
     // The Location carries a token: it is for this caller only.
     res.set('Cache-Control', 'private, no-store').redirect(302, url);
   });

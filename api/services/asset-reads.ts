@@ -6,6 +6,7 @@ import type { WorkflowGateway } from '../../infra/adapters/workflow-gateway';
 import { TERMINAL_STATUSES } from '../../domain/asset-status';
 import { renditionPath } from '../../domain/delivery/asset-paths';
 import { deliveryAccess } from '../../domain/delivery/delivery-access';
+import { regionAllows, regionPolicyOf } from '../../domain/delivery/regions';
 import type { AssetState } from '../../workflows/definitions';
 import { loadAssetRecord, type AssetDocCache } from '../asset-docs';
 import { withLiveStage } from '../asset-view';
@@ -49,10 +50,24 @@ export class AssetReads {
   }
 
   /** A URL at the edge for the original or one rendition: signed, or the stable one of a public asset. */
-  async deliveryUrl(target: AuthorisedAsset, rendition: string | undefined): Promise<string> {
+  async deliveryUrl(
+    target: AuthorisedAsset,
+    rendition: string | undefined,
+    viewerCountry?: string | undefined,
+  ): Promise<string> {
     const asset = AuthorisedAsset.row(target);
     if (asset.status !== 'ready') {
       throw conflict(`asset is ${asset.status}; only ready assets can be delivered`);
+    }
+    // No URL the edge would refuse: a viewer whose country is known and refused is told here (unknown: the edge decides).
+    if (viewerCountry && !regionAllows(regionPolicyOf(asset), viewerCountry)) {
+      throw new ServiceError(
+        'unavailable-here',
+        `this asset is not available in the viewer's country (${viewerCountry})`,
+        {
+          country: viewerCountry,
+        },
+      );
     }
     // An embargo: before a scheduled release only its owner (and operators) get its bytes, grantees included.
     const { principal } = target;

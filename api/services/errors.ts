@@ -2,7 +2,14 @@
  * What a command refuses, in the service layer's own terms. The HTTP layer renders each kind as a problem
  * (problemHandler in api/problem.ts); services never choose status codes.
  */
-export type ServiceErrorKind = 'not-found' | 'forbidden' | 'conflict' | 'invalid' | 'quota-exceeded';
+export type ServiceErrorKind =
+  | 'not-found'
+  | 'forbidden'
+  | 'conflict'
+  | 'invalid'
+  | 'quota-exceeded'
+  /** Regional rights refuse the viewer's country. */
+  | 'unavailable-here';
 
 export class ServiceError extends Error {
   override name = 'ServiceError';
