@@ -16,6 +16,8 @@ export interface ListingFilter {
   status?: AssetStatus | undefined;
   type?: string | undefined;
   tags: [key: string, value: string][];
+  /** The caller's own assets with these bytes only: a checksum must never reveal what another owner holds. */
+  checksumSha256?: string | undefined;
   createdFrom?: Date | undefined;
   createdTo?: Date | undefined;
   after?: SearchFilter['after'];
@@ -47,6 +49,7 @@ export class AssetListings {
             ? Object.keys(ALLOWED_CONTENT_TYPES).filter((t) => ALLOWED_CONTENT_TYPES[t] === f.type)
             : [f.type],
       tags: f.tags,
+      checksumSha256: f.checksumSha256,
       createdFrom: f.createdFrom,
       createdTo: f.createdTo,
       after: f.after,

@@ -15,6 +15,7 @@ import * as m012 from './migrations/012-blob-deleting';
 import * as m013 from './migrations/013-quota-admission';
 import * as m014 from './migrations/014-dead-letters';
 import * as m015 from './migrations/015-visibility';
+import * as m016 from './migrations/016-owner-checksum';
 import * as m004search from './migrations/004-search';
 
 // Migrations are imported, not read from a folder, so they ship inside whatever bundle runs the process.
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '013-quota-admission': m013,
   '014-dead-letters': m014,
   '015-visibility': m015,
+  '016-owner-checksum': m016,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

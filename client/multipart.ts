@@ -1,0 +1,152 @@
+import type { AssetlineClient } from './client.ts';
+import { call } from './client.ts';
+import { AssetlineError } from './errors.ts';
+import type { PartReader } from './source.ts';
+import { backoff, type UploadOptions, type UploadProgress } from './upload.ts';
+
+export type PartUrls = { partNumber: number; url: string }[];
+export type DonePart = { partNumber: number; etag: string; sizeBytes: number };
+
+/**
+ * The parts of one multipart upload: read in order (the hash needs every byte in order), sent `concurrency` at a
+ * time, each retried with backoff; parts S3 already holds are read for the hash but not sent.
+ */
+export class MultipartSession {
+  sentParts = 0;
+  skippedParts = 0;
+  private readonly urls = new Map<number, string>();
+  private readonly done = new Map<number, string>();
+  private refreshing: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+  // Plain fields, not parameter properties: Node runs this file by stripping types, which has no such rewrite.
+  private readonly client: AssetlineClient;
+  private readonly assetId: string;
+  private readonly upload: { partSizeBytes: number; parts: PartUrls; done?: DonePart[] };
+  private readonly opts: UploadOptions;
+  private readonly progress: UploadProgress;
+
+  constructor(
+    client: AssetlineClient,
+    assetId: string,
+    upload: { partSizeBytes: number; parts: PartUrls; done?: DonePart[] },
+    opts: UploadOptions,
+    progress: UploadProgress,
+  ) {
+    this.client = client;
+    this.assetId = assetId;
+    this.upload = upload;
+    this.opts = opts;
+    this.progress = progress;
+    for (const p of upload.parts) this.urls.set(p.partNumber, p.url);
+    for (const p of upload.done ?? []) this.done.set(p.partNumber, p.etag);
+    opts.signal?.addEventListener('abort', () => this.abort.abort(opts.signal?.reason), { once: true });
+  }
+
+  /** Every part, sent or found; the list POST /media/{id}/complete takes. */
+  async run(reader: PartReader, size: number): Promise<{ partNumber: number; etag: string }[]> {
+    const partSize = this.upload.partSizeBytes;
+    const count = Math.max(1, Math.ceil(size / partSize));
+    const limit = Math.max(1, this.opts.concurrency ?? 4);
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown;
+    for (let partNumber = 1; partNumber <= count && failure === undefined; partNumber++) {
+      // Read only when a slot is free: memory stays at `limit` parts whatever the file's size.
+      while (inFlight.size >= limit) await Promise.race(inFlight);
+      if (failure !== undefined) break;
+      const body = await reader.read(Math.min(partSize, size - (partNumber - 1) * partSize));
+      if (this.done.has(partNumber)) {
+        this.skippedParts++;
+        this.progress.skippedBytes += body.length;
+        this.opts.onProgress?.({ ...this.progress });
+        continue;
+      }
+      const task = this.send(partNumber, body)
+        .catch((err: unknown) => {
+          failure ??= err;
+          this.abort.abort(err);
+        })
+        .finally(() => inFlight.delete(task));
+      inFlight.add(task);
+    }
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure;
+    return [...this.done]
+      .map(([partNumber, etag]) => ({ partNumber, etag }))
+      .sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  private async send(partNumber: number, body: Buffer): Promise<void> {
+    const etag = await this.put(partNumber, body);
+    this.done.set(partNumber, etag);
+    this.sentParts++;
+    this.progress.sentBytes += body.length;
+    this.opts.onProgress?.({ ...this.progress });
+    // Outside the retry loop: the caller's hook failing stops the upload, it never resends the part.
+    await this.opts.onPart?.(partNumber);
+  }
+
+  /** One part to S3, retried with backoff on network errors, 5xx and 429, with fresh URLs after a 403. */
+  private async put(partNumber: number, body: Buffer): Promise<string> {
+    const attempts = this.opts.attempts ?? 5;
+    const signal = this.abort.signal;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      signal.throwIfAborted();
+      let url = this.urls.get(partNumber);
+      if (!url) {
+        await this.refresh();
+        url = this.urls.get(partNumber);
+        if (!url) throw new AssetlineError(409, { title: 'no URL for part', detail: `part ${partNumber}` });
+      }
+      try {
+        const response = await this.client.fetch(url, { method: 'PUT', body, signal });
+        const etag = response.headers.get('etag');
+        if (response.ok && etag) {
+          await response.body?.cancel();
+          return etag;
+        }
+        lastError = await AssetlineError.fromResponse(response);
+        // 403: the presigned URL expired (or the clock moved); fresh URLs, then this part again.
+        if (response.status === 403) this.urls.clear();
+        else if (response.status < 500 && response.status !== 429) throw lastError;
+      } catch (err) {
+        if (signal.aborted) throw signal.reason ?? err;
+        if (err === lastError) throw err;
+        lastError = err;
+      }
+      await backoff(attempt, signal);
+    }
+    throw lastError;
+  }
+
+  /**
+   * Fresh URLs for the parts still missing, once for all parts in flight: GET /media/{id}/upload signs them while
+   * the session lasts; after it expired, POST /media/{id}/upload/renew (where the API has it) opens it again.
+   */
+  private refresh(): Promise<void> {
+    this.refreshing ??= (async () => {
+      const session = await call(
+        this.client.api.GET('/media/{id}/upload', { params: { path: { id: this.assetId } } }),
+      );
+      let missing = session.method === 'MULTIPART' ? session.missing : [];
+      if (missing.length === 0) missing = await this.renew();
+      for (const p of missing) this.urls.set(p.partNumber, p.url);
+    })().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async renew(): Promise<PartUrls> {
+    const url = new URL(`${this.client.baseUrl}/media/${this.assetId}/upload/renew`);
+    const response = await this.client.send(url, { method: 'POST', signal: this.abort.signal });
+    if (response.status === 404 || response.status === 405) {
+      await response.body?.cancel();
+      throw new AssetlineError(410, {
+        title: 'upload session expired',
+        detail: `the part URLs of ${this.assetId} expired and this API cannot renew them; upload the file again`,
+      });
+    }
+    if (!response.ok) throw await AssetlineError.fromResponse(response);
+    const renewed = (await response.json()) as { upload?: { parts?: PartUrls } };
+    return renewed.upload?.parts ?? [];
+  }
+}
