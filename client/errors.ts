@@ -16,8 +16,12 @@ export class AssetlineError extends Error {
   readonly errors: { field: string; message: string }[];
 
   constructor(status: number, problem: ProblemDetails, options?: { cause?: unknown }) {
-    const fields = (problem.errors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ');
     const text = problem.detail ?? problem.title ?? `HTTP ${status}`;
+    // The API's detail usually names the fields already; add them only when it does not.
+    const fields = (problem.errors ?? [])
+      .filter((e) => !text.includes(e.message))
+      .map((e) => `${e.field}: ${e.message}`)
+      .join('; ');
     super(fields ? `${text} (${fields})` : text, options);
     this.name = 'AssetlineError';
     this.status = status;

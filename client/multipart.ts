@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AssetlineClient } from './client.ts';
 import { call } from './client.ts';
 import { AssetlineError } from './errors.ts';
@@ -6,6 +7,11 @@ import { backoff, type UploadOptions, type UploadProgress } from './upload.ts';
 
 export type PartUrls = { partNumber: number; url: string }[];
 export type DonePart = { partNumber: number; etag: string; sizeBytes: number };
+
+/** A part S3 holds from an earlier run is not this file's bytes: the session cannot be resumed. */
+export class StalePartError extends Error {}
+
+const md5 = (body: Buffer) => createHash('md5').update(body);
 
 /**
  * The parts of one multipart upload: read in order (the hash needs every byte in order), sent `concurrency` at a
@@ -54,7 +60,14 @@ export class MultipartSession {
       while (inFlight.size >= limit) await Promise.race(inFlight);
       if (failure !== undefined) break;
       const body = await reader.read(Math.min(partSize, size - (partNumber - 1) * partSize));
-      if (this.done.has(partNumber)) {
+      const held = this.done.get(partNumber);
+      if (held !== undefined) {
+        // A plain S3 ETag is the part's MD5: a part from another file (or a body cut short and stored by a lax
+        // server) must not become part of this one.
+        const hex = /^"?([0-9a-f]{32})"?$/.exec(held)?.[1];
+        if (hex && hex !== md5(body).digest('hex')) {
+          throw new StalePartError(`part ${partNumber} on the server is not this file's bytes`);
+        }
         this.skippedParts++;
         this.progress.skippedBytes += body.length;
         this.opts.onProgress?.({ ...this.progress });
@@ -99,7 +112,9 @@ export class MultipartSession {
         if (!url) throw new AssetlineError(409, { title: 'no URL for part', detail: `part ${partNumber}` });
       }
       try {
-        const response = await this.client.fetch(url, { method: 'PUT', body, signal });
+        // Content-MD5: S3 refuses a body that arrives other than sent (a killed client's half part included).
+        const headers = { 'Content-MD5': md5(body).digest('base64') };
+        const response = await this.client.fetch(url, { method: 'PUT', body, headers, signal });
         const etag = response.headers.get('etag');
         if (response.ok && etag) {
           await response.body?.cancel();

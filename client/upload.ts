@@ -3,7 +3,7 @@ import { call } from './client.ts';
 import type { components } from './generated/openapi.ts';
 import { AssetlineError } from './errors.ts';
 import { openSource, type UploadSource } from './source.ts';
-import { MultipartSession, type DonePart, type PartUrls } from './multipart.ts';
+import { MultipartSession, StalePartError, type DonePart, type PartUrls } from './multipart.ts';
 
 export interface UploadProgress {
   totalBytes: number;
@@ -60,8 +60,27 @@ type Ticket = {
     | { method: 'MULTIPART'; partSizeBytes: number; parts: PartUrls; done?: DonePart[] };
 };
 
-/** One asset's upload: create or resume the session, send what is missing while hashing, complete. */
+/**
+ * One asset's upload: create or resume the session, send what is missing while hashing, complete. A resumed session
+ * whose parts turn out not to be this file's is aborted and the upload starts over, when the source can be re-read.
+ */
 export async function uploadAsset(
+  client: AssetlineClient,
+  source: UploadSource,
+  opts: UploadOptions,
+): Promise<UploadResult> {
+  try {
+    return await uploadOnce(client, source, opts);
+  } catch (err) {
+    const rereadable = typeof source === 'string' || source instanceof Uint8Array;
+    if (!(err instanceof StalePartError) || !opts.resume || !rereadable) throw err;
+    const id = opts.resume.assetId;
+    await client.api.DELETE('/media/{id}/upload', { params: { path: { id } } });
+    return uploadOnce(client, source, { ...opts, resume: undefined });
+  }
+}
+
+async function uploadOnce(
   client: AssetlineClient,
   source: UploadSource,
   opts: UploadOptions,

@@ -112,7 +112,9 @@ export async function uploadCommand(client: AssetlineClient, args: UploadArgs, i
         code,
       };
     } catch (err) {
-      say(`error ${name}: ${describe(err)}`);
+      // Failures go to stderr in every mode: --json keeps stdout for results, but a human must see why.
+      if (view) view.log(`error ${name}: ${describe(err)}`);
+      else io.stderr.write(`error ${name}: ${describe(err)}\n`);
       return {
         file: file.path,
         status: 'error',
