@@ -59,9 +59,7 @@ describe('the assetline CLI against the real stack', () => {
     );
 
     const state = JSON.parse(
-      await import('node:fs/promises').then((fs) =>
-        fs.readFile(join(env.ASSETLINE_STATE_DIR!, 'sessions.json'), 'utf8'),
-      ),
+      await readFile(join(env.ASSETLINE_STATE_DIR!, 'sessions.json'), 'utf8'),
     ) as Record<string, { assetId: string }>;
     const [saved] = Object.values(state);
     expect(saved?.assetId).toMatch(/^[0-9a-f-]{36}$/);
@@ -97,13 +95,7 @@ describe('the assetline CLI against the real stack', () => {
     }).then((r) => r.json() as Promise<{ checksumSha256: string }>);
     expect(asset.checksumSha256).toBe(sha256);
     // The finished session is gone from the state file.
-    expect(
-      JSON.parse(
-        await import('node:fs/promises').then((fs) =>
-          fs.readFile(join(env.ASSETLINE_STATE_DIR!, 'sessions.json'), 'utf8'),
-        ),
-      ),
-    ).toEqual({});
+    expect(JSON.parse(await readFile(join(env.ASSETLINE_STATE_DIR!, 'sessions.json'), 'utf8'))).toEqual({});
   }, 600_000);
 
   it('uploads a folder of mixed media with --wait --json; a fake PNG is rejected and the exit code says so', async () => {
