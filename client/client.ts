@@ -26,7 +26,7 @@ export const SETTLED_STATUSES: readonly AssetStatus[] = [
 export interface ClientOptions {
   baseUrl: string;
   token: string;
-  /** Another fetch (a proxy, a test's counter); global fetch otherwise. */
+  /** Another fetch for the API's requests (not the S3 PUTs, which use node:http); global fetch otherwise. */
   fetch?: typeof fetch;
 }
 

@@ -33,8 +33,15 @@ export class AssetlineError extends Error {
 
   /** From a response that is not ok: its problem+json body when it has one, its status line otherwise. */
   static async fromResponse(response: Response): Promise<AssetlineError> {
-    const text = await response.text().catch(() => '');
-    let problem: ProblemDetails = { title: response.statusText || `HTTP ${response.status}` };
+    return AssetlineError.fromText(
+      response.status,
+      await response.text().catch(() => ''),
+      response.statusText,
+    );
+  }
+
+  static fromText(status: number, text: string, statusText = ''): AssetlineError {
+    let problem: ProblemDetails = { title: statusText || `HTTP ${status}` };
     try {
       const parsed: unknown = JSON.parse(text);
       if (parsed && typeof parsed === 'object') problem = parsed as ProblemDetails;
@@ -42,7 +49,7 @@ export class AssetlineError extends Error {
       // S3 answers XML: keep its first line of text as the detail, which names the S3 error code.
       if (text) problem = { ...problem, detail: text.replace(/\s+/g, ' ').slice(0, 300) };
     }
-    return new AssetlineError(response.status, problem);
+    return new AssetlineError(status, problem);
   }
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AssetlineClient } from './client.ts';
 import { call } from './client.ts';
 import { AssetlineError } from './errors.ts';
+import { putBytes } from './put-part.ts';
 import type { PartReader } from './source.ts';
 import { backoff, type UploadOptions, type UploadProgress } from './upload.ts';
 
@@ -54,12 +55,16 @@ export class MultipartSession {
     const count = Math.max(1, Math.ceil(size / partSize));
     const limit = Math.max(1, this.opts.concurrency ?? 4);
     const inFlight = new Set<Promise<void>>();
+    // One buffer per slot, reused part after part: garbage of 16 MiB a part would grow the heap faster than GC.
+    const free: Buffer[] = [];
+    const take = () => free.pop() ?? Buffer.allocUnsafeSlow(partSize);
     let failure: unknown;
     for (let partNumber = 1; partNumber <= count && failure === undefined; partNumber++) {
       // Read only when a slot is free: memory stays at `limit` parts whatever the file's size.
       while (inFlight.size >= limit) await Promise.race(inFlight);
       if (failure !== undefined) break;
-      const body = await reader.read(Math.min(partSize, size - (partNumber - 1) * partSize));
+      const buffer = take();
+      const body = await reader.read(Math.min(partSize, size - (partNumber - 1) * partSize), buffer);
       const held = this.done.get(partNumber);
       if (held !== undefined) {
         // A plain S3 ETag is the part's MD5: a part from another file (or a body cut short and stored by a lax
@@ -68,6 +73,7 @@ export class MultipartSession {
         if (hex && hex !== md5(body).digest('hex')) {
           throw new StalePartError(`part ${partNumber} on the server is not this file's bytes`);
         }
+        free.push(buffer);
         this.skippedParts++;
         this.progress.skippedBytes += body.length;
         this.opts.onProgress?.({ ...this.progress });
@@ -78,7 +84,10 @@ export class MultipartSession {
           failure ??= err;
           this.abort.abort(err);
         })
-        .finally(() => inFlight.delete(task));
+        .finally(() => {
+          inFlight.delete(task);
+          free.push(buffer);
+        });
       inFlight.add(task);
     }
     await Promise.all(inFlight);
@@ -114,13 +123,11 @@ export class MultipartSession {
       try {
         // Content-MD5: S3 refuses a body that arrives other than sent (a killed client's half part included).
         const headers = { 'Content-MD5': md5(body).digest('base64') };
-        const response = await this.client.fetch(url, { method: 'PUT', body, headers, signal });
-        const etag = response.headers.get('etag');
-        if (response.ok && etag) {
-          await response.body?.cancel();
-          return etag;
-        }
-        lastError = await AssetlineError.fromResponse(response);
+        const response = await putBytes(url, body, headers, signal);
+        const etag = response.headers.etag;
+        const ok = response.status >= 200 && response.status < 300;
+        if (ok && etag) return etag;
+        lastError = AssetlineError.fromText(response.status, response.text);
         // 403: the presigned URL expired (or the clock moved); fresh URLs, then this part again.
         if (response.status === 403) this.urls.clear();
         else if (response.status < 500 && response.status !== 429) throw lastError;

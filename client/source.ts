@@ -1,6 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 
@@ -18,12 +17,11 @@ export async function openSource(source: UploadSource, size?: number): Promise<O
   if (typeof source === 'string') {
     const info = await stat(source);
     if (!info.isFile()) throw new Error(`${source} is not a file`);
-    // 1 MiB reads: few syscalls, and a part is assembled from a handful of chunks.
-    const stream = createReadStream(source, { highWaterMark: 1024 * 1024 });
-    return { size: info.size, name: basename(source), reader: new PartReader(stream) };
+    return { size: info.size, name: basename(source), reader: new PartReader(await open(source, 'r')) };
   }
   if (source instanceof Uint8Array) {
-    return { size: source.byteLength, name: undefined, reader: new PartReader([Buffer.from(source)]) };
+    const bytes = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+    return { size: source.byteLength, name: undefined, reader: new PartReader([bytes]) };
   }
   if (size === undefined || !Number.isSafeInteger(size) || size < 0) {
     throw new Error('a stream needs its size in bytes (options.size)');
@@ -33,47 +31,32 @@ export async function openSource(source: UploadSource, size?: number): Promise<O
 }
 
 /**
- * Hands out the source's bytes in consecutive pieces of a given length, hashing every byte on the way: memory holds
- * the pieces the caller keeps plus one read chunk, never the whole source.
+ * Hands out the source's bytes in consecutive pieces, hashing every byte on the way. A file is read straight into
+ * the caller's buffer (`into`), so an upload's memory is the buffers it reuses, whatever the file's size; bytes in
+ * memory are handed out as views, without a copy.
  */
 export class PartReader {
-  private readonly iterator: AsyncIterator<Buffer | Uint8Array | string>;
+  private readonly file: FileHandle | undefined;
+  private readonly iterator: AsyncIterator<Buffer | Uint8Array | string> | undefined;
   private readonly hash: Hash = createHash('sha256');
   private pending: Buffer | undefined;
   private consumed = 0;
 
-  constructor(chunks: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer>) {
-    const iterable = chunks as AsyncIterable<Buffer>;
-    this.iterator =
-      Symbol.asyncIterator in iterable
-        ? iterable[Symbol.asyncIterator]()
-        : (async function* () {
-            yield* chunks as Iterable<Buffer>;
-          })();
-  }
-
-  get bytesRead(): number {
-    return this.consumed;
-  }
-
-  /** Exactly `length` bytes, fewer only at the end of the source. */
-  async read(length: number): Promise<Buffer> {
-    const pieces: Buffer[] = [];
-    let have = 0;
-    while (have < length) {
-      let chunk = this.pending;
-      this.pending = undefined;
-      if (!chunk) {
-        const next = await this.iterator.next();
-        if (next.done) break;
-        chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
-      }
-      const take = Math.min(chunk.length, length - have);
-      if (take < chunk.length) this.pending = chunk.subarray(take);
-      pieces.push(take < chunk.length ? chunk.subarray(0, take) : chunk);
-      have += take;
+  constructor(source: FileHandle | AsyncIterable<Buffer | Uint8Array | string> | Buffer[]) {
+    if (Array.isArray(source)) {
+      this.iterator = source[Symbol.iterator]() as unknown as AsyncIterator<Buffer>;
+    } else if (Symbol.asyncIterator in source) {
+      this.iterator = source[Symbol.asyncIterator]();
+    } else {
+      this.file = source;
     }
-    const piece = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, have);
+  }
+
+  /** Exactly `length` bytes (fewer only at the end), in `into` when given. */
+  async read(length: number, into?: Buffer): Promise<Buffer> {
+    const piece = this.file
+      ? await this.fromFile(this.file, length, into)
+      : await this.fromChunks(length, into);
     this.hash.update(piece);
     this.consumed += piece.length;
     return piece;
@@ -81,16 +64,51 @@ export class PartReader {
 
   /** Reads what is left (hashing it) and answers the SHA-256 of everything read. */
   async finish(expectedSize: number): Promise<string> {
-    while ((await this.read(1024 * 1024)).length > 0);
+    const scratch = Buffer.allocUnsafe(1024 * 1024);
+    while ((await this.read(scratch.length, scratch)).length > 0);
     if (this.consumed !== expectedSize) {
       throw new Error(`the source had ${this.consumed} bytes, not the ${expectedSize} declared`);
     }
-    await this.iterator.return?.();
     return this.hash.digest('hex');
   }
 
-  /** Stops reading early (an error or an abort): closes the file. */
+  /** Closes the file (or ends the stream), done or not. */
   async close(): Promise<void> {
-    await this.iterator.return?.();
+    await this.file?.close();
+    await this.iterator?.return?.();
+  }
+
+  private async fromFile(file: FileHandle, length: number, into?: Buffer): Promise<Buffer> {
+    const target = into ?? Buffer.allocUnsafe(length);
+    let have = 0;
+    while (have < length) {
+      const { bytesRead } = await file.read(target, have, length - have, this.consumed + have);
+      if (bytesRead === 0) break;
+      have += bytesRead;
+    }
+    return target.subarray(0, have);
+  }
+
+  private async fromChunks(length: number, into?: Buffer): Promise<Buffer> {
+    const pieces: Buffer[] = [];
+    let have = 0;
+    while (have < length) {
+      let chunk = this.pending;
+      this.pending = undefined;
+      if (!chunk) {
+        const next = await this.iterator!.next();
+        if (next.done) break;
+        chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
+      }
+      const take = Math.min(chunk.length, length - have);
+      if (take < chunk.length) this.pending = chunk.subarray(take);
+      pieces.push(chunk.subarray(0, take));
+      have += take;
+    }
+    if (pieces.length === 1 && !into) return pieces[0]!;
+    const target = into ?? Buffer.allocUnsafe(have);
+    let at = 0;
+    for (const p of pieces) at += p.copy(target, at);
+    return target.subarray(0, have);
   }
 }

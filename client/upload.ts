@@ -3,6 +3,7 @@ import { call } from './client.ts';
 import type { components } from './generated/openapi.ts';
 import { AssetlineError } from './errors.ts';
 import { openSource, type UploadSource } from './source.ts';
+import { putBytes } from './put-part.ts';
 import { MultipartSession, StalePartError, type DonePart, type PartUrls } from './multipart.ts';
 
 export interface UploadProgress {
@@ -112,7 +113,7 @@ async function uploadOnce(
       const body = await reader.read(size);
       if (ticket.upload.received) skippedParts = 1;
       else {
-        await putSingle(client, ticket.upload, body, opts.signal);
+        await putSingle(ticket.upload, body, opts.signal);
         sentParts = 1;
       }
       progress.sentBytes = sentParts ? size : 0;
@@ -195,7 +196,6 @@ async function resumeSession(
 }
 
 async function putSingle(
-  client: AssetlineClient,
   upload: { url: string; headers: Record<string, string> },
   body: Buffer,
   signal: AbortSignal | undefined,
@@ -203,19 +203,12 @@ async function putSingle(
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      const response = await client.fetch(upload.url, {
-        method: 'PUT',
-        headers: upload.headers,
-        body,
-        signal,
-      });
-      if (response.ok) return void (await response.body?.cancel());
-      lastError = await AssetlineError.fromResponse(response);
+      const response = await putBytes(upload.url, body, upload.headers, signal);
+      if (response.status >= 200 && response.status < 300) return;
+      lastError = AssetlineError.fromText(response.status, response.text);
       if (response.status < 500 && response.status !== 429) throw lastError;
     } catch (err) {
-      if (err instanceof AssetlineError && err.status > 0 && err.status < 500 && err.status !== 429)
-        throw err;
-      if (signal?.aborted) throw err;
+      if (err === lastError || signal?.aborted) throw err;
       lastError = err;
     }
     await backoff(attempt, signal);
