@@ -44,6 +44,8 @@ export class MultipartSession {
     this.upload = upload;
     this.opts = opts;
     this.progress = progress;
+    // URLs saved from the session's first answer, then the fresh ones for the missing parts.
+    for (const p of opts.resume?.partUrls ?? []) this.urls.set(p.partNumber, p.url);
     for (const p of upload.parts) this.urls.set(p.partNumber, p.url);
     for (const p of upload.done ?? []) this.done.set(p.partNumber, p.etag);
     opts.signal?.addEventListener('abort', () => this.abort.abort(opts.signal?.reason), { once: true });
@@ -70,14 +72,18 @@ export class MultipartSession {
         // A plain S3 ETag is the part's MD5: a part from another file (or a body cut short and stored by a lax
         // server) must not become part of this one.
         const hex = /^"?([0-9a-f]{32})"?$/.exec(held)?.[1];
-        if (hex && hex !== md5(body).digest('hex')) {
+        if (!hex || hex === md5(body).digest('hex')) {
+          free.push(buffer);
+          this.skippedParts++;
+          this.progress.skippedBytes += body.length;
+          this.opts.onProgress?.({ ...this.progress });
+          continue;
+        }
+        // Damaged (versitygw keeps a body cut short by a killed client as a whole part): send it again.
+        this.done.delete(partNumber);
+        if (!this.urls.has(partNumber)) {
           throw new StalePartError(`part ${partNumber} on the server is not this file's bytes`);
         }
-        free.push(buffer);
-        this.skippedParts++;
-        this.progress.skippedBytes += body.length;
-        this.opts.onProgress?.({ ...this.progress });
-        continue;
       }
       const task = this.send(partNumber, body)
         .catch((err: unknown) => {
@@ -121,8 +127,10 @@ export class MultipartSession {
         if (!url) throw new AssetlineError(409, { title: 'no URL for part', detail: `part ${partNumber}` });
       }
       try {
-        // Content-MD5: S3 refuses a body that arrives other than sent (a killed client's half part included).
-        const headers = { 'Content-MD5': md5(body).digest('base64') };
+        // Content-MD5 (opt-in): S3 refuses a body that arrives other than sent, a killed client's half part included.
+        const headers: Record<string, string> = this.opts.contentMd5
+          ? { 'Content-MD5': md5(body).digest('base64') }
+          : {};
         const response = await putBytes(url, body, headers, signal);
         const etag = response.headers.etag;
         const ok = response.status >= 200 && response.status < 300;

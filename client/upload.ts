@@ -17,6 +17,8 @@ export interface UploadProgress {
 export interface UploadSession {
   assetId: string;
   method: 'PUT' | 'MULTIPART';
+  /** A new multipart session's part URLs: kept with the session, they let a resume re-send a damaged part. */
+  partUrls?: PartUrls;
 }
 
 export interface UploadOptions {
@@ -36,7 +38,12 @@ export interface UploadOptions {
   /** Attempts per part before the upload fails (default 5). */
   attempts?: number;
   /** Continue this asset's upload: parts S3 already holds are not sent again. */
-  resume?: { assetId: string };
+  resume?: { assetId: string; partUrls?: PartUrls };
+  /**
+   * Send Content-MD5 with each part, so S3 refuses a body cut short (default false: it costs a second hash of every
+   * byte, and a resume finds a damaged part by its ETag anyway).
+   */
+  contentMd5?: boolean;
   /** Called once the asset exists, before any byte is sent: persist it to resume after a crash. */
   onSession?: (s: UploadSession) => void | Promise<void>;
   /** Called after each part S3 acknowledged; the upload waits for it. */
@@ -74,6 +81,7 @@ export async function uploadAsset(
     return await uploadOnce(client, source, opts);
   } catch (err) {
     const rereadable = typeof source === 'string' || source instanceof Uint8Array;
+    // A damaged part without a saved URL to send it again: the session cannot be finished, a new one can.
     if (!(err instanceof StalePartError) || !opts.resume || !rereadable) throw err;
     const id = opts.resume.assetId;
     await client.api.DELETE('/media/{id}/upload', { params: { path: { id } } });
@@ -104,7 +112,8 @@ async function uploadOnce(
       };
     }
     const ticket: Ticket = resumed ?? (await requestUpload(client, size, name, opts));
-    await opts.onSession?.({ assetId: ticket.assetId, method: ticket.upload.method });
+    const fresh = !resumed && ticket.upload.method === 'MULTIPART' ? { partUrls: ticket.upload.parts } : {};
+    await opts.onSession?.({ assetId: ticket.assetId, method: ticket.upload.method, ...fresh });
     let sentParts = 0;
     let skippedParts = 0;
     let completeBody: { parts?: { partNumber: number; etag: string }[] } = {};

@@ -66,15 +66,19 @@ describe('the assetline CLI against the real stack', () => {
     const held = await fetch(`${platform.baseUrl}/media/${saved!.assetId}/upload`, {
       headers: { Authorization: `Bearer ${env.ASSETLINE_TOKEN}` },
     }).then((r) => r.json() as Promise<{ parts: { partNumber: number; etag: string }[] }>);
-    // What S3 holds is the file's bytes: a killed client's half part must not be stored as a whole one (versitygw
-    // did, until the CLI sent Content-MD5 with each part).
+    // Parts in flight at the kill may be held damaged (versitygw keeps a body cut short as a whole part): the resume
+    // must find them by their ETag and send them again.
     const data = await readFile(file);
-    for (const p of held.parts) {
-      const slice = data.subarray((p.partNumber - 1) * PART, p.partNumber * PART);
-      expect(p.etag.replace(/"/g, '')).toBe(createHash('md5').update(slice).digest('hex'));
-    }
+    const md5Of = (n: number) =>
+      createHash('md5')
+        .update(data.subarray((n - 1) * PART, n * PART))
+        .digest('hex');
+    const intact = held.parts
+      .filter((p) => p.etag.replace(/"/g, '') === md5Of(p.partNumber))
+      .map((p) => p.partNumber);
     const before = held.parts.map((p) => p.partNumber).sort((a, b) => a - b);
     expect(before.length).toBeGreaterThanOrEqual(6);
+    expect(intact.length).toBeGreaterThanOrEqual(6);
     expect(before.length).toBeLessThan(parts);
     const firstRun = new Map(proxy.accepted);
 
@@ -86,7 +90,7 @@ describe('the assetline CLI against the real stack', () => {
     // Over both runs, S3 accepted each part exactly once; the second run sent only what S3 lacked.
     const secondRun = [...proxy.accepted].filter(([n, c]) => c > (firstRun.get(n) ?? 0)).map(([n]) => n);
     expect(secondRun.sort((a, b) => a - b)).toEqual(
-      Array.from({ length: parts }, (_, i) => i + 1).filter((n) => !before.includes(n)),
+      Array.from({ length: parts }, (_, i) => i + 1).filter((n) => !intact.includes(n)),
     );
     expect([...proxy.accepted.values()].every((c) => c === 1)).toBe(true);
     expect(proxy.accepted.size).toBe(parts);

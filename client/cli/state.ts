@@ -7,6 +7,8 @@ export interface SavedSession {
   assetId: string;
   url: string;
   startedAt: string;
+  /** The multipart session's part URLs, to send a damaged part again (valid until the session expires). */
+  partUrls?: { partNumber: number; url: string }[];
 }
 
 /**

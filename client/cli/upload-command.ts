@@ -46,7 +46,10 @@ export async function uploadCommand(client: AssetlineClient, args: UploadArgs, i
       if (args.dryRun) return await dryRun(client, file, say);
       const key = SessionState.key(file.path, file.size, file.mtimeMs);
       const saved = await state.get(key);
-      const resume = saved && saved.url === client.baseUrl ? { assetId: saved.assetId } : undefined;
+      const resume =
+        saved && saved.url === client.baseUrl
+          ? { assetId: saved.assetId, partUrls: saved.partUrls }
+          : undefined;
       const bar: FileProgress = { name, total: file.size, done: 0 };
       view?.files.add(bar);
       let sent = 0;
