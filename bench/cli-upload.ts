@@ -14,20 +14,22 @@ const RUNS = Number(process.env.BENCH_CLI_RUNS ?? 3);
 
 /** A command under /usr/bin/time: wall seconds and peak RSS (the kernel's maximum resident set, in KiB). */
 function timed(command: string, args: string[], env: NodeJS.ProcessEnv) {
-  return new Promise<{ seconds: number; peakRssBytes: number; stdout: string }>((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn('/usr/bin/time', ['-f', 'maxrss=%M', command, ...args], { env, cwd: repoRoot });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const rss = /maxrss=(\d+)/.exec(stderr);
-      if (code !== 0 || !rss) return reject(new Error(`${command} exited ${code}: ${stderr.slice(-500)}`));
-      resolve({ seconds, peakRssBytes: Number(rss[1]) * 1024, stdout });
-    });
-  });
+  return new Promise<{ seconds: number; peakRssBytes: number; stdout: string; stderr: string }>(
+    (resolve, reject) => {
+      const started = process.hrtime.bigint();
+      const child = spawn('/usr/bin/time', ['-f', 'maxrss=%M', command, ...args], { env, cwd: repoRoot });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('close', (code) => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const rss = /maxrss=(\d+)/.exec(stderr);
+        if (code !== 0 || !rss) return reject(new Error(`${command} exited ${code}: ${stderr.slice(-500)}`));
+        resolve({ seconds, peakRssBytes: Number(rss[1]) * 1024, stdout, stderr });
+      });
+    },
+  );
 }
 
 /**
@@ -52,6 +54,7 @@ export const cliUpload: Bench = async (ctx) => {
     ASSETLINE_URL: ctx.platform.apiUrl,
     ASSETLINE_TOKEN: token,
     ASSETLINE_STATE_DIR: path.join(ctx.workDir, 'cli-state'),
+    ASSETLINE_TIMING: '1',
   };
   const curl: number[] = [];
   const cli: number[] = [];

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { AssetlineClient } from './client.ts';
 import { call } from './client.ts';
 import { AssetlineError } from './errors.ts';
@@ -12,7 +14,12 @@ export type DonePart = { partNumber: number; etag: string; sizeBytes: number };
 /** A part S3 holds from an earlier run is not this file's bytes: the session cannot be resumed. */
 export class StalePartError extends Error {}
 
-const md5 = (body: Buffer) => createHash('md5').update(body);
+/** A part to send: opened afresh for each attempt (a file range is a new stream each time). */
+interface PartBody {
+  length: number;
+  open(): Buffer | Readable;
+  release(): void;
+}
 
 /**
  * The parts of one multipart upload: read in order (the hash needs every byte in order), sent `concurrency` at a
@@ -65,17 +72,37 @@ export class MultipartSession {
       // Read only when a slot is free: memory stays at `limit` parts whatever the file's size.
       while (inFlight.size >= limit) await Promise.race(inFlight);
       if (failure !== undefined) break;
-      const buffer = take();
-      const body = await reader.read(Math.min(partSize, size - (partNumber - 1) * partSize), buffer);
+      const offset = (partNumber - 1) * partSize;
+      const length = Math.min(partSize, size - offset);
       const held = this.done.get(partNumber);
+      // A part's MD5 is needed to check a held part against its ETag, and for Content-MD5.
+      const check = held !== undefined || this.opts.contentMd5 ? createHash('md5') : undefined;
+      let body: PartBody;
+      const path = reader.path;
+      if (path) {
+        // A file: hash it in passing, and send each part from the file itself (memory stays small).
+        await reader.pass(length, check);
+        body = {
+          length,
+          open: () =>
+            createReadStream(path, { start: offset, end: offset + length - 1, highWaterMark: 1 << 20 }),
+          release: () => undefined,
+        };
+      } else {
+        const buffer = take();
+        const bytes = await reader.read(length, buffer);
+        check?.update(bytes);
+        body = { length: bytes.length, open: () => bytes, release: () => free.push(buffer) };
+      }
+      const partMd5 = check?.digest();
       if (held !== undefined) {
         // A plain S3 ETag is the part's MD5: a part from another file (or a body cut short and stored by a lax
         // server) must not become part of this one.
         const hex = /^"?([0-9a-f]{32})"?$/.exec(held)?.[1];
-        if (!hex || hex === md5(body).digest('hex')) {
-          free.push(buffer);
+        if (!hex || hex === partMd5!.toString('hex')) {
+          body.release();
           this.skippedParts++;
-          this.progress.skippedBytes += body.length;
+          this.progress.skippedBytes += length;
           this.opts.onProgress?.({ ...this.progress });
           continue;
         }
@@ -85,14 +112,15 @@ export class MultipartSession {
           throw new StalePartError(`part ${partNumber} on the server is not this file's bytes`);
         }
       }
-      const task = this.send(partNumber, body)
+      const contentMd5 = this.opts.contentMd5 ? partMd5!.toString('base64') : undefined;
+      const task = this.send(partNumber, body, contentMd5)
         .catch((err: unknown) => {
           failure ??= err;
           this.abort.abort(err);
         })
         .finally(() => {
           inFlight.delete(task);
-          free.push(buffer);
+          body.release();
         });
       inFlight.add(task);
     }
@@ -103,8 +131,8 @@ export class MultipartSession {
       .sort((a, b) => a.partNumber - b.partNumber);
   }
 
-  private async send(partNumber: number, body: Buffer): Promise<void> {
-    const etag = await this.put(partNumber, body);
+  private async send(partNumber: number, body: PartBody, contentMd5: string | undefined): Promise<void> {
+    const etag = await this.put(partNumber, body, contentMd5);
     this.done.set(partNumber, etag);
     this.sentParts++;
     this.progress.sentBytes += body.length;
@@ -114,7 +142,7 @@ export class MultipartSession {
   }
 
   /** One part to S3, retried with backoff on network errors, 5xx and 429, with fresh URLs after a 403. */
-  private async put(partNumber: number, body: Buffer): Promise<string> {
+  private async put(partNumber: number, body: PartBody, contentMd5: string | undefined): Promise<string> {
     const attempts = this.opts.attempts ?? 5;
     const signal = this.abort.signal;
     let lastError: unknown;
@@ -128,10 +156,8 @@ export class MultipartSession {
       }
       try {
         // Content-MD5 (opt-in): S3 refuses a body that arrives other than sent, a killed client's half part included.
-        const headers: Record<string, string> = this.opts.contentMd5
-          ? { 'Content-MD5': md5(body).digest('base64') }
-          : {};
-        const response = await putBytes(url, body, headers, signal);
+        const headers: Record<string, string> = contentMd5 ? { 'Content-MD5': contentMd5 } : {};
+        const response = await putBytes(url, body.open(), headers, signal, body.length);
         const etag = response.headers.etag;
         const ok = response.status >= 200 && response.status < 300;
         if (ok && etag) return etag;

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { Readable } from 'node:stream';
 
 /**
  * A PUT of bytes in memory to a pre-signed URL with node:http rather than fetch: fetch copies a Buffer body and
@@ -18,11 +19,13 @@ export interface PutAnswer {
   text: string;
 }
 
+/** `body`: bytes in memory, or a stream of exactly `length` bytes (a range of a file). */
 export function putBytes(
   url: string,
-  body: Uint8Array,
+  body: Uint8Array | Readable,
   headers: Record<string, string>,
   signal?: AbortSignal,
+  length = body instanceof Readable ? undefined : body.byteLength,
 ): Promise<PutAnswer> {
   const target = new URL(url);
   const transport = target.protocol === 'https:' ? https : http;
@@ -30,7 +33,7 @@ export function putBytes(
   return new Promise((resolve, reject) => {
     const req = transport.request(
       target,
-      { method: 'PUT', agent, signal, headers: { ...headers, 'Content-Length': String(body.byteLength) } },
+      { method: 'PUT', agent, signal, headers: { ...headers, 'Content-Length': String(length) } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -45,6 +48,9 @@ export function putBytes(
       },
     );
     req.on('error', reject);
-    req.end(body);
+    if (body instanceof Readable) {
+      body.on('error', (err) => req.destroy(err));
+      body.pipe(req);
+    } else req.end(body);
   });
 }

@@ -17,7 +17,11 @@ export async function openSource(source: UploadSource, size?: number): Promise<O
   if (typeof source === 'string') {
     const info = await stat(source);
     if (!info.isFile()) throw new Error(`${source} is not a file`);
-    return { size: info.size, name: basename(source), reader: new PartReader(await open(source, 'r')) };
+    return {
+      size: info.size,
+      name: basename(source),
+      reader: new PartReader(await open(source, 'r'), source),
+    };
   }
   if (source instanceof Uint8Array) {
     const bytes = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
@@ -41,8 +45,12 @@ export class PartReader {
   private readonly hash: Hash = createHash('sha256');
   private pending: Buffer | undefined;
   private consumed = 0;
+  private scratch: Buffer | undefined;
+  /** Set for a file: its parts can be sent from the file itself, without holding them in memory. */
+  readonly path: string | undefined;
 
-  constructor(source: FileHandle | AsyncIterable<Buffer | Uint8Array | string> | Buffer[]) {
+  constructor(source: FileHandle | AsyncIterable<Buffer | Uint8Array | string> | Buffer[], path?: string) {
+    this.path = path;
     if (Array.isArray(source)) {
       this.iterator = source[Symbol.iterator]() as unknown as AsyncIterator<Buffer>;
     } else if (Symbol.asyncIterator in source) {
@@ -60,6 +68,22 @@ export class PartReader {
     this.hash.update(piece);
     this.consumed += piece.length;
     return piece;
+  }
+
+  /**
+   * Reads the next `length` bytes of a file only to hash them (into `also` too, e.g. a part's MD5), through one small
+   * reused buffer: the part itself is sent from the file.
+   */
+  async pass(length: number, also?: Hash): Promise<number> {
+    this.scratch ??= Buffer.allocUnsafe(1024 * 1024);
+    let left = length;
+    while (left > 0) {
+      const piece = await this.read(Math.min(left, this.scratch.length), this.scratch);
+      if (piece.length === 0) break;
+      also?.update(piece);
+      left -= piece.length;
+    }
+    return length - left;
   }
 
   /** Reads what is left (hashing it) and answers the SHA-256 of everything read. */

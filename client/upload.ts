@@ -58,6 +58,8 @@ export interface UploadResult {
   /** Parts sent by this call, and parts found already uploaded. */
   sentParts: number;
   skippedParts: number;
+  /** Where the time went (ms): creating or resuming the session, sending the bytes, completing. */
+  timings: { sessionMs: number; sendMs: number; completeMs: number };
 }
 
 /** A session to send bytes to: new (POST /media/upload-url) or resumed (GET /media/{id}/upload). */
@@ -97,6 +99,7 @@ async function uploadOnce(
   const { size, name, reader } = await openSource(source, opts.size);
   try {
     const progress: UploadProgress = { totalBytes: size, sentBytes: 0, skippedBytes: 0 };
+    const t0 = performance.now();
     const resumed = opts.resume ? await resumeSession(client, opts.resume.assetId) : undefined;
     if (resumed === 'settled') {
       // A previous run completed it: nothing to send; the checksum still comes from the bytes.
@@ -109,11 +112,13 @@ async function uploadOnce(
         sizeBytes: size,
         sentParts: 0,
         skippedParts: 0,
+        timings: { sessionMs: performance.now() - t0, sendMs: 0, completeMs: 0 },
       };
     }
     const ticket: Ticket = resumed ?? (await requestUpload(client, size, name, opts));
     const fresh = !resumed && ticket.upload.method === 'MULTIPART' ? { partUrls: ticket.upload.parts } : {};
     await opts.onSession?.({ assetId: ticket.assetId, method: ticket.upload.method, ...fresh });
+    const t1 = performance.now();
     let sentParts = 0;
     let skippedParts = 0;
     let completeBody: { parts?: { partNumber: number; etag: string }[] } = {};
@@ -136,6 +141,7 @@ async function uploadOnce(
       completeBody = { parts };
     }
     const sha256 = await reader.finish(size);
+    const t2 = performance.now();
     const completed = await call(
       client.api.POST('/media/{id}/complete', {
         params: { path: { id: ticket.assetId } },
@@ -150,6 +156,7 @@ async function uploadOnce(
       sizeBytes: size,
       sentParts,
       skippedParts,
+      timings: { sessionMs: t1 - t0, sendMs: t2 - t1, completeMs: performance.now() - t2 },
     };
   } finally {
     await reader.close();

@@ -83,6 +83,7 @@ export async function uploadCommand(client: AssetlineClient, args: UploadArgs, i
         })
         .finally(() => view?.files.delete(bar));
       await state.set(key, undefined);
+      if (io.env.ASSETLINE_TIMING) io.stderr.write(`timing ${name} ${JSON.stringify(result.timings)}\n`);
       say(
         `uploaded ${name} ${result.assetId} ${bytes(file.size)} sha256=${result.sha256}` +
           (result.skippedParts
