@@ -74,7 +74,7 @@ export const cliUpload: Bench = async (ctx) => {
     const { assetId } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { assetId: string };
     await client.waitUntilReady(assetId, { timeoutMs: 15 * 60_000, intervalMs: 1000 });
     ctx.log(
-      `cli-upload run ${i + 1}: curl ${round(curl[i]!, 2)} s, cli ${round(run.seconds, 2)} s, rss ${rss[i]! >> 20} MiB`,
+      `cli-upload run ${i + 1}: curl ${round(curl[i]!, 2)} s, cli ${round(run.seconds, 2)} s, rss ${rss[i]! >> 20} MiB; ${/timing \S+ (.*)/.exec(run.stderr)?.[1] ?? ''}`,
     );
   }
   s3.destroy();

@@ -85,7 +85,7 @@ export class MultipartSession {
         body = {
           length,
           open: () =>
-            createReadStream(path, { start: offset, end: offset + length - 1, highWaterMark: 1 << 20 }),
+            createReadStream(path, { start: offset, end: offset + length - 1, highWaterMark: 256 * 1024 }),
           release: () => undefined,
         };
       } else {
