@@ -63,6 +63,7 @@ export class MultipartSession {
     const partSize = this.upload.partSizeBytes;
     const count = Math.max(1, Math.ceil(size / partSize));
     const limit = Math.max(1, this.opts.concurrency ?? 4);
+    await this.opts.onPartUrls?.(this.upload.parts);
     const inFlight = new Set<Promise<void>>();
     // One buffer per slot, reused part after part: garbage of 16 MiB a part would grow the heap faster than GC.
     const free: Buffer[] = [];
@@ -186,6 +187,7 @@ export class MultipartSession {
       );
       let missing = session.method === 'MULTIPART' ? session.missing : [];
       if (missing.length === 0) missing = await this.renew();
+      await this.opts.onPartUrls?.(missing);
       for (const p of missing) this.urls.set(p.partNumber, p.url);
     })().finally(() => (this.refreshing = undefined));
     return this.refreshing;

@@ -17,8 +17,6 @@ export interface UploadProgress {
 export interface UploadSession {
   assetId: string;
   method: 'PUT' | 'MULTIPART';
-  /** A new multipart session's part URLs: kept with the session, they let a resume re-send a damaged part. */
-  partUrls?: PartUrls;
 }
 
 export interface UploadOptions {
@@ -46,6 +44,11 @@ export interface UploadOptions {
   contentMd5?: boolean;
   /** Called once the asset exists, before any byte is sent: persist it to resume after a crash. */
   onSession?: (s: UploadSession) => void | Promise<void>;
+  /**
+   * Called with part URLs as they arrive (the first answer signs only some parts, the rest come later), before any is
+   * used: kept with the session, they let a resume send a damaged part again.
+   */
+  onPartUrls?: (urls: PartUrls) => void | Promise<void>;
   /** Called after each part S3 acknowledged; the upload waits for it. */
   onPart?: (partNumber: number) => void | Promise<void>;
 }
@@ -116,8 +119,7 @@ async function uploadOnce(
       };
     }
     const ticket: Ticket = resumed ?? (await requestUpload(client, size, name, opts));
-    const fresh = !resumed && ticket.upload.method === 'MULTIPART' ? { partUrls: ticket.upload.parts } : {};
-    await opts.onSession?.({ assetId: ticket.assetId, method: ticket.upload.method, ...fresh });
+    await opts.onSession?.({ assetId: ticket.assetId, method: ticket.upload.method });
     const t1 = performance.now();
     let sentParts = 0;
     let skippedParts = 0;

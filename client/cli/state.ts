@@ -37,13 +37,32 @@ export class SessionState {
       const all = await this.read();
       if (session) all[key] = session;
       else delete all[key];
-      await mkdir(join(this.file, '..'), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(all, null, 2));
-      await rename(tmp, this.file);
+      await this.write(all);
     });
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** Adds part URLs to a saved session (newer ones replace older ones of the same part). */
+  addPartUrls(key: string, urls: { partNumber: number; url: string }[]): Promise<void> {
+    const next = this.queue.then(async () => {
+      const all = await this.read();
+      const session = all[key];
+      if (!session || urls.length === 0) return;
+      const merged = new Map((session.partUrls ?? []).map((p) => [p.partNumber, p.url]));
+      for (const p of urls) merged.set(p.partNumber, p.url);
+      all[key] = { ...session, partUrls: [...merged].map(([partNumber, url]) => ({ partNumber, url })) };
+      await this.write(all);
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async write(all: Record<string, SavedSession>): Promise<void> {
+    await mkdir(join(this.file, '..'), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(all, null, 2));
+    await rename(tmp, this.file);
   }
 
   private async read(): Promise<Record<string, SavedSession>> {

@@ -79,6 +79,7 @@ export async function uploadCommand(client: AssetlineClient, args: UploadArgs, i
             sent = p.sentBytes;
             skipped = p.skippedBytes;
           },
+          onPartUrls: (urls) => state.addPartUrls(key, urls),
           onPart: pause,
         })
         .finally(() => view?.files.delete(bar));
