@@ -11,6 +11,7 @@ import { ClamdScanner } from '../infra/adapters/clamd-scanner';
 import { S3ObjectStore } from '../infra/adapters/s3-object-store';
 import { LocalWorkspace } from '../infra/adapters/workspace';
 import { signDevToken } from '../devstack/dev-token';
+import { cliUpload } from './cli-upload';
 import { writeReport, type BenchReport } from './report';
 import { searchLatency } from './search-latency';
 import { sha256Rate } from './sha256-rate';
@@ -28,6 +29,7 @@ const BENCHES: Record<string, Bench> = {
   // After the media benches: its 6,000 pending sessions, and the million seeded rows below, would be their noise.
   'upload-url': uploadUrlLoad,
   search: searchLatency,
+  'cli-upload': cliUpload,
 };
 
 function selected(): string[] {

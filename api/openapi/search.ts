@@ -7,6 +7,7 @@ import {
   LISTED_TYPES,
   MAX_TAG_FILTERS,
   PAGE_LIMIT,
+  SHA256,
   TAG_FILTER,
 } from '../routes/search';
 import { fromZod, json, object, problems, ref, type ApiArea, type Json } from './common';
@@ -41,6 +42,14 @@ const parameters: Json[] = [
       items: { type: 'string', pattern: TAG_FILTER.source },
     },
     { style: 'form', explode: true },
+  ),
+  query(
+    'checksumSha256',
+    "Only the caller's own assets with these bytes (SHA-256, hex); shared assets never.",
+    {
+      type: 'string',
+      pattern: SHA256.source,
+    },
   ),
   query('createdFrom', 'ISO 8601 date, or date-time with a zone (inclusive).', {
     ...fromZod(isoInstant),

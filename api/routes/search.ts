@@ -18,6 +18,7 @@ export const TAG_FILTER = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,63}):([^\u0000]{0,1024}
 export const PAGE_LIMIT = { min: 1, max: 100, default: 50 };
 /** A cursor is base64url; that it is one this API issued is checked when it is read. */
 export const CURSOR = /^[A-Za-z0-9_-]+$/;
+export const SHA256 = /^[0-9a-fA-F]{64}$/;
 export const isoInstant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
 
 /** A repeated parameter arrives as an array; only `tag` may repeat. */
@@ -70,6 +71,10 @@ export const searchQuery = z
       .transform((v) => (Array.isArray(v) ? v : [v]))
       .pipe(z.array(tagSchema).max(MAX_TAG_FILTERS, `at most ${MAX_TAG_FILTERS} tag filters`))
       .optional(),
+    checksumSha256: once
+      .regex(SHA256, 'must be 64 hexadecimal characters')
+      .transform((v) => v.toLowerCase())
+      .optional(),
     createdFrom: once
       .refine((v) => isoInstant.safeParse(v).success, 'must be an ISO 8601 date, or date-time with a zone')
       .transform((v) => new Date(v))
@@ -101,6 +106,7 @@ export function searchRoutes({ services }: RouteContext): Router {
         status: query.status,
         type: query.type,
         tags: query.tag ?? [],
+        checksumSha256: query.checksumSha256,
         createdFrom: query.createdFrom,
         createdTo: query.createdTo,
         visibility: query.visibility,

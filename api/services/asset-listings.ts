@@ -25,6 +25,8 @@ export interface ListingFilter {
   status?: AssetStatus | undefined;
   type?: string | undefined;
   tags: [key: string, value: string][];
+  /** The caller's own assets with these bytes only: a checksum must never reveal what another owner holds. */
+  checksumSha256?: string | undefined;
   createdFrom?: Date | undefined;
   createdTo?: Date | undefined;
   visibility?: Visibility | undefined;
@@ -57,6 +59,7 @@ export class AssetListings {
       status: f.status,
       mimeTypes: mimeTypesOf(f.type),
       tags: f.tags,
+      checksumSha256: f.checksumSha256,
       createdFrom: f.createdFrom,
       createdTo: f.createdTo,
       visibility: f.visibility,

@@ -14,6 +14,8 @@ export interface SearchFilter {
   mimeTypes?: string[] | undefined;
   /** Every pair must be on the asset. */
   tags: [key: string, value: string][];
+  /** Set, only the owner's own assets are listed (the shared branch is left out): see AssetListings.search. */
+  checksumSha256?: string | undefined;
   createdFrom?: Date | undefined;
   createdTo?: Date | undefined;
   visibility?: Visibility | undefined;
@@ -44,6 +46,7 @@ export class SearchRepository {
   /** limit + 1 rows, so the caller knows whether there is a next page. */
   listQuery(f: SearchFilter) {
     const own = this.branch(f).where('a.owner_id', '=', f.ownerId);
+    if (f.checksumSha256 !== undefined) return this.db.selectFrom(own.as('own')).selectAll();
     const shared = this.branch(f)
       .where('a.owner_id', '<>', f.ownerId)
       .where('a.asset_id', 'in', (eb) =>
@@ -121,6 +124,7 @@ export class SearchRepository {
       );
     q = f.status ? q.where('a.status', '=', f.status) : q.where('a.status', '<>', 'deleted');
     if (f.mimeTypes) q = q.where('a.mime_type', 'in', f.mimeTypes);
+    if (f.checksumSha256 !== undefined) q = q.where('a.checksum_sha256', '=', f.checksumSha256);
     if (f.createdFrom) q = q.where('a.created_at', '>=', f.createdFrom);
     if (f.createdTo) q = q.where('a.created_at', '<', f.createdTo);
     if (f.visibility) q = q.where('a.visibility', '=', f.visibility);

@@ -16,6 +16,7 @@ import * as m013 from './migrations/013-quota-admission';
 import * as m014 from './migrations/014-dead-letters';
 import * as m015 from './migrations/015-visibility';
 import * as m016 from './migrations/016-upload-sessions';
+import * as m017 from './migrations/017-owner-checksum';
 import * as m004search from './migrations/004-search';
 
 // Migrations are imported, not read from a folder, so they ship inside whatever bundle runs the process.
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '014-dead-letters': m014,
   '015-visibility': m015,
   '016-upload-sessions': m016,
+  '017-owner-checksum': m017,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
