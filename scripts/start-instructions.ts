@@ -10,16 +10,16 @@ export interface RunningPlatform {
   delivery: string;
   workerHealth: string;
   dataDir: string;
+  /** Where the assetline CLI is (client/cli/bin.ts), run with the provisioned Node. */
+  repoRoot: string;
 }
 
 /**
- * What `npm start` prints once everything answers. The upload steps are a shell script as printed (test/npm-start
- * runs them): the lines under "Upload a file" up to the blank line upload and complete, the next block shows the
- * record, the last fetches a rendition through the edge.
+ * What `npm start` prints once everything answers. The CLI steps are a shell script as printed (test/npm-start runs
+ * them): the block under "The assetline CLI" defines it, the next uploads and waits, the last lists and fetches.
  */
 export function instructions(p: RunningPlatform): string {
   const api = p.apiUrl;
-  const auth = '-H "Authorization: Bearer $TOKEN"';
   const row = (name: string, value: string | undefined) => (value ? `  ${name.padEnd(13)}${value}\n` : '');
   return `
 Assetline is running.
@@ -28,19 +28,16 @@ ${row('API', `${api}   (readiness: ${api}/readyz)`)}${row('Temporal UI', p.tempo
 A token for owner 1, valid 30 days:
   export TOKEN=${p.token}
 
-Upload a file (curl and jq; TYPE is the file's media type):
-  FILE=photo.jpg TYPE=image/jpeg
-  R=$(curl -sSf -X POST ${api}/media/upload-url ${auth} -H 'Content-Type: application/json' \\
-    -d "{\\"filename\\":\\"$(basename "$FILE")\\",\\"contentType\\":\\"$TYPE\\",\\"sizeBytes\\":$(stat -c %s "$FILE")}")
-  ID=$(echo "$R" | jq -r .assetId)
-  curl -sSf "$(echo "$R" | jq -r .upload.url)" -H "Content-Type: $TYPE" --upload-file "$FILE"
-  curl -sSf -X POST ${api}/media/$ID/complete ${auth}; echo
+The assetline CLI (client/; for another shell, or put the function in your shell's rc file):
+  export ASSETLINE_URL=${api} ASSETLINE_TOKEN=$TOKEN
+  assetline() { bash ${p.repoRoot}/scripts/node-env.sh node ${p.repoRoot}/client/cli/bin.ts "$@"; }
 
-Then, until its status is ready (scan clean):
-  curl -sSf ${api}/media/$ID ${auth} | jq '{status, scan, renditions: [.renditions[].name]}'
+Upload files or folders (progress bars, resumable: run it again after an interruption), following each to ready:
+  assetline upload photo.jpg --wait
 
-And its thumbnail, through the delivery edge:
-  curl -sSfL "${api}/media/$ID/content?rendition=thumb-256" ${auth} -o thumb.webp
+Then list, follow or fetch (add --json for scripts; assetline --help for the rest):
+  assetline ls --type image
+  assetline get <assetId> --rendition thumb-256 -o thumb.webp
 
 Ctrl-C stops everything; data stays in ${p.dataDir}/ (delete it to start afresh).
 `;

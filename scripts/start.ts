@@ -146,6 +146,7 @@ try {
       clamd: clamd ? `${clamd.host}:${clamd.port} (test signatures only: see the README)` : undefined,
       redis: redis?.url,
       workerHealth: `http://${env.WORKER_HEALTH_ADDRESS}/readyz`,
+      repoRoot,
       dataDir: dataDir.startsWith(repoRoot + path.sep) ? path.relative(repoRoot, dataDir) : dataDir,
     }),
   );
