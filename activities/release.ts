@@ -6,8 +6,8 @@ import type { ObjectStore } from '../infra/adapters/object-store';
 import { releaseEventId, type ReleaseRepository } from '../infra/adapters/release-repository';
 import { renditionPath } from '../domain/delivery/asset-paths';
 import { deliveryAccess } from '../domain/delivery/delivery-access';
-import { advanceRelease, isOpen, type Release } from '../domain/visibility';
-import type { ReleaseSchedule } from '../workflows/definitions';
+import { advanceRelease, isOpen } from '../domain/visibility';
+import { toSchedule, type ReleaseSchedule } from '../workflows/definitions';
 import { keepBeating } from './heartbeat';
 
 export interface ReleaseDeps {
@@ -15,12 +15,6 @@ export interface ReleaseDeps {
   events: EventPublisher;
   cdn: Cdn;
 }
-
-export const toSchedule = (r: Release): ReleaseSchedule => ({
-  visibility: r.visibility,
-  publishAt: r.publishAt?.toISOString() ?? null,
-  unpublishAt: r.unpublishAt?.toISOString() ?? null,
-});
 
 /**
  * The release clock's tick: applies whatever of the asset's schedule is due now (the database holds the schedule;

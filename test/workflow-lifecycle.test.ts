@@ -17,6 +17,7 @@ import {
   deleteRequestedSignal,
   mediaTaskQueue,
   releaseScheduledSignal,
+  toSchedule,
   VisibilityAttribute,
   restoreRequestedSignal,
   retryRequestedSignal,
@@ -27,7 +28,6 @@ import {
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { uniqueName } from './helpers/stack';
 import { eventually } from './helpers/http';
-import { toSchedule } from '../activities/release';
 import { advanceRelease, type Release } from '../domain/visibility';
 
 const TTL_SECONDS = 900;

@@ -5,7 +5,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import type { AssetStatus } from '../domain/asset-status';
-import type { Visibility } from '../domain/visibility';
+import type { Release, Visibility } from '../domain/visibility';
 
 /**
  * Failure types of media an activity cannot process, as opposed to "try again": the workflow fails the asset at
@@ -63,6 +63,13 @@ export interface ReleaseSchedule {
   publishAt: string | null;
   unpublishAt: string | null;
 }
+
+/** A release as the clock keeps it: the API signals it, the clock's activity answers it. */
+export const toSchedule = (r: Release): ReleaseSchedule => ({
+  visibility: r.visibility,
+  publishAt: r.publishAt?.toISOString() ?? null,
+  unpublishAt: r.unpublishAt?.toISOString() ?? null,
+});
 
 export type Tier = 'hot' | 'warm' | 'cold';
 

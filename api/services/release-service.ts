@@ -11,7 +11,7 @@ import {
   type ReleaseChange,
   type ReleaseRequest,
 } from '../../domain/visibility';
-import type { ReleaseSchedule } from '../../workflows/definitions';
+import { toSchedule } from '../../workflows/definitions';
 import type { AssetDocCache } from '../asset-docs';
 import { lifecycleInput, type LifecycleSettings } from '../lifecycle-input';
 import { AuthorisedAsset } from './access-control';
@@ -39,12 +39,6 @@ export const releaseView = (assetId: string, r: Release) => ({
   publishAs: r.releaseVisibility,
   unpublishAt: r.unpublishAt?.toISOString() ?? null,
   releasedAt: r.releasedAt?.toISOString() ?? null,
-});
-
-const schedule = (r: Release): ReleaseSchedule => ({
-  visibility: r.visibility,
-  publishAt: r.publishAt?.toISOString() ?? null,
-  unpublishAt: r.unpublishAt?.toISOString() ?? null,
 });
 
 /**
@@ -95,7 +89,7 @@ export class ReleaseService {
       const row = AuthorisedAsset.row(target);
       // A pending asset's workflow sleeps out its start delay: signal-with-start wakes it to keep the time.
       const pending = applied.status === 'pending' ? lifecycleInput(row, settings) : undefined;
-      await workflows.scheduleRelease(assetId, schedule(applied.release), pending);
+      await workflows.scheduleRelease(assetId, toSchedule(applied.release), pending);
     }
     return releaseView(assetId, applied.release);
   }
