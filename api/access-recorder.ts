@@ -14,8 +14,8 @@ export class AccessRecorder {
     private readonly repository: Pick<AssetAccessRepository, 'add'>,
     private readonly logger: Logger,
     private readonly flushSeconds: number,
-    /** Told, once per flush, which assets were read (their workflows bring cold blobs back to hot). */
-    private readonly onFlushed?: (assetIds: string[]) => Promise<void>,
+    /** Told, once per flush, which assets were read and when last (their workflows bring cold blobs back to hot). */
+    private readonly onFlushed?: (reads: AccessCount[]) => Promise<void>,
   ) {}
 
   record(assetId: string): void {
@@ -60,7 +60,7 @@ export class AccessRecorder {
       this.keep(rows, err);
       return;
     }
-    await this.onFlushed?.(rows.map((r) => r.assetId)).catch((err: unknown) =>
+    await this.onFlushed?.(rows).catch((err: unknown) =>
       this.logger.warn({ err, assets: rows.length }, 'read assets not signalled'),
     );
   }

@@ -1,17 +1,18 @@
+import type { AccessCount } from '../infra/adapters/asset-access-repository';
 import type { WorkflowGateway } from '../infra/adapters/workflow-gateway';
 import type { Logger } from '../infra/logger';
 
 /**
- * Signals each read asset's workflow once per access flush. A workflow that has ended (deleted, purged) cannot
+ * Signals each read asset's workflow once per access flush, with the time of its latest read: the workflow tells a
+ * read made before the blob moved tiers from one made after. A workflow that has ended (deleted, purged) cannot
  * be signalled; that is expected and only logged at debug.
  */
 export function signalAccessed(workflows: WorkflowGateway, logger: Logger) {
-  return async (assetIds: string[]): Promise<void> => {
-    const at = new Date().toISOString();
+  return async (reads: AccessCount[]): Promise<void> => {
     await Promise.all(
-      assetIds.map((id) =>
+      reads.map(({ assetId: id, lastAccessAt }) =>
         workflows
-          .accessed(id, at)
+          .accessed(id, lastAccessAt.toISOString())
           .then((delivered) => {
             if (!delivered) logger.debug({ assetId: id }, 'accessed signal not delivered: no workflow');
           })

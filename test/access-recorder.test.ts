@@ -58,8 +58,8 @@ describe('AccessRecorder', () => {
       },
       createLogger('test', 'silent'),
       3600,
-      async (ids) => {
-        notified.push(ids);
+      async (reads) => {
+        notified.push(reads.map((r) => r.assetId));
         if (failNotify) throw new Error('temporal unavailable');
       },
     );

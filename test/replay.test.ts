@@ -25,6 +25,7 @@ describe('workflow replay of recorded histories', async () => {
       'v3-poison-guard',
       'v4-phases-poison-guard',
       'v5-release-clock',
+      'v6-reads-by-their-time',
     ]);
     for (const version of versions) {
       expect(files.filter((f) => path.dirname(f) === version).length).toBeGreaterThanOrEqual(5);

@@ -635,13 +635,13 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
         await env.sleep(`${20 * DAY + 3600}s`);
         expect(moves()).toEqual(['warm', 'cold']);
 
-        await handle.signal(accessedSignal, { at: new Date().toISOString() });
+        await handle.signal(accessedSignal, { at: new Date(await env.currentTimeMs()).toISOString() });
         await env.sleep('1m');
         expect(moves()).toEqual(['warm', 'cold', 'hot']);
         expect(tierEvents().at(-1)).toBe('moved from cold to hot: read while cold');
         // A read while hot moves nothing, but the ten idle days count from it.
         await env.sleep('5d');
-        await handle.signal(accessedSignal, { at: new Date().toISOString() });
+        await handle.signal(accessedSignal, { at: new Date(await env.currentTimeMs()).toISOString() });
         await env.sleep(`${10 * DAY - 3600}s`);
         expect(moves()).toEqual(['warm', 'cold', 'hot']);
         await env.sleep('2h');
@@ -649,6 +649,29 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
         await handle.signal(deleteRequestedSignal, { reason: 'done with it' });
         await env.sleep('1m');
         expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'deleted', stage: 'trash' });
+      });
+    });
+
+    it('a read made before the blob moved, reported after, leaves it where it is', async () => {
+      const { fake, assetId, moves, tierEvents } = tiered();
+      await withWorkers(fake, async (taskQueue) => {
+        const handle = await start(taskQueue, { assetId, hotSeconds: 10 * DAY, coldSeconds: 20 * DAY });
+        await handle.signal(uploadCompletedSignal, { source: 'api' });
+        await env.sleep('1h');
+        const readWhileHot = new Date(await env.currentTimeMs()).toISOString();
+        await env.sleep(`${10 * DAY}s`);
+        expect(moves()).toEqual(['warm']);
+        // An access flush delivers that early read only now, after the move to warm.
+        await handle.signal(accessedSignal, { at: readWhileHot });
+        await env.sleep('1m');
+        expect(moves()).toEqual(['warm']);
+        expect(tierEvents()).toEqual([`moved from hot to warm: not read for ${10 * DAY} s`]);
+        // A read made now does bring it back.
+        await handle.signal(accessedSignal, { at: new Date(await env.currentTimeMs()).toISOString() });
+        await env.sleep('1m');
+        expect(moves()).toEqual(['warm', 'hot']);
+        await handle.signal(deleteRequestedSignal, { reason: 'done with it' });
+        await env.sleep('1m');
       });
     });
 

@@ -80,6 +80,8 @@ export interface LifeState {
   sha256: string | null;
   /** Epoch milliseconds of the last read, or of the last tier move when that came later. */
   lastAccessMs: number;
+  /** Epoch milliseconds of the blob's last move between tiers (absent in runs continued before it was kept). */
+  tierMovedMs?: number;
 }
 
 export interface MoveBlobTier {

@@ -27,8 +27,9 @@ export function handleRequests(run: RunState): void {
     // Work under way is cancelled; once the outcome is being recorded, the asset is settled and goes to the trash.
     if (!run.settling) run.processing.cancel();
   });
-  setHandler(accessedSignal, () => {
+  setHandler(accessedSignal, ({ at }) => {
     requests.accessed = true;
+    requests.accessedAtMs = Math.max(requests.accessedAtMs, Date.parse(at) || 0);
   });
   setHandler(retryRequestedSignal, () => {
     requests.retry = true;

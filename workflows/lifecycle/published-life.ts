@@ -49,6 +49,9 @@ async function tierUntilDeleted(run: RunState, retentionMs: number | undefined):
     if (requests.deletion) return true;
     if (requests.accessed) {
       requests.accessed = false;
+      // A read reported after the blob moved but made before it (a flush comes up to its interval late) says
+      // nothing about the blob in its new tier; only a read made since the move brings it back.
+      if (requests.accessedAtMs < run.tierMovedMs && patched('reads-by-their-time')) continue;
       run.lastAccessMs = Date.now();
       if (run.tier !== 'hot') await moveTier(run, 'hot', 0, `read while ${run.tier}`);
       continue;
@@ -62,6 +65,7 @@ async function tierUntilDeleted(run: RunState, retentionMs: number | undefined):
           tier: run.tier,
           sha256: run.sha256 ?? null,
           lastAccessMs: run.lastAccessMs,
+          tierMovedMs: run.tierMovedMs,
         },
       });
     }
@@ -108,6 +112,7 @@ async function moveTier(run: RunState, to: Tier, idleSeconds: number, why: strin
     run.lastAccessMs = Date.now();
     return;
   }
+  run.tierMovedMs = Date.now();
   // A move is an event of the tiering, whatever the asset was doing: its stage is back to that afterwards.
   const previous = run.asset.stage;
   run.asset.stage = 'tier';

@@ -22,6 +22,8 @@ export interface Requests {
   restore: boolean;
   /** Read since the tiering last looked: the idle window starts over and a warm or cold blob comes back. */
   accessed: boolean;
+  /** Epoch milliseconds of the latest read those signals reported (the read itself, not when it was flushed). */
+  accessedAtMs: number;
   /** The owner's latest visibility change, for the release clock to re-arm on. */
   release: ReleaseSchedule | undefined;
   /** A renewed upload session's new expiry (ISO 8601): the upload window stays open until then. */
@@ -43,6 +45,8 @@ export interface RunState {
   tier: Tier;
   /** Epoch milliseconds of the last read, or of the last tier move when that came later. */
   lastAccessMs: number;
+  /** Epoch milliseconds of the blob's last move between tiers; 0 before the first. */
+  tierMovedMs: number;
   /** Events recorded by this run: numbers their ids, which make recording an event idempotent. */
   transitions: number;
   /** The visibility and schedule the release clock keeps (carried over a continue-as-new). */
@@ -66,6 +70,7 @@ export function newRunState(input: AssetLifecycleInput): RunState {
       retry: false,
       restore: false,
       accessed: false,
+      accessedAtMs: 0,
       release: undefined,
       uploadExpiresAt: undefined,
     },
@@ -74,6 +79,7 @@ export function newRunState(input: AssetLifecycleInput): RunState {
     sha256: resume?.sha256 ?? undefined,
     tier: resume?.tier ?? 'hot',
     lastAccessMs: resume?.lastAccessMs ?? Date.now(),
+    tierMovedMs: resume?.tierMovedMs ?? 0,
     transitions: 0,
     release: input.release,
   };
