@@ -1,4 +1,6 @@
+import { S3ServiceException } from '@aws-sdk/client-s3';
 import type { ObjectStore } from '../infra/adapters/object-store';
+import type { MultipartAssembly } from '../workflows/definitions';
 import { sha256OfObject } from './hashing/hash';
 import { keepBeating } from './heartbeat';
 
@@ -6,6 +8,8 @@ export interface VerifyUploadInput {
   objectKey: string;
   declaredSizeBytes: number;
   declaredChecksumSha256: string | null;
+  /** A multipart upload to assemble first (the API checked its parts and answered without waiting for this). */
+  assemble?: MultipartAssembly;
 }
 
 export type VerifyUploadResult =
@@ -22,6 +26,10 @@ const HEARTBEAT_EVERY_MS = 5_000;
  */
 export function verifyUploadActivity(deps: { store: ObjectStore }) {
   return async function verifyUpload(input: VerifyUploadInput): Promise<VerifyUploadResult> {
+    if (input.assemble) {
+      const refused = await assemble(deps.store, input.objectKey, input.assemble);
+      if (refused) return refused;
+    }
     const head = await deps.store.head(input.objectKey);
     if (!head) {
       return { ok: false, reason: 'no object was uploaded at the pre-signed URL', details: {} };
@@ -66,4 +74,40 @@ export function verifyUploadActivity(deps: { store: ObjectStore }) {
     }
     return { ok: true, sizeBytes: bytes, sha256 };
   };
+}
+
+// What S3 answers when the part list cannot make the object: the upload's fault, so a reason, not a retry.
+const REFUSALS = new Set(['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'MalformedXML']);
+
+/**
+ * Joins the parts into the object (S3 takes seconds to minutes for a large one; beats keep the attempt alive). A
+ * retried attempt finds the upload gone and the object there: nothing to do.
+ */
+async function assemble(
+  store: ObjectStore,
+  objectKey: string,
+  { uploadId, parts }: MultipartAssembly,
+): Promise<Extract<VerifyUploadResult, { ok: false }> | undefined> {
+  try {
+    await keepBeating(() => store.completeMultipartUpload(objectKey, uploadId, parts));
+    return undefined;
+  } catch (err) {
+    const name = err instanceof S3ServiceException ? err.name : '';
+    if (REFUSALS.has(name)) {
+      return {
+        ok: false,
+        reason: `the upload's parts could not be assembled: ${name}: ${(err as Error).message}`,
+        details: { uploadId, parts: parts.length },
+      };
+    }
+    if (name === 'NoSuchUpload' && (await store.head(objectKey))) return undefined;
+    if (name === 'NoSuchUpload') {
+      return {
+        ok: false,
+        reason: `the multipart upload ${uploadId} is gone and no object was assembled`,
+        details: { uploadId },
+      };
+    }
+    throw err;
+  }
 }

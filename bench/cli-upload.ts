@@ -13,24 +13,32 @@ import type { Bench } from './types';
 const SIZE = Number(process.env.BENCH_CLI_BYTES ?? 1024 ** 3);
 const RUNS = Number(process.env.BENCH_CLI_RUNS ?? 3);
 
-/** A command under /usr/bin/time: wall seconds and peak RSS (the kernel's maximum resident set, in KiB). */
+/** A command under /usr/bin/time: wall seconds, CPU seconds (user + system) and peak RSS (KiB, the kernel's maximum). */
 function timed(command: string, args: string[], env: NodeJS.ProcessEnv) {
-  return new Promise<{ seconds: number; peakRssBytes: number; stdout: string; stderr: string }>(
-    (resolve, reject) => {
-      const started = process.hrtime.bigint();
-      const child = spawn('/usr/bin/time', ['-f', 'maxrss=%M', command, ...args], { env, cwd: repoRoot });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('close', (code) => {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const rss = /maxrss=(\d+)/.exec(stderr);
-        if (code !== 0 || !rss) return reject(new Error(`${command} exited ${code}: ${stderr.slice(-500)}`));
-        resolve({ seconds, peakRssBytes: Number(rss[1]) * 1024, stdout, stderr });
-      });
-    },
-  );
+  return new Promise<{
+    seconds: number;
+    cpuSeconds: number;
+    peakRssBytes: number;
+    stdout: string;
+    stderr: string;
+  }>((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn('/usr/bin/time', ['-f', 'maxrss=%M cpu=%U+%S', command, ...args], {
+      env,
+      cwd: repoRoot,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const usage = /maxrss=(\d+) cpu=([\d.]+)\+([\d.]+)/.exec(stderr);
+      if (code !== 0 || !usage) return reject(new Error(`${command} exited ${code}: ${stderr.slice(-500)}`));
+      const cpuSeconds = Number(usage[2]) + Number(usage[3]);
+      resolve({ seconds, cpuSeconds, peakRssBytes: Number(usage[1]) * 1024, stdout, stderr });
+    });
+  });
 }
 
 /**
@@ -71,22 +79,26 @@ export const cliUpload: Bench = async (ctx) => {
   const curl: number[] = [];
   const cli: number[] = [];
   const rss: number[] = [];
+  // CPU seconds say what wall time cannot on a shared machine: the work each client did for the same bytes.
+  const curlCpu: number[] = [];
+  const cliCpu: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const key = `bench/curl-${Date.now()}-${i}`;
     const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: env.S3_BUCKET!, Key: key }), {
       expiresIn: 900,
     });
-    curl.push(
-      (await timed('curl', ['-sS', '--fail', '-o', '/dev/null', '-T', file, url], process.env)).seconds,
-    );
+    const curlRun = await timed('curl', ['-sS', '--fail', '-o', '/dev/null', '-T', file, url], process.env);
+    curl.push(curlRun.seconds);
+    curlCpu.push(curlRun.cpuSeconds);
 
     const run = await timed(process.execPath, [bundle, 'upload', file, '--json'], cliEnv);
     cli.push(run.seconds);
+    cliCpu.push(run.cpuSeconds);
     rss.push(run.peakRssBytes);
     const { assetId } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { assetId: string };
     await client.waitUntilReady(assetId, { timeoutMs: 15 * 60_000, intervalMs: 1000 });
     ctx.log(
-      `cli-upload run ${i + 1}: curl ${round(curl[i]!, 2)} s, cli ${round(run.seconds, 2)} s, rss ${rss[i]! >> 20} MiB; ${/timing \S+ (.*)/.exec(run.stderr)?.[1] ?? ''}`,
+      `cli-upload run ${i + 1}: curl ${round(curl[i]!, 2)} s, cli ${round(run.seconds, 2)} s (cpu curl ${round(curlCpu[i]!, 2)} s, cli ${round(run.cpuSeconds, 2)} s), rss ${rss[i]! >> 20} MiB; ${/timing \S+ (.*)/.exec(run.stderr)?.[1] ?? ''}`,
     );
   }
   s3.destroy();
@@ -112,6 +124,8 @@ export const cliUpload: Bench = async (ctx) => {
         sizeBytes: size,
         cliSeconds: cli.map((s) => round(s, 2)),
         curlSeconds: curl.map((s) => round(s, 2)),
+        cliCpuSeconds: cliCpu.map((s) => round(s, 2)),
+        curlCpuSeconds: curlCpu.map((s) => round(s, 2)),
       },
     },
     {

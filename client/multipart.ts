@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
 import type { AssetlineClient } from './client.ts';
 import { call } from './client.ts';
 import { AssetlineError } from './errors.ts';
-import { putBytes } from './put-part.ts';
+import { putBytes, type FileRange } from './put-part.ts';
 import type { PartReader } from './source.ts';
 import { backoff, type UploadOptions, type UploadProgress } from './upload.ts';
 
@@ -14,10 +12,10 @@ export type DonePart = { partNumber: number; etag: string; sizeBytes: number };
 /** A part S3 holds from an earlier run is not this file's bytes: the session cannot be resumed. */
 export class StalePartError extends Error {}
 
-/** A part to send: opened afresh for each attempt (a file range is a new stream each time). */
+/** A part to send: opened afresh for each attempt (a file range is read again each time). */
 interface PartBody {
   length: number;
-  open(): Buffer | Readable;
+  open(): Buffer | FileRange;
   release(): void;
 }
 
@@ -85,8 +83,7 @@ export class MultipartSession {
         await reader.pass(length, check);
         body = {
           length,
-          open: () =>
-            createReadStream(path, { start: offset, end: offset + length - 1, highWaterMark: 256 * 1024 }),
+          open: () => ({ path, start: offset, length }),
           release: () => undefined,
         };
       } else {
@@ -158,7 +155,7 @@ export class MultipartSession {
       try {
         // Content-MD5 (opt-in): S3 refuses a body that arrives other than sent, a killed client's half part included.
         const headers: Record<string, string> = contentMd5 ? { 'Content-MD5': contentMd5 } : {};
-        const response = await putBytes(url, body.open(), headers, signal, body.length);
+        const response = await putBytes(url, body.open(), headers, signal);
         const etag = response.headers.etag;
         const ok = response.status >= 200 && response.status < 300;
         if (ok && etag) return etag;

@@ -336,6 +336,23 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
     });
   });
 
+  it('a multipart completion is assembled by the verify step; a join S3 refuses rejects the asset', async () => {
+    const assemble = { uploadId: 'up-1', parts: [{ partNumber: 1, etag: '"e1"' }] };
+    const refusal = "the upload's parts could not be assembled: InvalidPart: part 1";
+    const fake = fakeActivities({
+      verifyUpload: async () => ({ ok: false, reason: refusal, details: {} }),
+    });
+    await withWorkers(fake, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await handle.signal(uploadCompletedSignal, { source: 'api', assemble });
+      // A later report of the same upload (S3's event for the joined object) changes nothing.
+      await handle.signal(uploadCompletedSignal, { source: 'storage-event' });
+      expect(await handle.result()).toEqual({ status: 'rejected', reason: refusal });
+      const verify = fake.calls.find((c) => c.name === 'verifyUpload');
+      expect(verify?.arg).toMatchObject({ assemble });
+    });
+  });
+
   it('a media failure fails the asset at its stage; an operator retry re-runs that stage and succeeds', async () => {
     let renders = 0;
     const fake = fakeActivities({

@@ -95,6 +95,16 @@ export type CompletionSource = 'api' | 'storage-event';
 
 export interface UploadCompleted {
   source: CompletionSource;
+  /**
+   * A multipart upload the workflow assembles before verifying it: the API checked these parts against the stored
+   * ones and answered at once, so no client waits on the storage's join of a large object.
+   */
+  assemble?: MultipartAssembly;
+}
+
+export interface MultipartAssembly {
+  uploadId: string;
+  parts: { partNumber: number; etag: string }[];
 }
 
 /** The processing pipeline's stages, in order: a failure names the one it happened in, and a retry re-runs it. */

@@ -142,6 +142,10 @@ export function uploadsArea({ maxUploadBytes, multipartPartBytes }: ApiDeps['set
           operationId: 'completeUpload',
           tags: ['uploads'],
           summary: 'Tell the platform the upload is done (write permission); repeating it is harmless',
+          description:
+            "A multipart upload's parts are checked against what storage holds (each part stored with that ETag, " +
+            "every part but the last at least 5 MiB) and the answer comes at once: the asset's workflow joins the " +
+            "parts into one object at its verify stage, so no request waits on the storage's join of a large object.",
           parameters,
           requestBody: jsonBody(
             annotate(fromZod(completeBodySchema(maxPartsFor(maxUploadBytes, multipartPartBytes))), {
@@ -162,8 +166,8 @@ export function uploadsArea({ maxUploadBytes, multipartPartBytes }: ApiDeps['set
               404,
               [
                 409,
-                'A multipart upload without `parts`, a part listed twice, or parts that do not match what storage ' +
-                  'holds (see GET /media/{id}/upload).',
+                'A multipart upload without `parts`, a part listed twice, parts that do not match what storage ' +
+                  'holds (InvalidPart, EntityTooSmall; see GET /media/{id}/upload), or a multipart upload that is gone.',
               ],
               503,
             ),

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { S3ServiceException } from '@aws-sdk/client-s3';
 import type { AssetRepository } from '../../infra/adapters/asset-repository';
 import type { ObjectStore } from '../../infra/adapters/object-store';
 import { regionColumns } from '../../infra/adapters/region-repository';
 import { policyOf } from '../region-schema';
 import { QuotaExceededError, quotaExcess, type QuotaRepository } from '../../infra/adapters/quota-repository';
 import type { WorkflowGateway } from '../../infra/adapters/workflow-gateway';
+import { partsMisfit } from '../../domain/multipart-parts';
 import { uploadKey } from '../../domain/object-keys';
+import type { MultipartAssembly } from '../../workflows/definitions';
 import type { MediaAssetRow } from '../../infra/db/schema';
 import type { Release, Visibility } from '../../domain/visibility';
 import type { Principal } from '../auth';
@@ -54,9 +55,6 @@ function partListFor(parts: UploadPart[] | undefined): UploadPart[] {
   if (repeated) throw conflict(`parts lists part ${repeated.partNumber} twice`);
   return sorted;
 }
-
-// S3's answers to a part list that does not fit the stored parts: the client's to fix, not ours.
-const CLIENT_PART_ERRORS = new Set(['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall', 'MalformedXML']);
 
 /** Upload sessions: pre-signed single or multipart uploads, resuming, aborting and completion. */
 export class UploadService {
@@ -261,13 +259,17 @@ export class UploadService {
     };
   }
 
-  /** The client says the bytes are there; a multipart upload is assembled from its parts first. */
+  /**
+   * The client says the bytes are there. A multipart upload's part list is checked here and assembled by the
+   * workflow, before it verifies the bytes (a list S3 refuses then rejects the asset with S3's reason).
+   */
   async complete(target: AuthorisedAsset, parts: UploadPart[] | undefined) {
     const asset = AuthorisedAsset.row(target);
-    if (asset.status === 'pending' && asset.multipart_upload_id) {
-      await this.assemble(asset, asset.multipart_upload_id, partListFor(parts));
-    }
-    if (asset.status === 'pending') await this.deps.workflows.completeUpload(this.input(asset), 'api');
+    if (asset.status !== 'pending') return currentStatus(this.deps.assets, asset);
+    const assemble = asset.multipart_upload_id
+      ? await this.partsToAssemble(asset, asset.multipart_upload_id, partListFor(parts))
+      : undefined;
+    await this.deps.workflows.completeUpload(this.input(asset), 'api', assemble);
     return currentStatus(this.deps.assets, asset);
   }
 
@@ -332,17 +334,25 @@ export class UploadService {
     return { limits, retentionDays };
   }
 
-  private async assemble(asset: MediaAssetRow, uploadId: string, parts: UploadPart[]): Promise<void> {
+  /**
+   * The parts the client lists, checked against the stored ones the way S3 will check them; the workflow assembles
+   * them (S3's join of a large object takes seconds to minutes, no request should wait on it). Undefined when the
+   * object is already whole (completed outside the API).
+   */
+  private async partsToAssemble(
+    asset: MediaAssetRow,
+    uploadId: string,
+    parts: UploadPart[],
+  ): Promise<MultipartAssembly | undefined> {
     const { store } = this.deps;
-    try {
-      await store.completeMultipartUpload(asset.object_key, uploadId, parts);
-    } catch (err) {
-      const name = err instanceof S3ServiceException ? err.name : '';
-      if (CLIENT_PART_ERRORS.has(name))
-        throw conflict(`parts rejected by storage: ${name}: ${(err as Error).message}`);
-      // Completed already (a repeated call): the object is there, and signalling again is harmless.
-      if (name !== 'NoSuchUpload' || !(await store.head(asset.object_key))) throw err;
+    const stored = await store.listParts(asset.object_key, uploadId);
+    if (!stored) {
+      if (await store.head(asset.object_key)) return undefined;
+      throw conflict(`the multipart upload ${uploadId} is gone: start the upload again`);
     }
+    const misfit = partsMisfit(parts, stored);
+    if (misfit) throw conflict(`parts rejected by storage: ${misfit}`);
+    return { uploadId, parts: parts.map(({ partNumber, etag }) => ({ partNumber, etag })) };
   }
 
   private requirePending(target: AuthorisedAsset): MediaAssetRow {

@@ -155,7 +155,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Tell the platform the upload is done (write permission); repeating it is harmless */
+    /**
+     * Tell the platform the upload is done (write permission); repeating it is harmless
+     * @description A multipart upload's parts are checked against what storage holds (each part stored with that ETag, every part but the last at least 5 MiB) and the answer comes at once: the asset's workflow joins the parts into one object at its verify stage, so no request waits on the storage's join of a large object.
+     */
     post: operations['completeUpload'];
     delete?: never;
     options?: never;
@@ -1632,7 +1635,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description A multipart upload without `parts`, a part listed twice, or parts that do not match what storage holds (see GET /media/{id}/upload). */
+      /** @description A multipart upload without `parts`, a part listed twice, parts that do not match what storage holds (InvalidPart, EntityTooSmall; see GET /media/{id}/upload), or a multipart upload that is gone. */
       409: {
         headers: {
           [name: string]: unknown;

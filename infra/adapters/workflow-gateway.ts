@@ -24,6 +24,7 @@ import {
   type AssetLifecycleInput,
   type AssetState,
   type CompletionSource,
+  type MultipartAssembly,
   type ReleaseSchedule,
 } from '../../workflows/definitions';
 
@@ -68,8 +69,12 @@ export class WorkflowGateway {
   }
 
   /** `pending` is the asset's input while its row says pending; false when the workflow has already finished. */
-  async completeUpload(pending: AssetLifecycleInput, source: CompletionSource): Promise<boolean> {
-    return this.signalPending(pending, uploadCompletedSignal, { source });
+  async completeUpload(
+    pending: AssetLifecycleInput,
+    source: CompletionSource,
+    assemble?: MultipartAssembly,
+  ): Promise<boolean> {
+    return this.signalPending(pending, uploadCompletedSignal, assemble ? { source, assemble } : { source });
   }
 
   /**

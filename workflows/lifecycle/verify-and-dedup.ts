@@ -22,10 +22,12 @@ export async function verifyAndDedup(
   const { input } = run;
   // Verification: the bytes in storage must be the bytes the client declared.
   enter(run, 'verify');
+  const assemble = run.requests.completion?.assemble;
   const verified = await upload.verify({
     objectKey: input.objectKey,
     declaredSizeBytes: input.declaredSizeBytes,
     declaredChecksumSha256: input.declaredChecksumSha256,
+    ...(assemble ? { assemble } : {}),
   });
   if (!verified.ok) return reject(run, verified.reason, verified.details, 'verify');
   const quota = await assets.checkQuota({ assetId: input.assetId, sizeBytes: verified.sizeBytes });
