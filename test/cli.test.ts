@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -58,10 +58,9 @@ describe('the assetline CLI against the real stack', () => {
       (n) => n === 0,
     );
 
-    const state = JSON.parse(
-      await readFile(join(env.ASSETLINE_STATE_DIR!, 'sessions.json'), 'utf8'),
-    ) as Record<string, { assetId: string }>;
-    const [saved] = Object.values(state);
+    const sessions = join(env.ASSETLINE_STATE_DIR!, 'sessions');
+    const [only] = await readdir(sessions);
+    const saved = JSON.parse(await readFile(join(sessions, only!), 'utf8')) as { assetId: string };
     expect(saved?.assetId).toMatch(/^[0-9a-f-]{36}$/);
     const held = await fetch(`${platform.baseUrl}/media/${saved!.assetId}/upload`, {
       headers: { Authorization: `Bearer ${env.ASSETLINE_TOKEN}` },
@@ -98,8 +97,8 @@ describe('the assetline CLI against the real stack', () => {
       headers: { Authorization: `Bearer ${env.ASSETLINE_TOKEN}` },
     }).then((r) => r.json() as Promise<{ checksumSha256: string }>);
     expect(asset.checksumSha256).toBe(sha256);
-    // The finished session is gone from the state file.
-    expect(JSON.parse(await readFile(join(env.ASSETLINE_STATE_DIR!, 'sessions.json'), 'utf8'))).toEqual({});
+    // The finished session is gone from the state folder.
+    expect(await readdir(sessions)).toEqual([]);
   }, 600_000);
 
   it('uploads a folder of mixed media with --wait --json; a fake PNG is rejected and the exit code says so', async () => {

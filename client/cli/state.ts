@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,64 +13,77 @@ export interface SavedSession {
 }
 
 /**
- * ~/.assetline/sessions.json (or $ASSETLINE_STATE_DIR/sessions.json), keyed by path + size + mtime: a file that
- * changed since is a new upload. Writes go through one queue and land by rename, so a kill never leaves half a file.
+ * One file per upload under ~/.assetline/sessions/ (or $ASSETLINE_STATE_DIR/sessions/), named by the SHA-256 of
+ * path + size + mtime: a file that changed since is a new upload. One file each, so CLIs running side by side never
+ * overwrite each other's sessions; writes land by rename, so a kill never leaves half a file.
  */
 export class SessionState {
-  readonly file: string;
+  readonly dir: string;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(env: NodeJS.ProcessEnv) {
-    this.file = join(env.ASSETLINE_STATE_DIR ?? join(homedir(), '.assetline'), 'sessions.json');
+    this.dir = join(env.ASSETLINE_STATE_DIR ?? join(homedir(), '.assetline'), 'sessions');
   }
 
   static key(path: string, size: number, mtimeMs: number): string {
     return `${path}|${size}|${Math.trunc(mtimeMs)}`;
   }
 
+  /** Where the session of `key` is kept. */
+  fileOf(key: string): string {
+    return join(this.dir, `${createHash('sha256').update(key).digest('hex')}.json`);
+  }
+
   async get(key: string): Promise<SavedSession | undefined> {
     await this.queue;
-    return (await this.read())[key];
+    return this.read(key);
   }
 
   set(key: string, session: SavedSession | undefined): Promise<void> {
-    const next = this.queue.then(async () => {
-      const all = await this.read();
-      if (session) all[key] = session;
-      else delete all[key];
-      await this.write(all);
+    return this.enqueue(async () => {
+      if (session) await this.write(key, session);
+      else await rm(this.fileOf(key), { force: true });
     });
-    this.queue = next.catch(() => undefined);
-    return next;
   }
 
   /** Adds part URLs to a saved session (newer ones replace older ones of the same part). */
   addPartUrls(key: string, urls: { partNumber: number; url: string }[]): Promise<void> {
-    const next = this.queue.then(async () => {
-      const all = await this.read();
-      const session = all[key];
+    return this.enqueue(async () => {
+      const session = await this.read(key);
       if (!session || urls.length === 0) return;
       const merged = new Map((session.partUrls ?? []).map((p) => [p.partNumber, p.url]));
       for (const p of urls) merged.set(p.partNumber, p.url);
-      all[key] = { ...session, partUrls: [...merged].map(([partNumber, url]) => ({ partNumber, url })) };
-      await this.write(all);
+      await this.write(key, {
+        ...session,
+        partUrls: [...merged].map(([partNumber, url]) => ({ partNumber, url })),
+      });
     });
+  }
+
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(work);
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private async write(all: Record<string, SavedSession>): Promise<void> {
-    await mkdir(join(this.file, '..'), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(all, null, 2));
-    await rename(tmp, this.file);
+  private async write(key: string, session: SavedSession): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const file = this.fileOf(key);
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify({ key, ...session }, null, 2));
+    await rename(tmp, file);
   }
 
-  private async read(): Promise<Record<string, SavedSession>> {
+  private async read(key: string): Promise<SavedSession | undefined> {
     try {
-      return JSON.parse(await readFile(this.file, 'utf8')) as Record<string, SavedSession>;
+      const { key: stored, ...session } = JSON.parse(
+        await readFile(this.fileOf(key), 'utf8'),
+      ) as SavedSession & {
+        key: string;
+      };
+      return stored === key ? session : undefined;
     } catch {
-      return {};
+      return undefined;
     }
   }
 }
