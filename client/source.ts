@@ -75,7 +75,7 @@ export class PartReader {
    * reused buffer: the part itself is sent from the file.
    */
   async pass(length: number, also?: Hash): Promise<number> {
-    this.scratch ??= Buffer.allocUnsafe(1024 * 1024);
+    this.scratch ??= Buffer.allocUnsafe(4 * 1024 * 1024);
     let left = length;
     while (left > 0) {
       const piece = await this.read(Math.min(left, this.scratch.length), this.scratch);
