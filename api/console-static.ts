@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
-import { HttpProblem } from './problem';
+import { HttpProblem, notFound } from './problem';
 
 /** Where `npm run build:console` (scripts/build-console.ts) writes the console. */
 export const CONSOLE_DIST = path.resolve(import.meta.dirname, '..', 'console', 'dist');
@@ -39,13 +39,18 @@ export function consoleStatic(settings: ConsoleSettings): RequestHandler {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     if (req.path.startsWith('/assets/')) {
       req.url = req.url.slice('/assets'.length);
-      return assets(req, res, next);
+      // Not on to authentication: a missing file is a 404, whoever asks.
+      return assets(req, res, () => next(notFound(`no console file ${req.path}`)));
     }
     if (shell === undefined) {
       try {
         shell = fs.readFileSync(path.join(dir, 'index.html'), 'utf8').replace('<!--config-->', config);
       } catch {
-        throw new HttpProblem(503, 'Service Unavailable', 'the console is not built: run npm run build:console');
+        throw new HttpProblem(
+          503,
+          'Service Unavailable',
+          'the console is not built: run npm run build:console',
+        );
       }
     }
     // Relative asset URLs need the trailing slash; the shell names them absolutely, but keep one URL per page.

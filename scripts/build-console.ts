@@ -56,7 +56,11 @@ export async function buildConsole(): Promise<ConsoleManifest> {
     const [file, out] = Object.entries(outputs).find(
       ([, o]) => o.entryPoint && path.basename(o.entryPoint) === name,
     )!;
-    return { js: rel(file), css: out.cssBundle ? [rel(out.cssBundle)] : [], static: [...staticClosure(file)].map(rel) };
+    return {
+      js: rel(file),
+      css: out.cssBundle ? [rel(out.cssBundle)] : [],
+      static: [...staticClosure(file)].map(rel),
+    };
   };
   const manifest: ConsoleManifest = { main: entry('main.tsx'), upload: entry('upload-dashboard.ts') };
   // Files of earlier builds go only now: a running API's shell may name them until it is restarted.

@@ -15,12 +15,15 @@ export function apiFor(token: string): Api {
 
 /** A problem+json `detail` (or the status) for the page to show. */
 export function problemText(error: unknown, response: Response): string {
-  const p = error as { detail?: string; title?: string; errors?: { field: string; message: string }[] } | undefined;
+  const p = error as
+    { detail?: string; title?: string; errors?: { field: string; message: string }[] } | undefined;
   const fields = p?.errors?.map((e) => `${e.field}: ${e.message}`).join('; ');
   return [p?.detail ?? p?.title ?? `HTTP ${response.status}`, fields].filter(Boolean).join(' — ');
 }
 
-export async function must<T>(pending: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+export async function must<T>(
+  pending: Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<T> {
   const { data, error, response } = await pending;
   if (error !== undefined || data === undefined) throw new Error(problemText(error, response));
   return data;
@@ -45,7 +48,14 @@ export async function renditionObjectUrl(token: string, assetId: string, renditi
   return URL.createObjectURL(await res.blob());
 }
 
-export const SETTLED: readonly AssetStatus[] = ['ready', 'rejected', 'quarantined', 'failed', 'expired', 'deleted'];
+export const SETTLED: readonly AssetStatus[] = [
+  'ready',
+  'rejected',
+  'quarantined',
+  'failed',
+  'expired',
+  'deleted',
+];
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];

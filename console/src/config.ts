@@ -12,7 +12,10 @@ function readJson<T>(id: string, fallback: T): T {
   }
 }
 
-export const config = readJson<ConsoleConfig>('console-config', { temporalUiUrl: null, temporalNamespace: 'default' });
+export const config = readJson<ConsoleConfig>('console-config', {
+  temporalUiUrl: null,
+  temporalNamespace: 'default',
+});
 export const manifest = readJson<{ upload?: { js: string; css: string[] } }>('console-manifest', {});
 
 /** The asset's run in the Temporal UI: each asset is the workflow asset-<assetId>. */

@@ -9,11 +9,7 @@ import { UploadPage } from './pages/upload';
 import { Operators } from './pages/operators';
 
 /** Hash routes: the API serves one shell at /console, and the fragment never reaches it. */
-type Route =
-  | { page: 'library' }
-  | { page: 'asset'; id: string }
-  | { page: 'upload' }
-  | { page: 'operators' };
+type Route = { page: 'library' } | { page: 'asset'; id: string } | { page: 'upload' } | { page: 'operators' };
 
 function routeOf(hash: string): Route {
   const [, page, id] = hash.replace(/^#/, '').split('/');

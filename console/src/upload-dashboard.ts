@@ -31,9 +31,10 @@ export function mountDashboard(
     const body = (res.body ?? {}) as { assetId?: string };
     const assetId = body.assetId ?? assetIdOfKey(res.uploadURL);
     if (!file || !assetId) return;
-    void fetch(`${location.origin}/media/${assetId}/complete`, { method: 'POST', headers: { authorization } }).finally(
-      () => opts.onUploaded({ name: file.name ?? assetId, assetId }),
-    );
+    void fetch(`${location.origin}/media/${assetId}/complete`, {
+      method: 'POST',
+      headers: { authorization },
+    }).finally(() => opts.onUploaded({ name: file.name ?? assetId, assetId }));
   });
   target.setAttribute('data-ready', 'yes');
   return { close: () => uppy.destroy() };
@@ -41,6 +42,7 @@ export function mountDashboard(
 
 /** uploads/<owner>/<assetId>[/...]: the key domain/object-keys.ts builds for an upload. */
 function assetIdOfKey(url: string | undefined): string | undefined {
-  const match = url && /\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[/?]|$)/i.exec(url);
+  const match =
+    url && /\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:[/?]|$)/i.exec(url);
   return match ? match[1] : undefined;
 }

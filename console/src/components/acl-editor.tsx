@@ -16,10 +16,17 @@ export function AclEditor({ api, asset }: { api: Api; asset: Asset }) {
   const status = useFormStatus();
   const path = { params: { path: { id: asset.assetId } } };
   useEffect(() => {
-    void must(api.GET('/media/{id}/acl', path)).then((a) => setGrants(a.grants), () => setGrants([]));
+    void must(api.GET('/media/{id}/acl', path)).then(
+      (a) => setGrants(a.grants),
+      () => setGrants([]),
+    );
   }, [asset.assetId]);
   const save = (next: Grant[], done: string) =>
-    status.run(async () => setGrants((await must(api.PUT('/media/{id}/acl', { ...path, body: { grants: next } }))).grants), done);
+    status.run(
+      async () =>
+        setGrants((await must(api.PUT('/media/{id}/acl', { ...path, body: { grants: next } }))).grants),
+      done,
+    );
   return (
     <section aria-labelledby="acl-title" class="panel">
       <h2 id="acl-title">Sharing</h2>
@@ -32,7 +39,16 @@ export function AclEditor({ api, asset }: { api: Api; asset: Asset }) {
           {grants.map((g, i) => (
             <li key={`${g.principal}-${g.permission}`}>
               {g.principal} may {g.permission}{' '}
-              <button type="button" aria-label={`Revoke ${g.permission} from ${g.principal}`} onClick={() => void save(grants.filter((_, j) => j !== i), 'Revoked.')}>
+              <button
+                type="button"
+                aria-label={`Revoke ${g.permission} from ${g.principal}`}
+                onClick={() =>
+                  void save(
+                    grants.filter((_, j) => j !== i),
+                    'Revoked.',
+                  )
+                }
+              >
                 ×
               </button>
             </li>
@@ -48,9 +64,19 @@ export function AclEditor({ api, asset }: { api: Api; asset: Asset }) {
         }}
       >
         <label for="acl-principal">Principal</label>
-        <input id="acl-principal" placeholder="user:42 or group:editors" value={principal} onInput={(e) => setPrincipal(e.currentTarget.value)} required />
+        <input
+          id="acl-principal"
+          placeholder="user:42 or group:editors"
+          value={principal}
+          onInput={(e) => setPrincipal(e.currentTarget.value)}
+          required
+        />
         <label for="acl-permission">Permission</label>
-        <select id="acl-permission" value={permission} onChange={(e) => setPermission(e.currentTarget.value as Permission)}>
+        <select
+          id="acl-permission"
+          value={permission}
+          onChange={(e) => setPermission(e.currentTarget.value as Permission)}
+        >
           <option value="read">read</option>
           <option value="write">write</option>
           <option value="delete">delete</option>

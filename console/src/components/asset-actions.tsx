@@ -2,7 +2,15 @@ import { must, type Api, type Asset } from '../api';
 import { useFormStatus } from './form-status';
 
 /** Delete (to the trash, or cancel while processing) and restore from the trash. */
-export function AssetActions({ api, asset, onChange }: { api: Api; asset: Asset; onChange: (expect?: readonly string[]) => void }) {
+export function AssetActions({
+  api,
+  asset,
+  onChange,
+}: {
+  api: Api;
+  asset: Asset;
+  onChange: (expect?: readonly string[]) => void;
+}) {
   const status = useFormStatus();
   const path = { params: { path: { id: asset.assetId } } };
   return (

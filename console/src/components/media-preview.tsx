@@ -7,7 +7,10 @@ function useRendition(token: string, asset: Asset, name: string | undefined): st
   useEffect(() => {
     if (!name) return;
     let url: string | undefined;
-    void renditionObjectUrl(token, asset.assetId, name).then((u) => setSrc((url = u)), () => undefined);
+    void renditionObjectUrl(token, asset.assetId, name).then(
+      (u) => setSrc((url = u)),
+      () => undefined,
+    );
     return () => url && URL.revokeObjectURL(url);
   }, [asset.assetId, name]);
   return src;
@@ -21,7 +24,9 @@ export function MediaPreview({ asset, token }: { asset: Asset; token: string }) 
     family === 'image'
       ? ['preview-2048', 'thumb-1024', 'thumb-256'].find(has)
       : family === 'audio'
-        ? has('waveform') ? 'waveform' : undefined
+        ? has('waveform')
+          ? 'waveform'
+          : undefined
         : asset.contentType === 'application/pdf' && has('page-1')
           ? 'page-1'
           : undefined;
@@ -32,7 +37,13 @@ export function MediaPreview({ asset, token }: { asset: Asset; token: string }) 
   if (family === 'video') return <VideoPlayer asset={asset} token={token} />;
   return (
     <figure class="preview">
-      {src && <img src={src} alt={`${picture === 'waveform' ? 'Waveform' : picture === 'page-1' ? 'First page' : 'Preview'} of ${asset.filename}`} data-rendition={picture} />}
+      {src && (
+        <img
+          src={src}
+          alt={`${picture === 'waveform' ? 'Waveform' : picture === 'page-1' ? 'First page' : 'Preview'} of ${asset.filename}`}
+          data-rendition={picture}
+        />
+      )}
       {audio && <audio controls src={audio} aria-label={`Audio: ${asset.filename}`} />}
       {!picture && !audio && <p class="no-preview">No preview for {asset.contentType}.</p>}
     </figure>

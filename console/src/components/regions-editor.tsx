@@ -13,7 +13,10 @@ export function RegionsEditor({ api, asset, onChange }: { api: Api; asset: Asset
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          const list = countries.split(/[\s,]+/).filter(Boolean).map((c) => c.toUpperCase());
+          const list = countries
+            .split(/[\s,]+/)
+            .filter(Boolean)
+            .map((c) => c.toUpperCase());
           const body = mode === '' ? {} : { [mode]: list };
           void status.run(async () => {
             await must(api.PUT('/media/{id}/regions', { params: { path: { id: asset.assetId } }, body }));
@@ -22,13 +25,23 @@ export function RegionsEditor({ api, asset, onChange }: { api: Api; asset: Asset
         }}
       >
         <label for="regions-mode">Policy</label>
-        <select id="regions-mode" value={mode} onChange={(e) => setMode(e.currentTarget.value as typeof mode)}>
+        <select
+          id="regions-mode"
+          value={mode}
+          onChange={(e) => setMode(e.currentTarget.value as typeof mode)}
+        >
           <option value="">everywhere</option>
           <option value="allow">only in</option>
           <option value="block">everywhere but</option>
         </select>
         <label for="regions-countries">Countries (ISO codes)</label>
-        <input id="regions-countries" value={countries} disabled={mode === ''} placeholder="DE, FR" onInput={(e) => setCountries(e.currentTarget.value)} />
+        <input
+          id="regions-countries"
+          value={countries}
+          disabled={mode === ''}
+          placeholder="DE, FR"
+          onInput={(e) => setCountries(e.currentTarget.value)}
+        />
         <button type="submit">Save regions</button>
       </form>
       {status.view}

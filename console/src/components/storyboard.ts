@@ -28,7 +28,15 @@ export function parseStoryboard(vtt: string, vttUrl: string): StoryboardCue[] {
     if (!path || !box || box.length !== 4 || box.some((n) => !Number.isFinite(n))) continue;
     const url = new URL(path, base);
     if (!url.search) url.search = base.search;
-    cues.push({ start: seconds(timing[1]!), end: seconds(timing[2]!), url: url.toString(), x: box[0]!, y: box[1]!, w: box[2]!, h: box[3]! });
+    cues.push({
+      start: seconds(timing[1]!),
+      end: seconds(timing[2]!),
+      url: url.toString(),
+      x: box[0]!,
+      y: box[1]!,
+      w: box[2]!,
+      h: box[3]!,
+    });
   }
   return cues;
 }

@@ -22,7 +22,11 @@ export function TagEditor({ api, asset, onChange }: { api: Api; asset: Asset; on
             <span>
               {k}: {v}
             </span>
-            <button type="button" aria-label={`Remove tag ${k}`} onClick={() => void patch({ remove: [k] }, `Removed ${k}.`)}>
+            <button
+              type="button"
+              aria-label={`Remove tag ${k}`}
+              onClick={() => void patch({ remove: [k] }, `Removed ${k}.`)}
+            >
               ×
             </button>
           </li>

@@ -59,7 +59,11 @@ export function Thumbnail({ asset, token }: { asset: AssetSummary; token: string
       style={placeholder ? { backgroundImage: `url(${placeholder})` } : undefined}
       data-placeholder={placeholder ? 'yes' : 'no'}
     >
-      {src ? <img src={src} alt="" data-loaded="yes" /> : !placeholder && <span class="kind">{asset.contentType.split('/')[0]}</span>}
+      {src ? (
+        <img src={src} alt="" data-loaded="yes" />
+      ) : (
+        !placeholder && <span class="kind">{asset.contentType.split('/')[0]}</span>
+      )}
     </div>
   );
 }

@@ -48,7 +48,10 @@ export function VideoPlayer({ asset, token }: { asset: Asset; token: string }) {
   useEffect(() => {
     if (!has('poster')) return;
     let url: string | undefined;
-    void renditionObjectUrl(token, asset.assetId, 'poster').then((u) => setPoster((url = u)), () => undefined);
+    void renditionObjectUrl(token, asset.assetId, 'poster').then(
+      (u) => setPoster((url = u)),
+      () => undefined,
+    );
     return () => url && URL.revokeObjectURL(url);
   }, [asset.assetId]);
 
@@ -72,7 +75,13 @@ export function VideoPlayer({ asset, token }: { asset: Asset; token: string }) {
   );
 }
 
-function ScrubPreview({ cues, video }: { cues: StoryboardCue[]; video: { current: HTMLVideoElement | null } }) {
+function ScrubPreview({
+  cues,
+  video,
+}: {
+  cues: StoryboardCue[];
+  video: { current: HTMLVideoElement | null };
+}) {
   const [at, setAt] = useState<{ cue: StoryboardCue; left: number } | null>(null);
   const duration = cues[cues.length - 1]!.end;
   const timeAt = (e: MouseEvent) => {

@@ -4,7 +4,10 @@ import { useFormStatus } from './form-status';
 
 const VISIBILITIES: Visibility[] = ['draft', 'private', 'unlisted', 'public'];
 /** datetime-local shows local time without a zone; the API wants an instant. */
-const toLocal = (iso: string | null) => (iso ? new Date(new Date(iso).getTime() - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16) : '');
+const toLocal = (iso: string | null) =>
+  iso
+    ? new Date(new Date(iso).getTime() - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16)
+    : '';
 const toIso = (local: string) => (local ? new Date(local).toISOString() : null);
 
 /** Visibility now, or a scheduled release and end (PUT /media/{id}/visibility). */
@@ -30,8 +33,12 @@ export function VisibilityEditor({ api, asset, onChange }: { api: Api; asset: As
           }, 'Visibility saved.');
         }}
       >
-        <label for="visibility">Visibility</label>
-        <select id="visibility" value={visibility} onChange={(e) => setVisibility(e.currentTarget.value as Visibility)}>
+        <label for="visibility">Set visibility</label>
+        <select
+          id="visibility"
+          value={visibility}
+          onChange={(e) => setVisibility(e.currentTarget.value as Visibility)}
+        >
           {VISIBILITIES.map((v) => (
             <option key={v} value={v}>
               {v}
@@ -39,9 +46,19 @@ export function VisibilityEditor({ api, asset, onChange }: { api: Api; asset: As
           ))}
         </select>
         <label for="publish-at">Publish at (optional)</label>
-        <input id="publish-at" type="datetime-local" value={publishAt} onInput={(e) => setPublishAt(e.currentTarget.value)} />
+        <input
+          id="publish-at"
+          type="datetime-local"
+          value={publishAt}
+          onInput={(e) => setPublishAt(e.currentTarget.value)}
+        />
         <label for="unpublish-at">Unpublish at (optional)</label>
-        <input id="unpublish-at" type="datetime-local" value={unpublishAt} onInput={(e) => setUnpublishAt(e.currentTarget.value)} />
+        <input
+          id="unpublish-at"
+          type="datetime-local"
+          value={unpublishAt}
+          onInput={(e) => setUnpublishAt(e.currentTarget.value)}
+        />
         <button type="submit">Save visibility</button>
       </form>
       {status.view}

@@ -31,7 +31,11 @@ export function AssetPage({ identity, assetId }: { identity: Identity; assetId: 
     let timer: ReturnType<typeof setTimeout> | undefined;
     let cancelled = false;
     void (async () => {
-      const { data, error: problem, response } = await api.GET('/media/{id}', { params: { path: { id: assetId } } });
+      const {
+        data,
+        error: problem,
+        response,
+      } = await api.GET('/media/{id}', { params: { path: { id: assetId } } });
       if (cancelled) return;
       if (response.status === 404 || response.status === 400) return setMissing(true);
       if (!data) return setError((problem as { detail?: string })?.detail ?? `HTTP ${response.status}`);
@@ -58,7 +62,13 @@ export function AssetPage({ identity, assetId }: { identity: Identity; assetId: 
     return (
       <section aria-busy="true">
         <h1 tabIndex={-1}>Asset</h1>
-        {error ? <p role="alert" class="error">{error}</p> : <p>Loading…</p>}
+        {error ? (
+          <p role="alert" class="error">
+            {error}
+          </p>
+        ) : (
+          <p>Loading…</p>
+        )}
       </section>
     );
   const run = temporalRunUrl(asset.assetId);
@@ -67,8 +77,8 @@ export function AssetPage({ identity, assetId }: { identity: Identity; assetId: 
     <article class="asset" data-asset-id={asset.assetId} data-status={asset.status}>
       <h1 tabIndex={-1}>{asset.filename}</h1>
       <p class="summary">
-        <StatusBadge status={asset.status} stage={asset.stage} /> <VisibilityBadge visibility={asset.visibility} />{' '}
-        {asset.contentType} · {formatBytes(asset.sizeBytes)}
+        <StatusBadge status={asset.status} stage={asset.stage} />{' '}
+        <VisibilityBadge visibility={asset.visibility} /> {asset.contentType} · {formatBytes(asset.sizeBytes)}
         {asset.statusReason && <span class="reason"> · {asset.statusReason}</span>}
         {run && (
           <>
@@ -122,7 +132,13 @@ function Renditions({ asset }: { asset: Asset }) {
             <tr key={r.name}>
               <td>{r.name}</td>
               <td>{r.mimeType}</td>
-              <td>{r.width && r.height ? `${r.width}×${r.height}` : r.durationSeconds ? `${r.durationSeconds.toFixed(1)} s` : ''}</td>
+              <td>
+                {r.width && r.height
+                  ? `${r.width}×${r.height}`
+                  : r.durationSeconds
+                    ? `${r.durationSeconds.toFixed(1)} s`
+                    : ''}
+              </td>
               <td>{formatBytes(r.sizeBytes)}</td>
             </tr>
           ))}

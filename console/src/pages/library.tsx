@@ -52,7 +52,9 @@ export function Library({ identity }: { identity: Identity }) {
         </p>
       )}
       <p class="count" aria-live="polite">
-        {next === undefined ? 'Loading…' : `${items.length}${next ? '+' : ''} asset${items.length === 1 ? '' : 's'}`}
+        {next === undefined
+          ? 'Loading…'
+          : `${items.length}${next ? '+' : ''} asset${items.length === 1 ? '' : 's'}`}
       </p>
       <ul class="grid" aria-busy={loading} data-loaded={next === undefined ? undefined : 'yes'}>
         {items.map((a) => (

@@ -72,7 +72,11 @@ export function Operators({ identity }: { identity: Identity }) {
                   {retried[f.assetId] ? (
                     <span role="status">{retried[f.assetId]}</span>
                   ) : (
-                    <button type="button" onClick={() => void retry(f.assetId)} aria-label={`Retry ${f.assetId}`}>
+                    <button
+                      type="button"
+                      onClick={() => void retry(f.assetId)}
+                      aria-label={`Retry ${f.assetId}`}
+                    >
                       Retry
                     </button>
                   )}

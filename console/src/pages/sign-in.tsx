@@ -17,7 +17,13 @@ export function SignIn({ onSignedIn }: { onSignedIn: (i: Identity) => void }) {
         }}
       >
         <label for="token">Bearer token</label>
-        <textarea id="token" rows={4} value={token} onInput={(e) => setToken(e.currentTarget.value)} required />
+        <textarea
+          id="token"
+          rows={4}
+          value={token}
+          onInput={(e) => setToken(e.currentTarget.value)}
+          required
+        />
         <p class="hint">Kept in this tab's session storage only; closing the tab signs you out.</p>
         {error && (
           <p role="alert" class="error">
