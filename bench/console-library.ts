@@ -40,7 +40,7 @@ async function seed(db: Db): Promise<void> {
   if (Number(rows[0]?.n) >= ASSETS) return;
   const hash = await placeholder();
   const id = sql`('00000000-0000-4000-9000-' || lpad(to_hex(i), 12, '0'))::uuid`;
-  const sha = sql`lpad(to_hex(i), 64, 'c')`;
+  const sha = sql`'c0de' || lpad(to_hex(i), 60, '0')`;
   const range = sql`generate_series(1, ${ASSETS}::int) i`;
   const at = sql`timestamptz '2026-01-01 00:00:00Z' + i * interval '1 minute'`;
   await sql`

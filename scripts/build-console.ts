@@ -79,6 +79,7 @@ function shell(m: ConsoleManifest): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Assetline console</title>
+<link rel="icon" href="data:,">
 ${m.main.css.map((c) => `<link rel="stylesheet" href="/console/${c}">`).join('\n')}
 <script type="application/json" id="console-config"><!--config--></script>
 <script type="application/json" id="console-manifest">${JSON.stringify(m)}</script>

@@ -2,11 +2,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { freePort } from '../devstack';
+import { freePort, startNginx, type NginxHandle } from '../devstack';
 import { request, eventually } from './helpers/http';
 import { uploadFile, waitForStatus } from './helpers/media';
 import { clip, noisyPng } from './helpers/generate-media';
-import { startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
+import { DELIVERY_SECRET, startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
 import { checkPage, launchChromium } from './helpers/console-page';
 
 /**
@@ -26,27 +26,37 @@ interface MediaElement {
 describe('web console in Chromium', () => {
   let platform: TestPlatform;
   let browser: Browser;
+  let edge: NginxHandle;
   let owner: string;
   let work: string;
   let image: { id: string; name: string };
   let video: { id: string; name: string };
 
   beforeAll(async () => {
-    const port = await freePort();
-    // The console is the API's own origin; its uploads PUT to the bucket, whose CORS names that origin.
+    const [port, edgePort] = [await freePort(), await freePort()];
+    work = path.join(inject('stack').tmpDir, uniqueName('console'));
+    await fs.mkdir(work, { recursive: true });
+    // The console is the API's own origin; its uploads PUT to the bucket, whose CORS names that origin. Bytes come
+    // from the nginx edge on another origin, as with npm start.
     platform = await startPlatform({
       port,
       corsAllowedOrigins: [`http://127.0.0.1:${port}`],
       console: { temporalUiUrl: TEMPORAL_UI, temporalNamespace: 'default' },
+      deliveryBaseUrl: `http://127.0.0.1:${edgePort}`,
+    });
+    edge = await startNginx({
+      dataDir: path.join(work, 'nginx'),
+      port: edgePort,
+      originUrl: platform.baseUrl,
+      signingSecret: DELIVERY_SECRET,
     });
     browser = await launchChromium();
     owner = await platform.token('4101');
-    work = path.join(inject('stack').tmpDir, uniqueName('console'));
-    await fs.mkdir(work, { recursive: true });
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await platform?.stop();
+    await edge?.stop();
   });
 
   async function signedInPage(token: string): Promise<{ context: BrowserContext; page: Page }> {
@@ -85,6 +95,10 @@ describe('web console in Chromium', () => {
     const clipFile = path.join(work, 'clip.mp4');
     await clip(clipFile, { width: 320, height: 240, seconds: 6, audio: true });
     const { context, page } = await signedInPage(owner);
+    const pageLog: string[] = [];
+    page.on('console', (m) => pageLog.push(`${m.type()}: ${m.text()}`));
+    page.on('requestfailed', (r) => pageLog.push(`failed: ${r.url()} ${r.failure()?.errorText}`));
+    page.on('response', (r) => pageLog.push(`${r.status()} ${r.url().slice(0, 120)}`));
     // The token left the URL and lives in the tab's session storage only.
     expect(new URL(page.url()).hash).toBe('#/');
     expect(await page.evaluate(() => sessionStorage.getItem('assetline.token'))).toBe(owner);
@@ -131,16 +145,21 @@ describe('web console in Chromium', () => {
 
     // Playback: hls.js loads the signed master's fragments and the element's clock moves.
     const player = page.locator('video');
+    // play() settles only once media plays: not awaited, so a player that cannot load fails below with the log.
     await player.evaluate((v: MediaElement) => {
       v.muted = true;
-      return v.play();
+      void v.play().catch(() => undefined);
     });
     // The clock moved past 1 s and hls.js counted its loaded fragments on the element.
-    await page.waitForFunction(
-      "(v => v.currentTime > 1 && Number(v.getAttribute('data-fragments')) >= 1)(document.querySelector('video'))",
-      undefined,
-      { timeout: 30_000 },
-    );
+    await page
+      .waitForFunction(
+        "(v => v.currentTime > 1 && Number(v.getAttribute('data-fragments')) >= 1)(document.querySelector('video'))",
+        undefined,
+        { timeout: 30_000 },
+      )
+      .catch((err: Error) => {
+        throw new Error(`${err.message}\npage log:\n${pageLog.join('\n')}`);
+      });
     const segments = await page.evaluate(
       () =>
         performance.getEntriesByType('resource').filter((e) => /\/hls\/.*\.(m4s|mp4|ts)(\?|$)/.test(e.name))
@@ -242,7 +261,7 @@ describe('web console in Chromium', () => {
     const { context, page } = await signedInPage(other);
     const fetched: string[] = [];
     page.on('request', (r) => {
-      if (/\/content|\/origin\//.test(r.url())) fetched.push(r.url());
+      if (/\/content|\/origin\/|:\d+\/[dp]\//.test(r.url())) fetched.push(r.url());
     });
     expect(await page.locator('.card').count()).toBe(0);
     await page.goto(`${platform.baseUrl}/console/#/asset/${video.id}`);
