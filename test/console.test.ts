@@ -193,7 +193,7 @@ describe('web console in Chromium', () => {
     await context.close();
   }, 240_000);
 
-  it('edits a tag, changes visibility, deletes and restores from the asset page', async () => {
+  it('edits a tag, changes visibility, shares, deletes and restores from the asset page', async () => {
     const { context, page } = await signedInPage(owner);
     await page.goto(`${platform.baseUrl}/console/#/asset/${image.id}`);
     await page.getByLabel('Key').fill('album');
@@ -208,6 +208,13 @@ describe('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Save visibility' }).click();
     await page.getByText('Visibility saved.').waitFor();
     expect((await read()).body.visibility).toBe('public');
+
+    await page.getByLabel('Principal').fill('user:4199');
+    await page.getByLabel('Permission').selectOption('read');
+    await page.getByRole('button', { name: 'Share' }).click();
+    await page.getByText('user:4199 may read').waitFor();
+    const acl = await request('GET', `${platform.baseUrl}/media/${image.id}/acl`, { token: owner });
+    expect(acl.body.grants).toEqual([{ principal: 'user:4199', permission: 'read' }]);
 
     await page.getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => statusOf(page), { timeout: 30_000 }).toBe('deleted');

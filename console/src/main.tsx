@@ -3,7 +3,8 @@ import { useEffect, useState } from 'preact/hooks';
 import './styles.css';
 import { currentIdentity, signOut, takeTokenFromUrl, type Identity } from './session';
 import { SignIn } from './pages/sign-in';
-import { Library } from './pages/library';
+import { Library, prefetchFirstPage } from './pages/library';
+import { apiFor } from './api';
 import { AssetPage } from './pages/asset';
 import { UploadPage } from './pages/upload';
 import { Operators } from './pages/operators';
@@ -78,4 +79,6 @@ function App() {
 }
 
 takeTokenFromUrl();
+const signedIn = currentIdentity();
+if (signedIn && routeOf(location.hash).page === 'library') prefetchFirstPage(apiFor(signedIn.token));
 render(<App />, document.getElementById('app')!);

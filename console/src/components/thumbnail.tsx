@@ -5,13 +5,20 @@ import { renditionObjectUrl, type AssetSummary } from '../api';
 /** The smallest picture each kind of asset has. */
 const PREFERRED = ['thumb-256', 'poster', 'page-1', 'waveform'];
 
+/** Decoded once per hash: a card re-renders with every page the library loads. */
+const decoded = new Map<string, string | undefined>();
 function placeholderUrl(hash: string | null): string | undefined {
   if (!hash) return undefined;
-  try {
-    return thumbHashToDataURL(Uint8Array.from(atob(hash), (c) => c.charCodeAt(0)));
-  } catch {
-    return undefined;
+  if (!decoded.has(hash)) {
+    let url: string | undefined;
+    try {
+      url = thumbHashToDataURL(Uint8Array.from(atob(hash), (c) => c.charCodeAt(0)));
+    } catch {
+      url = undefined;
+    }
+    decoded.set(hash, url);
   }
+  return decoded.get(hash);
 }
 
 /** At most this many thumbnails are fetched at once, so a long page does not queue behind itself. */

@@ -1,9 +1,26 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { apiFor, formatBytes, must, type AssetSummary, type ListFilters } from '../api';
+import { apiFor, formatBytes, must, type Api, type AssetSummary, type ListFilters } from '../api';
 import type { Identity } from '../session';
 import { StatusBadge, VisibilityBadge } from '../components/badges';
 import { Thumbnail } from '../components/thumbnail';
 import { LibraryFilters } from '../components/library-filters';
+
+const PAGE_SIZE = 50;
+const listPage = (api: Api, query: ListFilters) => api.GET('/media', { params: { query } });
+let firstPage: ReturnType<typeof listPage> | undefined;
+
+/**
+ * Asked for as soon as the script runs (main.tsx), before the first render: the library's first page is the
+ * console's landing page, and its answer is what the user waits for.
+ */
+export function prefetchFirstPage(api: Api): void {
+  firstPage = listPage(api, { limit: PAGE_SIZE });
+}
+function takeFirstPage() {
+  const taken = firstPage;
+  firstPage = undefined;
+  return taken;
+}
 
 /** The caller's assets, newest first, a page of 50 at a time: the next page loads as the end scrolls into view. */
 export function Library({ identity }: { identity: Identity }) {
@@ -21,7 +38,8 @@ export function Library({ identity }: { identity: Identity }) {
     setLoading(true);
     setError('');
     try {
-      const page = await must(api.GET('/media', { params: { query: { ...filters, limit: 50, cursor } } }));
+      const early = !cursor && Object.keys(filters).length === 0 ? takeFirstPage() : undefined;
+      const page = await must(early ?? listPage(api, { ...filters, limit: PAGE_SIZE, cursor }));
       if (mine !== generation.current) return;
       setItems((prev) => (cursor ? [...prev, ...page.items] : page.items));
       setNext(page.next);
