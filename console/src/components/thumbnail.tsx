@@ -1,24 +1,45 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { thumbHashToDataURL } from 'thumbhash';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { thumbHashToRGBA } from 'thumbhash';
 import { renditionObjectUrl, type AssetSummary } from '../api';
 
 /** The smallest picture each kind of asset has. */
 const PREFERRED = ['thumb-256', 'poster', 'page-1', 'waveform'];
 
-/** Decoded once per hash: a card re-renders with every page the library loads. */
-const decoded = new Map<string, string | undefined>();
-function placeholderUrl(hash: string | null): string | undefined {
-  if (!hash) return undefined;
+interface Decoded {
+  w: number;
+  h: number;
+  rgba: Uint8Array;
+}
+
+/**
+ * Decoded once per hash (a card re-renders with every page the library loads) into pixels that a small canvas shows
+ * scaled up: no PNG to encode and decode again, which a data: URL would cost each card.
+ */
+const decoded = new Map<string, Decoded | null>();
+function placeholderPixels(hash: string | null): Decoded | null {
+  if (!hash) return null;
   if (!decoded.has(hash)) {
-    let url: string | undefined;
+    let pixels: Decoded | null = null;
     try {
-      url = thumbHashToDataURL(Uint8Array.from(atob(hash), (c) => c.charCodeAt(0)));
+      pixels = thumbHashToRGBA(Uint8Array.from(atob(hash), (c) => c.charCodeAt(0)));
     } catch {
-      url = undefined;
+      pixels = null;
     }
-    decoded.set(hash, url);
+    decoded.set(hash, pixels);
   }
-  return decoded.get(hash);
+  return decoded.get(hash)!;
+}
+
+function Placeholder({ pixels }: { pixels: Decoded }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  useLayoutEffect(() => {
+    const ctx = canvas.current?.getContext('2d');
+    if (!ctx) return;
+    const image = ctx.createImageData(pixels.w, pixels.h);
+    image.data.set(pixels.rgba);
+    ctx.putImageData(image, 0, 0);
+  }, [pixels]);
+  return <canvas ref={canvas} class="placeholder" width={pixels.w} height={pixels.h} aria-hidden="true" />;
 }
 
 /** At most this many thumbnails are fetched at once, so a long page does not queue behind itself. */
@@ -40,7 +61,7 @@ export function Thumbnail({ asset, token }: { asset: AssetSummary; token: string
   const ref = useRef<HTMLDivElement>(null);
   const [src, setSrc] = useState<string>();
   const rendition = PREFERRED.find((name) => asset.renditions.some((r) => r.name === name));
-  const placeholder = placeholderUrl(asset.placeholder);
+  const pixels = placeholderPixels(asset.placeholder);
   useEffect(() => {
     if (!rendition || !ref.current) return;
     let url: string | undefined;
@@ -60,16 +81,12 @@ export function Thumbnail({ asset, token }: { asset: AssetSummary; token: string
     };
   }, [asset.assetId, rendition, token]);
   return (
-    <div
-      ref={ref}
-      class="thumb"
-      style={placeholder ? { backgroundImage: `url(${placeholder})` } : undefined}
-      data-placeholder={placeholder ? 'yes' : 'no'}
-    >
+    <div ref={ref} class="thumb" data-placeholder={pixels ? 'yes' : 'no'}>
+      {pixels && <Placeholder pixels={pixels} />}
       {src ? (
         <img src={src} alt="" data-loaded="yes" />
       ) : (
-        !placeholder && <span class="kind">{asset.contentType.split('/')[0]}</span>
+        !pixels && <span class="kind">{asset.contentType.split('/')[0]}</span>
       )}
     </div>
   );
