@@ -1,5 +1,5 @@
 /**
- * Uppy's dashboard (drag and drop, progress, resume), loaded lazily by the upload page. Stock @uppy/aws-s3 in
+ * Uppy's dashboard (drag and drop, progress, pause and resume, and after a reload Golden Retriever's restore), loaded lazily by the upload page. Stock @uppy/aws-s3 in
  * Companion mode: `endpoint` is the API itself (same origin), which answers the /s3 routes; the bytes go to the
  * bucket with pre-signed PUTs (the bucket's CORS lists the console's origin). A single PUT has no completion call
  * in Companion's protocol, so the console sends POST /media/{id}/complete itself rather than wait for the bucket's
@@ -8,10 +8,16 @@
 import Uppy from '@uppy/core';
 import Dashboard from '@uppy/dashboard';
 import AwsS3 from '@uppy/aws-s3';
+import GoldenRetriever from '@uppy/golden-retriever';
 import '@uppy/core/css/style.min.css';
 import '@uppy/dashboard/css/style.min.css';
 
 const MULTIPART_FROM = 100 * 1024 * 1024;
+/**
+ * IndexedDBStore reads the size caps (its own type has them; the plugin's option type lists only name and version,
+ * so `name` is given to satisfy it).
+ */
+const STORED = { name: 'assetline-console', maxFileSize: 2 ** 32, maxTotalSize: 2 ** 33 };
 
 export function mountDashboard(
   target: HTMLElement,
@@ -24,7 +30,14 @@ export function mountDashboard(
       endpoint: location.origin,
       headers: { authorization },
       shouldUseMultipart: (file) => (file.size ?? 0) > MULTIPART_FROM,
-    });
+    })
+    // Files and their multipart state survive a reload (IndexedDB); the default 10 MiB cap would drop large ones.
+    .use(GoldenRetriever, { indexedDB: STORED });
+  // A restored file counts as started, so upload() would skip it: its upload is run again instead, and the
+  // multipart uploader asks S3 for the stored parts first and sends only the rest.
+  uppy.on('restored', () => {
+    for (const id of Object.keys(uppy.getState().currentUploads)) void uppy.restore(id);
+  });
   // Companion's create carries no size: the API reads it from the meta.
   uppy.on('file-added', (file) => uppy.setFileMeta(file.id, { size: String(file.size) }));
   uppy.on('upload-success', (file, res) => {
