@@ -12,6 +12,16 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
+# The web console's static files (esbuild, Preact, hls.js, Uppy: dev dependencies, so a stage of their own).
+FROM ${NODE_IMAGE} AS console
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json ./
+RUN npm ci --no-audit --no-fund
+COPY client/generated ./client/generated
+COPY console ./console
+COPY scripts/build-console.ts ./scripts/
+RUN node --import tsx scripts/build-console.ts
+
 FROM ${NODE_IMAGE} AS runtime
 # ffmpeg/ffprobe and poppler-utils (pdftoppm, pdfinfo) are what the media worker runs; Debian 12's, as on the
 # machines the tests run on. WORK_DIR for a volume: a new volume takes this directory's owner.
@@ -30,6 +40,7 @@ COPY activities ./activities
 COPY workflows ./workflows
 COPY api ./api
 COPY worker ./worker
+COPY --from=console /app/console/dist ./console/dist
 COPY scripts/bundle-workflows.ts ./scripts/
 # Workflow code bundled at build time: workers load it instead of running webpack at start (seconds, ~200 MB RSS).
 RUN node --import tsx scripts/bundle-workflows.ts /app/dist/workflow-bundle.js

@@ -25,6 +25,7 @@ import { createMetrics } from './metrics';
 import { concurrencyLimit } from './concurrency-limit';
 import { allowedMethods } from './allowed-methods';
 import { cors } from './cors';
+import { consoleStatic } from './console-static';
 import { openapiDocument } from './openapi/document';
 import { UNKNOWN_VIEWERS } from './viewer-country';
 
@@ -62,6 +63,8 @@ export function createApp(deps: ApiDeps): express.Express {
     }),
   );
 
+  // The web console: static files, public; the page authenticates its own API calls with a bearer token.
+  app.use('/console', consoleStatic(deps.settings.console ?? {}));
   app.use(healthRoutes(deps));
   app.get('/metrics', metrics.expose);
   app.use(openapiRoutes(deps));

@@ -1,3 +1,4 @@
+import type { ConsoleSettings } from './console-static';
 import type { Visibility } from '../domain/visibility';
 import type { ReleaseRepository } from '../infra/adapters/release-repository';
 import type { AccessRepository } from '../infra/adapters/access-repository';
@@ -88,5 +89,7 @@ export interface ApiDeps {
     deliverySigningSecret: string;
     /** CORS_ALLOWED_ORIGINS: browser pages on these origins may call the API. */
     corsAllowedOrigins?: string[];
+    /** The web console's settings (CONSOLE_TEMPORAL_UI_URL, TEMPORAL_NAMESPACE). */
+    console?: ConsoleSettings;
   };
 }

@@ -82,6 +82,7 @@ const settings = {
   storageEventsSecret: config.STORAGE_EVENTS_SECRET,
   deliverySigningSecret: config.DELIVERY_SIGNING_SECRET,
   corsAllowedOrigins: config.CORS_ALLOWED_ORIGINS,
+  console: { temporalUiUrl: config.CONSOLE_TEMPORAL_UI_URL, temporalNamespace: config.TEMPORAL_NAMESPACE },
 };
 // Browsers PUT straight to the bucket: it must answer their preflights. An S3 server without bucket CORS leaves the
 // API serving everyone else, so this is reported rather than fatal.

@@ -60,7 +60,11 @@ export function nginxConfig(o: {
   const dir = o.dataDir;
   const geo = o.geo ?? {};
   const upstream = `${o.origin.hostname}:${o.origin.port || (o.origin.protocol === 'https:' ? 443 : 80)}`;
+  // Web pages (the console, any hls.js player) read delivered bytes across origins: a signed URL is the credential,
+  // and answers vary by no cookie, so any origin may read them (one header: the origin's own CORS answer is dropped).
   const proxy = (scope: 'd' | 'p') => `
+      proxy_hide_header Access-Control-Allow-Origin;
+      add_header Access-Control-Allow-Origin "*" always;
       proxy_pass ${o.origin.protocol}//assetline_origin/origin/${scope}/;
       proxy_http_version 1.1;
       proxy_set_header Connection "";

@@ -28,6 +28,9 @@ ${row('API', `${api}   (readiness: ${api}/readyz)`)}${row('Temporal UI', p.tempo
 A token for owner 1, valid 30 days:
   export TOKEN=${p.token}
 
+The web console (this link signs owner 1 in; the token stays in that browser tab only):
+  ${api}/console/#token=${p.token}
+
 The assetline CLI (client/; for another shell, or put the function in your shell's rc file):
   export ASSETLINE_URL=${api} ASSETLINE_TOKEN=$TOKEN
   assetline() { bash ${p.repoRoot}/scripts/node-env.sh node ${p.repoRoot}/client/cli/bin.ts "$@"; }

@@ -93,6 +93,14 @@ export function planStart(source: NodeJS.ProcessEnv, repoRoot: string): StartPla
   // An external clamd keeps the port it was given (or the config's default), not the embedded one's.
   if (!embedded.clamd) delete defaults.CLAMD_PORT;
   const env = { ...defaults, ...given };
+  // The web console is served by the API at /console: its uploads PUT to the bucket from the API's own origin, and
+  // its asset pages link runs to the embedded Temporal UI.
+  if (!given.CORS_ALLOWED_ORIGINS) {
+    env.CORS_ALLOWED_ORIGINS = [`http://127.0.0.1:${env.PORT}`, `http://localhost:${env.PORT}`].join(',');
+  }
+  if (embedded.temporal && !given.CONSOLE_TEMPORAL_UI_URL) {
+    env.CONSOLE_TEMPORAL_UI_URL = `http://127.0.0.1:${local.ASSETLINE_TEMPORAL_UI_PORT}`;
+  }
   const placeholderDb = `postgres://127.0.0.1:${local.ASSETLINE_POSTGRES_PORT}/assetline`;
   const check = { DATABASE_URL: placeholderDb, ...env };
   const config = {

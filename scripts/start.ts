@@ -24,6 +24,7 @@ import { signDevToken } from '../devstack/dev-token';
 import { bundleWorkflows } from '../worker/bundle-workflows';
 import { planStart, type StartPlan } from './start-plan';
 import { instructions } from './start-instructions';
+import { buildConsole } from './build-console';
 
 let plan: StartPlan;
 try {
@@ -62,7 +63,9 @@ function supervise(proc: AssetlineProcess): AssetlineProcess {
 
 try {
   console.log('Starting Postgres, the Temporal dev server, clamd and Redis…');
-  const [postgres, temporal, clamd, redis, bundle] = await Promise.all([
+  const [, postgres, temporal, clamd, redis, bundle] = await Promise.all([
+    // The web console's static files, served by the API at /console (built from console/src every start).
+    buildConsole().then(() => undefined),
     embedded.postgres
       ? startPostgres({ dataDir: dir('postgres'), port: local.ASSETLINE_POSTGRES_PORT, durable: true })
       : undefined,

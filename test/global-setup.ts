@@ -6,6 +6,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { dynamicConfigArgs, startPostgres, startVersitygw, toolPath } from '../devstack';
 import { bundleWorkflows } from '../worker/bundle-workflows';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions';
+import { buildConsole } from '../scripts/build-console';
 
 export interface TestStackInfo {
   databaseUrl: string;
@@ -41,6 +42,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const s3AccessKey = 'assetline-test';
   const s3SecretKey = 'assetline-test-secret-key';
 
+  // The web console the API serves at /console (test/console*.test.ts, npm start's test).
+  await buildConsole();
   const [postgres, s3, temporal, workflowBundlePath] = await Promise.all([
     startPostgres({ dataDir: path.join(tmpDir, 'pg') }),
     startVersitygw({

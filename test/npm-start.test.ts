@@ -146,6 +146,15 @@ describe('npm start (scripts/start.ts)', () => {
       (await fetch(`http://127.0.0.1:${apiPort}/media`, { headers: { authorization: `Bearer ${ours}` } }))
         .status,
     ).toBe(200);
+    // The console link signs the same owner in; the API serves the console with the embedded Temporal UI's address.
+    const consoleLink = block(printed, 'The web console').trim();
+    expect(consoleLink).toBe(`http://127.0.0.1:${apiPort}/console/#token=${token}`);
+    const consolePage = await fetch(consoleLink.split('#')[0]!);
+    expect(consolePage.status).toBe(200);
+    expect(await consolePage.text()).toContain(
+      `"temporalUiUrl":"http://127.0.0.1:${env.ASSETLINE_TEMPORAL_UI_PORT}"`,
+    );
+
     // ... and MAX_UPLOAD_BYTES reached the API.
     const tooBig = await fetch(`http://127.0.0.1:${apiPort}/media/upload-url`, {
       method: 'POST',

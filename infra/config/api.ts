@@ -18,6 +18,8 @@ export const api = {
    * unset, browsers on other origins can do neither.
    */
   CORS_ALLOWED_ORIGINS: originList.default([]),
+  /** The Temporal Web UI the console links each asset's run to (…/namespaces/<ns>/workflows/asset-<id>); unset, no link. */
+  CONSOLE_TEMPORAL_UI_URL: url(['http:', 'https:']).optional(),
 };
 
 /** Read by the worker too: it expires uploads and counts quotas with the same numbers. */

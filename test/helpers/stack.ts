@@ -40,6 +40,7 @@ import { SecureLinkCdn } from '../../infra/adapters/secure-link-cdn';
 import { freePort } from '../../devstack/ports';
 import { AccessRecorder } from '../../api/access-recorder';
 import { createApp } from '../../api/app';
+import type { ConsoleSettings } from '../../api/console-static';
 import { WorkflowStarter } from '../../api/workflow-starter';
 import { WorkflowStartRepository } from '../../infra/adapters/workflow-start-repository';
 import { Slots } from '../../activities/slots';
@@ -167,6 +168,8 @@ export interface PlatformOptions {
   viewerCountry?: ViewerCountry;
   /** CORS_ALLOWED_ORIGINS: the API answers these origins and the bucket's CORS is set for them, as at start. */
   corsAllowedOrigins?: string[];
+  /** The web console's settings (CONSOLE_TEMPORAL_UI_URL, TEMPORAL_NAMESPACE). */
+  console?: ConsoleSettings;
 }
 
 /**
@@ -296,6 +299,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     storageEventsSecret: STORAGE_EVENTS_SECRET,
     deliverySigningSecret: DELIVERY_SECRET,
     corsAllowedOrigins: opts.corsAllowedOrigins ?? [],
+    console: opts.console,
   };
   // A test's own S3 server may only come up after the platform: that test sets its bucket's CORS itself.
   if (opts.corsAllowedOrigins?.length && !opts.s3Endpoint)

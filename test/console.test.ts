@@ -1,0 +1,296 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { freePort, startNginx, type NginxHandle } from '../devstack';
+import { request, eventually } from './helpers/http';
+import { uploadFile, waitForStatus } from './helpers/media';
+import { clip, noisyPng } from './helpers/generate-media';
+import { DELIVERY_SECRET, startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
+import { checkPage, launchChromium } from './helpers/console-page';
+
+/**
+ * The web console (/console) in Debian's headless Chromium against the real stack: sign-in by link, uploads through
+ * Uppy's dashboard and the /s3 routes, the stage going to ready, HLS playback, edits, delete and restore, an
+ * operator's retry, and another owner's asset out of reach. Each page is checked with axe-core and photographed.
+ */
+const TEMPORAL_UI = 'http://temporal-ui.invalid:8233';
+
+/** What the test touches of a <video> (the root tsconfig has no DOM types). */
+interface MediaElement {
+  muted: boolean;
+  play(): Promise<void>;
+  pause(): void;
+}
+
+describe('web console in Chromium', () => {
+  let platform: TestPlatform;
+  let browser: Browser;
+  let edge: NginxHandle;
+  let owner: string;
+  let work: string;
+  let image: { id: string; name: string };
+  let video: { id: string; name: string };
+
+  beforeAll(async () => {
+    const [port, edgePort] = [await freePort(), await freePort()];
+    work = path.join(inject('stack').tmpDir, uniqueName('console'));
+    await fs.mkdir(work, { recursive: true });
+    // The console is the API's own origin; its uploads PUT to the bucket, whose CORS names that origin. Bytes come
+    // from the nginx edge on another origin, as with npm start.
+    platform = await startPlatform({
+      port,
+      corsAllowedOrigins: [`http://127.0.0.1:${port}`],
+      console: { temporalUiUrl: TEMPORAL_UI, temporalNamespace: 'default' },
+      deliveryBaseUrl: `http://127.0.0.1:${edgePort}`,
+    });
+    edge = await startNginx({
+      dataDir: path.join(work, 'nginx'),
+      port: edgePort,
+      originUrl: platform.baseUrl,
+      signingSecret: DELIVERY_SECRET,
+    });
+    browser = await launchChromium();
+    owner = await platform.token('4101');
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+    await edge?.stop();
+  });
+
+  async function signedInPage(token: string): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await context.newPage();
+    await page.goto(`${platform.baseUrl}/console/#token=${token}`);
+    await page.getByRole('heading', { name: 'Library', level: 1 }).waitFor();
+    return { context, page };
+  }
+  const statusOf = (page: Page) => page.locator('article.asset').getAttribute('data-status');
+
+  it('serves the shell uncached and hashed assets immutable, the first page under 300 KB gzipped', async () => {
+    const shell = await fetch(`${platform.baseUrl}/console/`);
+    expect(shell.status).toBe(200);
+    expect(shell.headers.get('cache-control')).toBe('no-cache');
+    const html = await shell.text();
+    const files = [...html.matchAll(/(?:href|src)="(\/console\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    let gzipped = 0;
+    for (const file of files) {
+      const res = await fetch(`${platform.baseUrl}${file}`, { headers: { 'accept-encoding': 'identity' } });
+      expect(res.status, file).toBe(200);
+      expect(res.headers.get('cache-control'), file).toBe('public, max-age=31536000, immutable');
+      const { gzipSync } = await import('node:zlib');
+      gzipped += gzipSync(Buffer.from(await res.arrayBuffer()), { level: 9 }).length;
+    }
+    console.log(`console first page: ${files.length} files, ${(gzipped / 1024).toFixed(1)} KiB gzipped`);
+    expect(gzipped).toBeLessThan(300 * 1024);
+    // Uppy and hls.js are not part of it.
+    expect(files.filter((f) => /\/upload-/.test(f))).toEqual([]);
+    expect((await fetch(`${platform.baseUrl}/console/assets/nope-123.js`)).status).toBe(404);
+  });
+
+  it('signs in from the link, uploads an image and a clip through Uppy, follows the clip to ready and plays it', async () => {
+    const png = await noisyPng(640, 480);
+    const clipFile = path.join(work, 'clip.mp4');
+    await clip(clipFile, { width: 320, height: 240, seconds: 6, audio: true });
+    const { context, page } = await signedInPage(owner);
+    const pageLog: string[] = [];
+    page.on('console', (m) => pageLog.push(`${m.type()}: ${m.text()}`));
+    page.on('requestfailed', (r) => pageLog.push(`failed: ${r.url()} ${r.failure()?.errorText}`));
+    page.on('response', (r) => pageLog.push(`${r.status()} ${r.url().slice(0, 120)}`));
+    // The token left the URL and lives in the tab's session storage only.
+    expect(new URL(page.url()).hash).toBe('#/');
+    expect(await page.evaluate(() => sessionStorage.getItem('assetline.token'))).toBe(owner);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+
+    await page.getByRole('link', { name: 'Upload' }).click();
+    await page.locator('.dashboard[data-ready="yes"]').waitFor();
+    await page
+      .locator('.uppy-Dashboard-input')
+      .first()
+      .setInputFiles([
+        { name: 'noise.png', mimeType: 'image/png', buffer: png },
+        { name: 'clip.mp4', mimeType: 'video/mp4', buffer: await fs.readFile(clipFile) },
+      ]);
+    await page.locator('.uppy-StatusBar-actionBtn--upload').click();
+    await page.locator('.uploaded li').nth(1).waitFor({ timeout: 60_000 });
+    await checkPage(page, 'upload');
+    const uploaded = await page
+      .locator('.uploaded li')
+      .evaluateAll((els) => els.map((e) => ({ id: e.getAttribute('data-asset-id')!, name: e.textContent! })));
+    image = uploaded.find((u) => u.name === 'noise.png')!;
+    video = uploaded.find((u) => u.name === 'clip.mp4')!;
+    expect(image && video).toBeTruthy();
+
+    // The clip's page shows its status move to ready while it polls.
+    await page.locator(`.uploaded li[data-asset-id="${video.id}"] a`).click();
+    const seen = new Set<string>();
+    await eventually(
+      'the page to show the clip ready',
+      async () => {
+        const s = await statusOf(page);
+        if (s) seen.add(s);
+        return s;
+      },
+      (s) => s === 'ready' || s === 'failed' || s === 'rejected',
+      90_000,
+    );
+    expect(await statusOf(page)).toBe('ready');
+    expect(
+      [...seen].some((s) => s === 'processing' || s === 'pending'),
+      [...seen].join(),
+    ).toBe(true);
+    expect((await waitForStatus(platform.baseUrl, owner, video.id, ['ready'])).status).toBe('ready');
+
+    // Playback: hls.js loads the signed master's fragments and the element's clock moves.
+    const player = page.locator('video');
+    // play() settles only once media plays: not awaited, so a player that cannot load fails below with the log.
+    await player.evaluate((v: MediaElement) => {
+      v.muted = true;
+      void v.play().catch(() => undefined);
+    });
+    // The clock moved past 1 s and hls.js counted its loaded fragments on the element.
+    await page
+      .waitForFunction(
+        "(v => v.currentTime > 1 && Number(v.getAttribute('data-fragments')) >= 1)(document.querySelector('video'))",
+        undefined,
+        { timeout: 30_000 },
+      )
+      .catch((err: Error) => {
+        throw new Error(`${err.message}\npage log:\n${pageLog.join('\n')}`);
+      });
+    const segments = await page.evaluate(
+      () =>
+        performance.getEntriesByType('resource').filter((e) => /\/hls\/.*\.(m4s|mp4|ts)(\?|$)/.test(e.name))
+          .length,
+    );
+    expect(segments).toBeGreaterThan(0);
+    await player.evaluate((v: MediaElement) => v.pause());
+    expect(await page.getByRole('link', { name: 'Run in the Temporal UI' }).getAttribute('href')).toBe(
+      `${TEMPORAL_UI}/namespaces/default/workflows/asset-${video.id}`,
+    );
+    await expect.poll(() => page.getByRole('cell', { name: 'poster' }).count()).toBe(1);
+    await checkPage(page, 'asset-video');
+
+    // The image: its page shows the preview rendition's pixels; the library shows both with thumbnails.
+    await waitForStatus(platform.baseUrl, owner, image.id, ['ready'], 60_000);
+    await page.goto(`${platform.baseUrl}/console/#/asset/${image.id}`);
+    const preview = page.locator('img[data-rendition="preview-2048"]');
+    await preview.waitFor();
+    await expect.poll(() => preview.evaluate((i: { naturalWidth: number }) => i.naturalWidth)).toBe(640);
+    await checkPage(page, 'asset-image');
+
+    await page.getByRole('link', { name: 'Library' }).click();
+    await page.locator('.card').nth(1).waitFor();
+    await expect
+      .poll(() => page.locator('.card img[data-loaded="yes"]').count(), { timeout: 20_000 })
+      .toBe(2);
+    expect(
+      await page.locator(`.card[data-asset-id="${image.id}"] .thumb`).getAttribute('data-placeholder'),
+    ).toBe('yes');
+    await checkPage(page, 'library');
+    await context.close();
+  }, 240_000);
+
+  it('edits a tag, changes visibility, shares, deletes and restores from the asset page', async () => {
+    const { context, page } = await signedInPage(owner);
+    await page.goto(`${platform.baseUrl}/console/#/asset/${image.id}`);
+    await page.getByLabel('Key').fill('album');
+    await page.getByLabel('Value').fill('summer');
+    await page.getByRole('button', { name: 'Save tag' }).click();
+    await page.locator('[data-tag="album:summer"]').waitFor();
+    const read = () =>
+      request<Record<string, unknown>>('GET', `${platform.baseUrl}/media/${image.id}`, { token: owner });
+    expect((await read()).body.metadata).toMatchObject({ album: 'summer' });
+
+    await page.getByLabel('Set visibility').selectOption('public');
+    await page.getByRole('button', { name: 'Save visibility' }).click();
+    await page.getByText('Visibility saved.').waitFor();
+    expect((await read()).body.visibility).toBe('public');
+
+    await page.getByLabel('Principal').fill('user:4199');
+    await page.getByLabel('Permission').selectOption('read');
+    await page.getByRole('button', { name: 'Share' }).click();
+    await page.getByText('user:4199 may read').waitFor();
+    const acl = await request('GET', `${platform.baseUrl}/media/${image.id}/acl`, { token: owner });
+    expect(acl.body.grants).toEqual([{ principal: 'user:4199', permission: 'read' }]);
+
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => statusOf(page), { timeout: 30_000 }).toBe('deleted');
+    expect((await read()).body.status).toBe('deleted');
+    await page.getByRole('button', { name: 'Restore' }).click();
+    await expect.poll(() => statusOf(page), { timeout: 30_000 }).toBe('ready');
+    expect((await read()).body.status).toBe('ready');
+    await context.close();
+  }, 120_000);
+
+  it('an operator sees a failed asset with its stage and reason and retries it', async () => {
+    const whole = path.join(work, 'whole.mp4');
+    await clip(whole, { width: 320, height: 240, seconds: 3, audio: true });
+    const bytes = await fs.readFile(whole);
+    const broken = await uploadFile(
+      platform.baseUrl,
+      owner,
+      bytes.subarray(0, Math.floor(bytes.length * 0.3)),
+      'video/mp4',
+      'broken.mp4',
+    );
+    await waitForStatus(platform.baseUrl, owner, broken, ['failed'], 60_000);
+
+    // An owner has no failures page.
+    const mine = await signedInPage(owner);
+    expect(await mine.page.getByRole('link', { name: 'Failures' }).count()).toBe(0);
+    await mine.context.close();
+
+    const operator = await platform.token('9001', { role: 'operator' });
+    const { context, page } = await signedInPage(operator);
+    await page.getByRole('link', { name: 'Failures' }).click();
+    const row = page.locator(`tr[data-asset-id="${broken}"]`);
+    await row.waitFor();
+    expect(await row.locator('td').nth(3).textContent()).toBe('metadata');
+    expect(await row.locator('td.reason').textContent()).toMatch(/^metadata failed: /);
+    await checkPage(page, 'failures');
+    await row.getByRole('button', { name: /^Retry/ }).click();
+    await row.getByText('Retrying').waitFor();
+    // The retry ran the stage again (the bytes are still broken, so it fails a second time).
+    await eventually(
+      'the retry to run',
+      () => platform.assets.findById(broken),
+      (r) => r?.failure_attempts === 2,
+      60_000,
+    );
+    await context.close();
+  }, 120_000);
+
+  it("another owner's asset is not reachable: the page says not found and no bytes are fetched", async () => {
+    const other = await platform.token('4102');
+    const { context, page } = await signedInPage(other);
+    const fetched: string[] = [];
+    page.on('request', (r) => {
+      if (/\/content|\/origin\/|:\d+\/[dp]\//.test(r.url())) fetched.push(r.url());
+    });
+    expect(await page.locator('.card').count()).toBe(0);
+    await page.goto(`${platform.baseUrl}/console/#/asset/${video.id}`);
+    await page.getByRole('heading', { name: 'Asset not found' }).waitFor();
+    expect(await page.locator('video, img').count()).toBe(0);
+    expect(fetched).toEqual([]);
+    await checkPage(page, 'not-found');
+    await context.close();
+  });
+
+  it('signs in with a pasted token, and refuses a malformed one', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${platform.baseUrl}/console/`);
+    await page.getByRole('heading', { name: 'Sign in to Assetline' }).waitFor();
+    await page.getByLabel('Bearer token').fill('not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    await checkPage(page, 'sign-in');
+    await page.getByLabel('Bearer token').fill(owner);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Library', level: 1 }).waitFor();
+    await context.close();
+  });
+});
