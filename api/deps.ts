@@ -88,5 +88,7 @@ export interface ApiDeps {
     deliverySigningSecret: string;
     /** CORS_ALLOWED_ORIGINS: browser pages on these origins may call the API. */
     corsAllowedOrigins?: string[];
+    /** THUMBNAILS_PER_ASSET: frames at a time cached per asset (GET /media/{id}/thumbnail). */
+    thumbnailsPerAsset?: number;
   };
 }

@@ -33,6 +33,7 @@ import { WorkflowGateway } from '../../infra/adapters/workflow-gateway';
 import { NoScanner, type Scanner } from '../../infra/adapters/scanner';
 import { DecoderPool } from '../../activities/media/tools/decoder-pool';
 import { LocalWorkspace } from '../../infra/adapters/workspace';
+import { ThumbnailRepository } from '../../infra/adapters/thumbnail-repository';
 import { WebhookClient } from '../../infra/adapters/webhook-client';
 import { WebhookRepository } from '../../infra/adapters/webhook-repository';
 import { AssetAccessRepository } from '../../infra/adapters/asset-access-repository';
@@ -167,6 +168,8 @@ export interface PlatformOptions {
   viewerCountry?: ViewerCountry;
   /** CORS_ALLOWED_ORIGINS: the API answers these origins and the bucket's CORS is set for them, as at start. */
   corsAllowedOrigins?: string[];
+  /** THUMBNAILS_PER_ASSET (default 20). */
+  thumbnailsPerAsset?: number;
 }
 
 /**
@@ -269,6 +272,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
         createMediaActivities({
           store,
           blobs,
+          thumbnails: new ThumbnailRepository(db),
+          buckets,
           workspace,
           limits: { maxImagePixels: opts.maxImagePixels ?? 100_000_000 },
           decoders,
@@ -296,6 +301,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     storageEventsSecret: STORAGE_EVENTS_SECRET,
     deliverySigningSecret: DELIVERY_SECRET,
     corsAllowedOrigins: opts.corsAllowedOrigins ?? [],
+    thumbnailsPerAsset: opts.thumbnailsPerAsset,
   };
   // A test's own S3 server may only come up after the platform: that test sets its bucket's CORS itself.
   if (opts.corsAllowedOrigins?.length && !opts.s3Endpoint)
