@@ -11,6 +11,7 @@ import { renderVideoPreviews } from '../activities/media/tools/video-previews';
 import { planStoryboard, MAX_TILES } from '../activities/media/tools/storyboard';
 import { frameAt } from '../activities/media/tools/frame-at';
 import { avifWhereSmaller } from '../activities/media/tools/image-avif';
+import { checkPreviews } from '../activities/media/tools/preview-checks';
 import type { AvInfo } from '../activities/media/tools/types';
 
 async function pixel(file: string | Buffer, x: number, y: number): Promise<number[]> {
@@ -172,5 +173,34 @@ describe('AVIF beside WebP', () => {
     expect(meta.compression).toBe('av1');
     expect([meta.width, meta.height]).toEqual([256, 171]);
     expect(await fs.readdir(out)).toEqual(['thumb-256.avif']);
+  });
+});
+
+describe('validation of the previews', () => {
+  it('passes what was rendered and names what a broken storyboard or a still preview gets wrong', async () => {
+    const { out, files } = await render(colour, colourInfo);
+    const ok = await checkPreviews(out, colourInfo, files);
+    expect(ok).toMatchObject({ ok: true, measurements: { 'storyboard.cues': 6, 'storyboard.sheets': 1 } });
+
+    const vttPath = path.join(out, 'storyboard.vtt');
+    const good = await fs.readFile(vttPath, 'utf8');
+    // A rectangle beyond the sheet's real pixels.
+    await fs.writeFile(vttPath, good.replace('#xywh=0,0,', '#xywh=5000,0,'));
+    expect((await checkPreviews(out, colourInfo, files)).reason).toMatch(/points outside storyboard-0\.jpg/);
+    // A hole in the timeline.
+    await fs.writeFile(
+      vttPath,
+      good.replace('00:00:01.000 --> 00:00:02.000', '00:00:01.500 --> 00:00:02.000'),
+    );
+    expect((await checkPreviews(out, colourInfo, files)).reason).toMatch(/does not follow/);
+    // Cues that stop before the end.
+    await fs.writeFile(vttPath, good.split('\n').slice(0, 9).join('\n'));
+    expect((await checkPreviews(out, colourInfo, files)).reason).toMatch(/cues end at 2 s/);
+    await fs.writeFile(vttPath, good);
+
+    await sharp({ create: { width: 64, height: 36, channels: 3, background: '#000' } })
+      .webp()
+      .toFile(path.join(out, 'preview.webp'));
+    expect((await checkPreviews(out, colourInfo, files)).reason).toMatch(/not an animated WebP/);
   });
 });
