@@ -6,6 +6,9 @@ import { startNginx, type NginxHandle } from '../devstack/nginx';
 import { freePort } from '../devstack/ports';
 import { thumbnailWorkflowId } from '../workflows/definitions';
 import { colourClip, nearest } from './helpers/colour-clip';
+import { ffmpeg } from './helpers/ffmpeg';
+import { serveObjectRanges } from '../infra/adapters/range-server';
+import { frameAt } from '../activities/media/tools/frame-at';
 import { noisyPng } from './helpers/generate-media';
 import { request } from './helpers/http';
 import { SETTLED, uploadFile, waitForStatus, type RenditionView } from './helpers/media';
@@ -213,6 +216,47 @@ describe('previews on the real stack', () => {
       const served = await bytes(await located(imageId, avif.name));
       expect(served.type).toBe('image/avif');
       expect((await sharp(served.data).metadata()).compression).toBe('av1');
+    }
+  });
+
+  it('reads a frame deep in a stored video through ranged reads, not the whole object', async () => {
+    const dir = path.join(inject('stack').tmpDir, uniqueName('ranges'));
+    await fs.mkdir(dir, { recursive: true });
+    const file = path.join(dir, 'long.mp4');
+    await ffmpeg(
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=40,noise=alls=40:allf=t'],
+      ...[
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-crf',
+        '20',
+        '-g',
+        '50',
+        '-movflags',
+        '+faststart',
+        file,
+      ],
+    );
+    const data = await fs.readFile(file);
+    await platform.store.write('tests/long.mp4', data);
+    const ranges = await serveObjectRanges(platform.store, 'tests/long.mp4');
+    try {
+      const size = await frameAt({
+        input: ranges.url,
+        dir,
+        file: 'deep.jpg',
+        timeSeconds: 35,
+        width: 320,
+        displayWidth: 640,
+        displayHeight: 360,
+      });
+      expect(size).toEqual({ width: 320, height: 180 });
+      // The index and about a GOP near 35 s: a small share of the file.
+      expect(ranges.bytesServed()).toBeLessThan(data.length / 4);
+    } finally {
+      await ranges.close();
     }
   });
 });
