@@ -17,7 +17,8 @@ export async function colourClip(file: string, size = '320x180', secondsEach = 2
   await ffmpeg(
     ...inputs,
     ...['-filter_complex', '[0:v][1:v][2:v]concat=n=3:v=1:a=0'],
-    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '50', file],
+    // B-frames (veryfast has them), as real uploads do: the previews skip them when decoding.
+    ...['-c:v', 'libx264', '-preset', 'veryfast', '-bf', '2', '-pix_fmt', 'yuv420p', '-g', '50', file],
   );
 }
 
