@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startNginx, type NginxHandle } from '../devstack/nginx';
 import { freePort } from '../devstack/ports';
@@ -8,6 +9,7 @@ import { thumbnailWorkflowId } from '../workflows/definitions';
 import { colourClip, nearest } from './helpers/colour-clip';
 import { ffmpeg } from './helpers/ffmpeg';
 import { serveObjectRanges } from '../infra/adapters/range-server';
+import { ThumbnailRepository } from '../infra/adapters/thumbnail-repository';
 import { frameAt } from '../activities/media/tools/frame-at';
 import { noisyPng } from './helpers/generate-media';
 import { request } from './helpers/http';
@@ -173,6 +175,48 @@ describe('previews on the real stack', () => {
     expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(refused.body).toMatchObject({ maxCached: 3 });
     expect((await thumbnail('time=2.5&width=160')).status).toBe(302);
+  });
+
+  it('lets only one of two racing thumbnails take the last place under the bound', async () => {
+    const sha = (await platform.assets.findById(videoId))!.blob_sha256!;
+    const blob = (await platform.blobs.get(sha))!;
+    const repo = new ThumbnailRepository(platform.db);
+    const held = await repo.count(sha);
+    const row = (name: string) => ({
+      name,
+      objectKey: `${blob.rendition_prefix}thumbs/${name}.jpg`,
+      mimeType: 'image/jpeg',
+      sizeBytes: 1,
+    });
+    // Forced interleaving: the blob's row is held while both start, so both are past their start when it is let
+    // go. Without add()'s row lock both would count the same and both insert.
+    let racing: Promise<string[]> | undefined;
+    await platform.db.transaction().execute(async (tx) => {
+      await tx.selectFrom('blobs').select('sha256').where('sha256', '=', sha).forUpdate().execute();
+      racing = Promise.all([
+        repo.add(sha, blob.rendition_prefix!, row('thumb-t111-w32'), held + 1),
+        repo.add(sha, blob.rendition_prefix!, row('thumb-t222-w32'), held + 1),
+      ]);
+      const waiting = async () =>
+        Number(
+          (
+            await sql<{ n: string }>`select count(*) as n from pg_stat_activity
+              where datname = current_database() and wait_event_type = 'Lock'`.execute(platform.db)
+          ).rows[0]!.n,
+        );
+      for (let i = 0; i < 100 && (await waiting()) < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await waiting()).toBe(2);
+    });
+    const outcomes = await racing!;
+    expect(outcomes.sort()).toEqual(['added', 'limit']);
+    expect(await repo.count(sha)).toBe(held + 1);
+    // A set republished since (another prefix) takes nothing.
+    expect(await repo.add(sha, 'renditions/elsewhere/', row('thumb-t333-w32'), 100)).toBe('gone');
+    await platform.db
+      .deleteFrom('blob_renditions')
+      .where('blob_sha256', '=', sha)
+      .where('name', 'in', ['thumb-t111-w32', 'thumb-t222-w32'])
+      .execute();
   });
 
   it('answers bad input with problems naming it', async () => {
