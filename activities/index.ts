@@ -43,6 +43,7 @@ import { runAloneWhenSuspect } from './media/run-alone';
 import { extractMetadataActivity } from './media/extract-metadata';
 import { renderRenditionsActivity } from './media/render-renditions';
 import { validateRenditionsActivity } from './media/validate-renditions';
+import { renderFrameActivity } from './media/render-frame';
 
 export interface IoDeps extends WebhookDeps, CdnDeps, TierDeps, ReleaseDeps {
   assets: AssetRepository;
@@ -99,6 +100,11 @@ export function createIoActivities(deps: IoDeps) {
  * retried after lost ones runs alone (activities/media/run-alone.ts).
  */
 export function createMediaActivities(deps: MediaDeps) {
+  return { ...pipelineMediaActivities(deps), ...thumbnailActivities(deps) };
+}
+
+/** The asset pipeline's media stages (guarded by workflows/stage-guard.ts). */
+function pipelineMediaActivities(deps: MediaDeps) {
   const gate = new SuspectGate();
   return {
     extractMetadata: runAloneWhenSuspect(gate, extractMetadataActivity(deps)),
@@ -107,5 +113,11 @@ export function createMediaActivities(deps: MediaDeps) {
   };
 }
 
+/** Frames at a requested time (workflows/frame-thumbnail.ts), on the same media queue and slots. */
+function thumbnailActivities(deps: MediaDeps) {
+  return { renderFrame: renderFrameActivity(deps) };
+}
+
 export type IoActivities = ReturnType<typeof createIoActivities>;
-export type MediaActivities = ReturnType<typeof createMediaActivities>;
+export type MediaActivities = ReturnType<typeof pipelineMediaActivities>;
+export type ThumbnailActivities = ReturnType<typeof thumbnailActivities>;

@@ -16,6 +16,7 @@ import { adminRoutes } from './routes/admin';
 import { storageEventRoutes } from './routes/storage-events';
 import { originRoutes } from './routes/origin';
 import { contentRoutes } from './routes/content';
+import { thumbnailRoutes } from './routes/thumbnail';
 import { webhookRoutes } from './routes/webhooks';
 import { searchRoutes } from './routes/search';
 import { catalogRoutes } from './routes/catalog';
@@ -83,6 +84,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(searchRoutes(context));
   app.use(metadataRoutes(context));
   app.use(contentRoutes(context));
+  app.use(thumbnailRoutes(context));
   app.use(aclRoutes(context));
   app.use(visibilityRoutes(context));
   app.use(regionRoutes(context));

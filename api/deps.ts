@@ -91,5 +91,7 @@ export interface ApiDeps {
     corsAllowedOrigins?: string[];
     /** The web console's settings (CONSOLE_TEMPORAL_UI_URL, TEMPORAL_NAMESPACE). */
     console?: ConsoleSettings;
+    /** THUMBNAILS_PER_ASSET: frames at a time cached per asset (GET /media/{id}/thumbnail). */
+    thumbnailsPerAsset?: number;
   };
 }

@@ -70,6 +70,7 @@ const settings = {
   multipartThresholdBytes: config.MULTIPART_THRESHOLD_BYTES,
   multipartPartBytes: config.MULTIPART_PART_BYTES,
   trashDays: config.TRASH_DAYS,
+  thumbnailsPerAsset: config.THUMBNAILS_PER_ASSET,
   defaultVisibility: config.DEFAULT_VISIBILITY,
   releaseWarmSeconds: config.RELEASE_WARM_LEAD_SECONDS,
   uploadGraceSeconds: config.UPLOAD_SESSION_GRACE_SECONDS,

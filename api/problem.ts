@@ -33,6 +33,7 @@ const REFUSAL: Record<ServiceErrorKind, [number, string]> = {
   invalid: [400, 'Bad Request'],
   'quota-exceeded': [403, 'Quota Exceeded'],
   'unavailable-here': [451, 'Unavailable For Legal Reasons'],
+  'too-many': [429, 'Too Many Requests'],
 };
 
 /** The one place the service layer's refusals (and Temporal not answering) become problems. */

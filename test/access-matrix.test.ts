@@ -26,6 +26,7 @@ interface Row {
   /** The call uses its asset up: every principal gets a fresh pending upload, shared like the others. */
   consumes?: boolean;
   body?: unknown;
+  query?: string;
   /** Statuses for: no token, another owner, a user:<id> reader, a group:<name> reader, the owner, an operator. */
   expected: [number, number, number, number, number, number];
 }
@@ -34,6 +35,8 @@ interface Row {
 const MATRIX: Row[] = [
   { route: 'GET /media/{id}', expected: [401, 404, 200, 200, 200, 200] },
   { route: 'GET /media/{id}/content', expected: [401, 404, 302, 302, 302, 302] },
+  // Readable, but the matrix's asset is an image: thumbnails at a time are for videos.
+  { route: 'GET /media/{id}/thumbnail', query: '?time=0', expected: [401, 404, 409, 409, 409, 409] },
   {
     route: 'PATCH /media/{id}/metadata',
     body: { set: { reviewed: 'yes' } },
@@ -117,7 +120,12 @@ describe('access matrix: every asset route × every kind of caller', () => {
   it.each(MATRIX)('$route', async (row) => {
     const [method, template] = row.route.split(' ') as [string, string];
     const call = (principal: Principal, id: string): Promise<JsonResponse> =>
-      api.call(method, template, { token: tokens[principal], params: { id }, body: row.body });
+      api.call(method, template, {
+        token: tokens[principal],
+        params: { id },
+        body: row.body,
+        query: row.query,
+      });
 
     const answers: number[] = [];
     for (const principal of PRINCIPALS) {

@@ -64,7 +64,9 @@ function render(src: string, info: ImageInfo, extra: { stallMs?: number; signal?
 
 async function expectRendered(promise: ReturnType<typeof render>) {
   const { renditions, placeholder } = await promise;
-  expect(renditions.map((r) => r.name).sort()).toEqual(['preview-2048', 'thumb-1024', 'thumb-256']);
+  // AVIF variants come and go with the picture (only where smaller than the WebP): not this test's concern.
+  const names = renditions.map((r) => r.name).filter((n) => !n.endsWith('-avif'));
+  expect(names.sort()).toEqual(['preview-2048', 'thumb-1024', 'thumb-256']);
   expect(placeholder).toMatch(/^[A-Za-z0-9+/=]+$/);
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -35,7 +35,7 @@ async function expectDecodable(outDir: string, renditions: RenditionFile[]) {
   for (const r of renditions) {
     const meta = await sharp(path.join(outDir, r.relativePath)).metadata();
     expect({ format: meta.format, width: meta.width, height: meta.height }).toEqual({
-      format: r.mimeType === 'image/webp' ? 'webp' : 'jpeg',
+      format: { 'image/webp': 'webp', 'image/avif': 'heif' }[r.mimeType] ?? 'jpeg',
       width: r.width,
       height: r.height,
     });
@@ -79,11 +79,19 @@ describe('camera JPEG with EXIF orientation 6 and GPS', () => {
     const info = await probeImage(src, limits);
     const { renditions, placeholder } = await renderImage(src, outDir, info, limits);
 
-    expect(sizes(renditions)).toEqual([
+    const avifs = renditions.filter((r) => r.mimeType === 'image/avif');
+    expect(sizes(renditions.filter((r) => r.mimeType !== 'image/avif'))).toEqual([
       { name: 'thumb-256', mimeType: 'image/webp', width: 192, height: 256 },
       { name: 'thumb-1024', mimeType: 'image/webp', width: 768, height: 1024 },
       { name: 'preview-2048', mimeType: 'image/jpeg', width: 1536, height: 2048 },
     ]);
+    // AVIF beside a WebP only where smaller, at the same (upright) size.
+    for (const avif of avifs) {
+      const webp = renditions.find((r) => `${r.name}-avif` === avif.name)!;
+      expect([avif.width, avif.height]).toEqual([webp.width, webp.height]);
+      const bytes = async (r: RenditionFile) => (await stat(path.join(outDir, r.relativePath))).size;
+      expect(await bytes(avif)).toBeLessThan(await bytes(webp));
+    }
     await expectDecodable(outDir, renditions);
 
     // Turned 90° clockwise: the stored top-left block is now top-right.

@@ -19,6 +19,7 @@ import { NoScanner, type Scanner } from '../infra/adapters/scanner';
 import { Slots } from '../activities/slots';
 import { DecoderPool } from '../activities/media/tools/decoder-pool';
 import { LocalWorkspace } from '../infra/adapters/workspace';
+import { ThumbnailRepository } from '../infra/adapters/thumbnail-repository';
 import { WebhookClient } from '../infra/adapters/webhook-client';
 import { WebhookRepository } from '../infra/adapters/webhook-repository';
 
@@ -63,6 +64,7 @@ export function workerAdapters(config: WorkerConfig, db: Db) {
     scanSlots: new Slots(config.SCAN_CONCURRENCY),
     assets: new AssetRepository(db),
     blobs: new BlobRepository(db),
+    thumbnails: new ThumbnailRepository(db),
     releases: new ReleaseRepository(db),
     sweeps: new SweepRepository(db),
     quotas: new QuotaRepository(db, { maxBytes: config.QUOTA_MAX_BYTES, maxAssets: config.QUOTA_MAX_ASSETS }),

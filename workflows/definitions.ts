@@ -187,4 +187,26 @@ export const WORKFLOW_TYPES = {
   webhookFanout: 'webhookFanout',
   integrityScan: 'integrityScan',
   orphanSweep: 'orphanSweep',
+  frameThumbnail: 'frameThumbnail',
 } as const;
+
+/** A frame of a ready video at a time, cached as the blob's rendition `name` (GET /media/{id}/thumbnail). */
+export interface ThumbnailRequest {
+  sha256: string;
+  /** `thumb-t<ms>-w<width>` (domain/thumbnails.ts). */
+  name: string;
+  timeSeconds: number;
+  width: number;
+  /** Cached thumbnails a blob may hold; beyond them the request is refused, nothing is made. */
+  maxCached: number;
+}
+
+export type ThumbnailOutcome =
+  | { made: true; name: string }
+  | { made: false; reason: 'limit' | 'gone' }
+  /** The media could not give a frame there (the gateway's reading of a failed workflow). */
+  | { made: false; reason: 'failed'; detail: string };
+
+/** One thumbnail workflow per blob, time and width: concurrent requests for the same frame join it. */
+export const thumbnailWorkflowId = (r: Pick<ThumbnailRequest, 'sha256' | 'name'>) =>
+  `thumbnail-${r.sha256}-${r.name}`;

@@ -3,3 +3,4 @@ export { assetLifecycle } from './asset-lifecycle';
 export { webhookFanout } from './webhook-fanout';
 export { integrityScan } from './integrity-scan';
 export { orphanSweep } from './orphan-sweep';
+export { frameThumbnail } from './frame-thumbnail';

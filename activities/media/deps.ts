@@ -1,4 +1,6 @@
 import type { BlobRepository } from '../../infra/adapters/blob-repository';
+import type { BucketRouter } from '../../infra/adapters/bucket-router';
+import type { ThumbnailRepository } from '../../infra/adapters/thumbnail-repository';
 import type { ObjectStore } from '../../infra/adapters/object-store';
 import type { LocalWorkspace } from '../../infra/adapters/workspace';
 import type { DecoderPool } from './tools/decoder-pool';
@@ -10,6 +12,10 @@ export interface MediaDeps {
   limits: MediaLimits;
   /** The image decoder children (DECODER_MEMORY_MB caps each); the worker closes it when it stops. */
   decoders: DecoderPool;
+  /** Thumbnails at a time, cached as renditions (renderFrame); absent, a worker cannot make them. */
+  thumbnails?: ThumbnailRepository | undefined;
+  /** The tiers' stores: a thumbnail reads the original wherever tiering has moved it. */
+  buckets?: BucketRouter | undefined;
   /** Test-only trigger (ASSETLINE_TEST_POISON_MARKER): see activities/media/tools/test-poison.ts. */
   testPoisonMarker?: string | undefined;
 }

@@ -1,5 +1,6 @@
 import type { NewRendition } from '../../infra/adapters/blob-repository';
 import { validateAudio, validateVideo } from './tools/validate';
+import { checkPreviews, mergeReports } from './tools/preview-checks';
 import type { MediaInfo, RenditionFile, ValidationReport } from './tools/types';
 import { classifyMediaErrors } from '../failures';
 import type { BlobRef, MediaDeps } from './deps';
@@ -38,9 +39,9 @@ export function validateRenditionsActivity(deps: MediaDeps) {
             ...(r.bitRate !== undefined ? { bitRate: r.bitRate } : {}),
             ...(r.durationSeconds !== undefined ? { durationSeconds: r.durationSeconds } : {}),
           }));
-          return info.kind === 'video'
-            ? await validateVideo(src, dir, info, files)
-            : await validateAudio(src, dir, info, files);
+          if (info.kind === 'audio') return await validateAudio(src, dir, info, files);
+          const ladder = await validateVideo(src, dir, info, files);
+          return mergeReports(ladder, await checkPreviews(dir, info, files));
         } finally {
           await deps.workspace.release(dir);
         }

@@ -18,7 +18,7 @@ export function signPlaylist(text: string, query: string): string {
     .join('\n');
 }
 
-function withQuery(uri: string, query: string): string {
+export function withQuery(uri: string, query: string): string {
   if (/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith('//')) return uri;
   const hash = uri.indexOf('#');
   const [base, fragment] = hash < 0 ? [uri, ''] : [uri.slice(0, hash), uri.slice(hash)];

@@ -16,6 +16,7 @@ import {
 import { catalogArea } from './catalog';
 import { companionArea } from './companion';
 import { contentArea } from './content';
+import { thumbnailArea } from './thumbnail';
 import { healthArea } from './health';
 import { mediaArea } from './media';
 import { metadataArea } from './metadata';
@@ -89,6 +90,7 @@ export function openapiDocument(settings: ApiDeps['settings']): Json {
     catalogArea,
     metadataArea,
     contentArea,
+    thumbnailArea,
     aclArea,
     visibilityArea,
     regionsArea,

@@ -8,6 +8,7 @@ import {
   type AssetPath,
 } from '../../domain/delivery/asset-paths';
 import { signPlaylist } from '../delivery/playlist-signing';
+import { signVtt } from '../delivery/vtt-signing';
 import { deliveryAccess, servesUnsigned } from '../../domain/delivery/delivery-access';
 import { parseRegionParam, regionAllows } from '../../domain/delivery/regions';
 import {
@@ -70,6 +71,10 @@ export function originRoutes(deps: ApiDeps): Router {
     };
     if (path.kind === 'hls' && isPlaylist(path.file)) {
       const rewrite = signed ? (text: string) => signPlaylist(text, queryString(signed)) : (t: string) => t;
+      await servePlaylist(req, res, target.store, target.key, rewrite, opts);
+    } else if (path.kind === 'rendition' && target.contentType === 'text/vtt') {
+      // A storyboard's cues name its sprite sheets relative to it: they carry the token like a playlist's URIs.
+      const rewrite = signed ? (text: string) => signVtt(text, queryString(signed)) : (t: string) => t;
       await servePlaylist(req, res, target.store, target.key, rewrite, opts);
     } else {
       await serveObject(req, res, target.store, target.key, opts, deps.logger);

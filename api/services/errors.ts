@@ -9,7 +9,9 @@ export type ServiceErrorKind =
   | 'invalid'
   | 'quota-exceeded'
   /** Regional rights refuse the viewer's country. */
-  | 'unavailable-here';
+  | 'unavailable-here'
+  /** A per-asset bound is reached (cached thumbnails). */
+  | 'too-many';
 
 export class ServiceError extends Error {
   override name = 'ServiceError';

@@ -11,6 +11,7 @@ import { ReleaseService } from './release-service';
 import { RegionService } from './region-service';
 import { UploadService } from './upload-service';
 import { WebhookService } from './webhook-service';
+import { ThumbnailService } from './thumbnail-service';
 
 /**
  * The API's decisions, each built from the adapters it needs and the one WorkflowGateway. Routes parse, authorise
@@ -19,12 +20,14 @@ import { WebhookService } from './webhook-service';
 export function createServices(deps: ApiDeps) {
   const access = new AccessControl(deps.assets, deps.acl);
   const uploads = new UploadService(deps);
+  const reads = new AssetReads(deps);
   return {
     access,
     uploads,
     companion: new CompanionService({ uploads, access, store: deps.store }),
     assets: new AssetCommands(deps),
-    reads: new AssetReads(deps),
+    reads,
+    thumbnails: new ThumbnailService({ ...deps, reads, maxCached: deps.settings.thumbnailsPerAsset }),
     listings: new AssetListings(deps),
     catalog: new CatalogService(deps),
     grants: new AccessService(deps),

@@ -410,6 +410,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/media/{id}/thumbnail': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Redirect to a JPEG frame of the video at a time (read permission), made on the first request and cached as a rendition */
+    get: operations['getThumbnail'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/media/{id}/acl': {
     parameters: {
       query?: never;
@@ -3617,6 +3634,116 @@ export interface operations {
         };
       };
       /** @description A dependency (Postgres, S3, Temporal) could not be reached, or the API is at its concurrency limit; retry after the given number of seconds. */
+      503: {
+        headers: {
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Unexpected error; it has been logged. */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getThumbnail: {
+    parameters: {
+      query: {
+        /** @description Seconds from the start, 0 to the video’s duration, at most 3 decimals. */
+        time: string;
+        /** @description Width in pixels (default 640), never above the video’s own; the height keeps its shape. */
+        width?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The asset id (a UUID); anything else answers 400. */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description To the edge: the cached rendition `thumb-t<milliseconds>-w<width>` (image/jpeg), signed for this caller or the stable public URL */
+      302: {
+        headers: {
+          Location: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad query, or a time beyond the video’s duration (`errors` names `time`). */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid bearer token. */
+      401: {
+        headers: {
+          'WWW-Authenticate'?: 'Bearer';
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Embargoed: a release is scheduled, and until then only its owner (or an operator) is delivered it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such asset (or not readable). */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The asset is not ready, is not a video, or no frame could be read at that time. */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The asset already holds THUMBNAILS_PER_ASSET cached thumbnails; only those are served. */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Regional rights refuse the viewer's country (when the API knows it: a trusted proxy's header or GEOIP_DATABASE). */
+      451: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Temporal or the media workers did not answer in time; ask again (the frame may be made by then). */
       503: {
         headers: {
           'Retry-After'?: number;

@@ -1,4 +1,5 @@
 import {
+  WorkflowFailedError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
@@ -20,7 +21,10 @@ import {
   retryRequestedSignal,
   uploadCompletedSignal,
   uploadRenewedSignal,
+  thumbnailWorkflowId,
   WORKFLOW_TYPES,
+  type ThumbnailOutcome,
+  type ThumbnailRequest,
   type AssetLifecycleInput,
   type AssetState,
   type CompletionSource,
@@ -131,6 +135,46 @@ export class WorkflowGateway {
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  /**
+   * A frame at a time, made by a short workflow on the media queue (ffmpeg never runs in the API). Requests for the
+   * same frame join one workflow (USE_EXISTING); one that waits longer than `waitMs` gets WorkflowServiceUnavailable
+   * while the frame is still made, and its retry finds it cached.
+   */
+  async frameThumbnail(req: ThumbnailRequest, waitMs = 30_000): Promise<ThumbnailOutcome> {
+    let handle: WorkflowHandle;
+    try {
+      handle = await this.withDeadline(() =>
+        this.client.workflow.start(WORKFLOW_TYPES.frameThumbnail, {
+          taskQueue: this.taskQueue,
+          workflowId: thumbnailWorkflowId(req),
+          args: [req],
+          workflowExecutionTimeout: '5m',
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
+      );
+    } catch (err) {
+      throw new WorkflowServiceUnavailable(`could not start the thumbnail: ${(err as Error).message}`);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new WorkflowServiceUnavailable(`the thumbnail took longer than ${waitMs / 1000} s`)),
+        waitMs,
+      );
+    });
+    try {
+      return (await Promise.race([handle.result(), late])) as ThumbnailOutcome;
+    } catch (err) {
+      if (!(err instanceof WorkflowFailedError)) throw err;
+      // The activity's MediaError, under the activity failure, says what was wrong with the media.
+      let cause: unknown = err.cause;
+      while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+      return { made: false, reason: 'failed', detail: (cause as Error | undefined)?.message ?? err.message };
+    } finally {
+      clearTimeout(timer);
     }
   }
 

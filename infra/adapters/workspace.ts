@@ -14,6 +14,8 @@ const CONTENT_TYPES: Record<string, string> = {
   '.jpg': 'image/jpeg',
   '.webp': 'image/webp',
   '.png': 'image/png',
+  '.vtt': 'text/vtt',
+  '.avif': 'image/avif',
 };
 
 export const contentTypeFor = (file: string) =>

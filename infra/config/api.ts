@@ -45,6 +45,8 @@ export const uploads = {
   /** Per-owner defaults; rows in owner_quotas override them. */
   QUOTA_MAX_BYTES: positiveInt.default(100 * 1024 ** 3),
   QUOTA_MAX_ASSETS: positiveInt.default(100_000),
+  /** Frames at a time (GET /media/{id}/thumbnail) cached per asset; a new time beyond them is refused (429). */
+  THUMBNAILS_PER_ASSET: positiveInt.max(1000).default(20),
   /** Days a deleted asset stays restorable before it is purged (fractions allowed, for tests). */
   TRASH_DAYS: z.coerce.number().positive().default(30),
   /** What an upload that names no visibility gets: draft, private, unlisted or public. */

@@ -33,6 +33,7 @@ import { WorkflowGateway } from '../../infra/adapters/workflow-gateway';
 import { NoScanner, type Scanner } from '../../infra/adapters/scanner';
 import { DecoderPool } from '../../activities/media/tools/decoder-pool';
 import { LocalWorkspace } from '../../infra/adapters/workspace';
+import { ThumbnailRepository } from '../../infra/adapters/thumbnail-repository';
 import { WebhookClient } from '../../infra/adapters/webhook-client';
 import { WebhookRepository } from '../../infra/adapters/webhook-repository';
 import { AssetAccessRepository } from '../../infra/adapters/asset-access-repository';
@@ -170,6 +171,8 @@ export interface PlatformOptions {
   corsAllowedOrigins?: string[];
   /** The web console's settings (CONSOLE_TEMPORAL_UI_URL, TEMPORAL_NAMESPACE). */
   console?: ConsoleSettings;
+  /** THUMBNAILS_PER_ASSET (default 20). */
+  thumbnailsPerAsset?: number;
 }
 
 /**
@@ -272,6 +275,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
         createMediaActivities({
           store,
           blobs,
+          thumbnails: new ThumbnailRepository(db),
+          buckets,
           workspace,
           limits: { maxImagePixels: opts.maxImagePixels ?? 100_000_000 },
           decoders,
@@ -300,6 +305,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     deliverySigningSecret: DELIVERY_SECRET,
     corsAllowedOrigins: opts.corsAllowedOrigins ?? [],
     console: opts.console,
+    thumbnailsPerAsset: opts.thumbnailsPerAsset,
   };
   // A test's own S3 server may only come up after the platform: that test sets its bucket's CORS itself.
   if (opts.corsAllowedOrigins?.length && !opts.s3Endpoint)

@@ -7,6 +7,7 @@ import path from 'node:path';
 import exifr from 'exifr';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
+import { avifWhereSmaller } from './image-avif';
 import { MediaError, MediaRejected, type ImageInfo, type RenditionFile } from './types';
 
 // libvips' operation cache keeps decoded regions of past images alive; a worker sees each image once.
@@ -113,6 +114,9 @@ export async function renderImage(
     await writeFile(path.join(outDir, relativePath), data);
     renditions.push({ name: spec.name, relativePath, mimeType, width: out.width, height: out.height });
   }
+  const webps = encoded.filter((e) => e.spec.format === 'webp');
+  const sizes = webps.map((e) => ({ ...e.spec, bytes: e.data.length }));
+  renditions.push(...(await avifWhereSmaller(decoded, sizes, outDir)));
   return { renditions, placeholder };
 }
 
