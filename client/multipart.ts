@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AssetlineClient } from './client.ts';
 import { call } from './client.ts';
 import { AssetlineError } from './errors.ts';
-import { putBytes, type FileRange } from './put-part.ts';
+import { ChunkFeed, putBytes, type FileRange } from './put-part.ts';
 import type { PartReader } from './source.ts';
 import { backoff, type UploadOptions, type UploadProgress } from './upload.ts';
 
@@ -15,9 +15,44 @@ export class StalePartError extends Error {}
 /** A part to send: opened afresh for each attempt (a file range is read again each time). */
 interface PartBody {
   length: number;
-  open(): Buffer | FileRange;
+  open(attempt: number): Buffer | FileRange | ChunkFeed;
   release(): void;
 }
+
+/** Buffers the file is read through once, in order: a part's chunks are hashed, then written from the same memory. */
+class BufferPool {
+  private readonly free: Buffer[] = [];
+  private readonly waiting: ((b: Buffer) => void)[] = [];
+  private made = 0;
+  // Plain fields, not parameter properties (see MultipartSession).
+  private readonly size: number;
+  private readonly max: number;
+
+  constructor(size: number, max: number) {
+    this.size = size;
+    this.max = max;
+  }
+
+  take(): Promise<Buffer> | Buffer {
+    const buffer = this.free.pop();
+    if (buffer) return buffer;
+    if (this.made < this.max) {
+      this.made++;
+      return Buffer.allocUnsafeSlow(this.size);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  give(buffer: Buffer): void {
+    const next = this.waiting.shift();
+    if (next) next(buffer);
+    else this.free.push(buffer);
+  }
+}
+
+const FEED_CHUNK = 1024 * 1024;
+/** At most this many MiB read ahead of what the connections have written. */
+const FEED_BUFFERS = 16;
 
 /**
  * The parts of one multipart upload: read in order (the hash needs every byte in order), sent `concurrency` at a
@@ -30,6 +65,7 @@ export class MultipartSession {
   private readonly done = new Map<number, string>();
   private refreshing: Promise<void> | undefined;
   private readonly abort = new AbortController();
+  private readonly pool = new BufferPool(FEED_CHUNK, FEED_BUFFERS);
   // Plain fields, not parameter properties: Node runs this file by stripping types, which has no such rewrite.
   private readonly client: AssetlineClient;
   private readonly assetId: string;
@@ -78,7 +114,18 @@ export class MultipartSession {
       const check = held !== undefined || this.opts.contentMd5 ? createHash('md5') : undefined;
       let body: PartBody;
       const path = reader.path;
-      if (path) {
+      let feed: ChunkFeed | undefined;
+      if (path && !check) {
+        // A file part nobody needs the MD5 of first: read once, hashed and sent from the same buffers; only a retry
+        // reads it from the file again.
+        const live = new ChunkFeed(length);
+        feed = live;
+        body = {
+          length,
+          open: (attempt) => (attempt === 0 ? live : { path, start: offset, length }),
+          release: () => live.abandon(),
+        };
+      } else if (path) {
         // A file: hash it in passing, and send each part from the file itself (memory stays small).
         await reader.pass(length, check);
         body = {
@@ -121,12 +168,29 @@ export class MultipartSession {
           body.release();
         });
       inFlight.add(task);
+      if (feed) await this.feed(reader, feed, length);
     }
     await Promise.all(inFlight);
     if (failure !== undefined) throw failure;
     return [...this.done]
       .map(([partNumber, etag]) => ({ partNumber, etag }))
       .sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  /** Reads the part's bytes in order (the SHA-256 takes them on the way) and hands them to its request. */
+  private async feed(reader: PartReader, feed: ChunkFeed, length: number): Promise<void> {
+    let left = length;
+    while (left > 0) {
+      const buffer = await this.pool.take();
+      const piece = await reader.read(Math.min(left, buffer.length), buffer);
+      if (piece.length === 0) {
+        this.pool.give(buffer);
+        throw new Error(`the file ended ${left} bytes before its declared size`);
+      }
+      left -= piece.length;
+      feed.push(piece, () => this.pool.give(buffer));
+    }
+    feed.end();
   }
 
   private async send(partNumber: number, body: PartBody, contentMd5: string | undefined): Promise<void> {
@@ -155,7 +219,7 @@ export class MultipartSession {
       try {
         // Content-MD5 (opt-in): S3 refuses a body that arrives other than sent, a killed client's half part included.
         const headers: Record<string, string> = contentMd5 ? { 'Content-MD5': contentMd5 } : {};
-        const response = await putBytes(url, body.open(), headers, signal);
+        const response = await putBytes(url, body.open(attempt), headers, signal);
         const etag = response.headers.etag;
         const ok = response.status >= 200 && response.status < 300;
         if (ok && etag) return etag;
