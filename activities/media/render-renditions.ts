@@ -53,7 +53,10 @@ export function renderRenditionsActivity(deps: MediaDeps) {
           } else if (info.kind === 'document') {
             files = (await renderDocument(src, outDir, control)).renditions;
           } else if (info.kind === 'video') {
-            files = await transcodeVideo(src, outDir, info, control);
+            const video = await transcodeVideo(src, outDir, info, control);
+            files = video.renditions;
+            // Why each rung exists and at what rate, beside the probed facts (GET /media/{id} → media.ladder).
+            await deps.blobs.setMediaInfo(input.sha256, { ...info, ladder: video.ladder });
           } else {
             files = await transcodeAudio(src, outDir, info, control);
           }
