@@ -12,6 +12,7 @@ import { S3ObjectStore } from '../infra/adapters/s3-object-store';
 import { LocalWorkspace } from '../infra/adapters/workspace';
 import { signDevToken } from '../devstack/dev-token';
 import { cliUpload } from './cli-upload';
+import { ladderBench } from './ladder';
 import { writeReport, type BenchReport } from './report';
 import { searchLatency } from './search-latency';
 import { sha256Rate } from './sha256-rate';
@@ -30,6 +31,7 @@ const BENCHES: Record<string, Bench> = {
   'upload-url': uploadUrlLoad,
   search: searchLatency,
   'cli-upload': cliUpload,
+  ladder: ladderBench,
 };
 
 function selected(): string[] {

@@ -18,8 +18,10 @@ const POSTER_CANDIDATE_FRAMES = 100;
 const ENCODE_SHARE = 85;
 /** A rung whose SSIM (at its own size) is below this is encoded again with more bits... */
 export const TARGET_SSIM = 0.94;
-/** ...at most this many times (each time CRF − 3 and the cap × 1.5, within the margins). */
+/** ...at most this many times (each time CRF − 3 and the cap × 1.5, within the margins) while it helps. */
 export const MAX_REENCODES = 2;
+/** A re-encode that raised SSIM by less than this was futile: no further one for that rung. */
+const MIN_GAIN = 0.005;
 
 export const HLS_MASTER = 'hls/master.m3u8';
 export const POSTER = 'poster.jpg';
@@ -156,7 +158,7 @@ async function checkAndReencode(
   };
   await measure(decision.rungs);
   for (let n = 1; n <= maxReencodes; n++) {
-    const low = decision.rungs.filter((d) => (d.attempts[d.attempts.length - 1]!.ssim ?? 0) < target);
+    const low = decision.rungs.filter((d) => worthAnother(d, target));
     if (low.length === 0) return;
     for (const d of low) {
       const ceiling = ceilingKbps(d, decision);
@@ -183,6 +185,16 @@ async function checkAndReencode(
     }
     await measure(low);
   }
+}
+
+/**
+ * Below the target, and the last re-encode (if any) helped: on grain or noise more bits barely move SSIM, and a
+ * further encode would only cost time.
+ */
+function worthAnother(d: RungDecision, target: number): boolean {
+  const [previous, last] = [d.attempts.at(-2), d.attempts.at(-1)!];
+  if ((last.ssim ?? 0) >= target) return false;
+  return !previous || (last.ssim ?? 0) - (previous.ssim ?? 0) >= MIN_GAIN;
 }
 
 /** The highest cap a re-encode may use: the margins over the fixed rate and the source's bitrate. */
