@@ -27,7 +27,10 @@ const CORPUS: { name: string; size: string; graph: string }[] = [
   {
     name: 'talking-head',
     size: '1280x720',
-    graph: 'gradients=size=1280x720:rate=30:speed=0.004,noise=alls=3:allf=t',
+    // A still background with one slowly swaying subject in the middle.
+    graph:
+      'smptehdbars=size=1280x720:rate=30[bg];testsrc2=size=360x400:rate=30[fg];' +
+      "[bg][fg]overlay=x='460+24*sin(t*1.3)':y='160+8*sin(t*0.7)'[out0]",
   },
   { name: 'high-motion', size: '1920x1080', graph: "testsrc2=size=1920x1080:rate=30,rotate=a='t*1.5'" },
   { name: 'noise-heavy', size: '1280x720', graph: 'testsrc2=size=1280x720:rate=30,noise=alls=14:allf=t' },
