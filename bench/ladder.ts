@@ -91,7 +91,7 @@ export const ladderBench: Bench = async (ctx) => {
     for (const rung of fixed) {
       const q = fixedQuality.get(rung.name)!;
       const decided = ladder.rungs.find((r) => r.name === rung.name);
-      const last = decided?.attempts.at(-1);
+      const last = decided?.attempts[decided.publishedAttempt];
       rungs.push({
         name: rung.name,
         fixedBytes: await rungBytes(path.join(fixedDir, 'hls'), rung.name),

@@ -76,6 +76,7 @@ describe('per-title ladder', () => {
     expect(attempts[0]).toMatchObject({ capKbps: 12 });
     expect(attempts[0]!.ssim).toBeLessThan(0.9);
     expect(attempts.at(-1)!.ssim).toBeGreaterThanOrEqual(0.94);
+    expect(fixed.ladder.rungs.find((r) => r.name === '480p')!.publishedAttempt).toBe(attempts.length - 1);
     expect(attempts.at(-1)!.capKbps).toBeGreaterThan(12);
     expect(fixed.ladder.rungs.find((r) => r.name === '360p')!.attempts).toHaveLength(1);
     const passed = await validateVideo(clip('small.mp4'), fixed.outDir, fixed.info, fixed.renditions);

@@ -57,7 +57,12 @@ export const ladderDecisionSchema: Json = {
           attempts: {
             type: 'array',
             items: attempt,
-            description: 'Every encode of the rung, first first; the last one is published.',
+            description: 'Every encode of the rung, first first.',
+          },
+          publishedAttempt: {
+            type: 'integer',
+            description:
+              'Index in `attempts` of the published encode (a re-encode that did not help is undone).',
           },
         }),
       },

@@ -64,8 +64,10 @@ export interface RungDecision {
   /** which bound set the cap, in words with the numbers */
   limitedBy: CapLimit;
   why: string;
-  /** every encode of this rung, first one first; the last one is published */
+  /** every encode of this rung, first one first */
   attempts: QualityAttempt[];
+  /** index in attempts of the published encode: the last one that raised SSIM enough to be worth its bits */
+  publishedAttempt: number;
 }
 
 export interface DroppedRung {
@@ -154,6 +156,7 @@ export function decidePerTitle(
       limitedBy,
       why,
       attempts: [],
+      publishedAttempt: 0,
     };
   });
 

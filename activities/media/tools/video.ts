@@ -20,7 +20,7 @@ const ENCODE_SHARE = 85;
 export const TARGET_SSIM = 0.94;
 /** ...at most this many times (each time CRF − 3 and the cap × 1.5, within the margins) while it helps. */
 export const MAX_REENCODES = 2;
-/** A re-encode that raised SSIM by less than this was futile: no further one for that rung. */
+/** A re-encode that raised SSIM by less than this was futile: undone, and no further one for that rung. */
 const MIN_GAIN = 0.005;
 
 export const HLS_MASTER = 'hls/master.m3u8';
@@ -89,7 +89,10 @@ export async function transcodeVideo(
     progressRange: [0, ENCODE_SHARE],
     build: (command) => buildLadderCommand(command, first, video.frameRate, hasAudio),
   });
-  decision.rungs.forEach((d, i) => d.attempts.push({ crf: first[i]!.crf!, capKbps: first[i]!.maxrateKbps }));
+  decision.rungs.forEach((d, i) => {
+    d.attempts.push({ crf: first[i]!.crf!, capKbps: first[i]!.maxrateKbps });
+    d.publishedAttempt = 0;
+  });
 
   await checkAndReencode(source, outDir, info, decision, fixed, control, options);
   control?.onProgress?.(95);
@@ -147,6 +150,7 @@ async function checkAndReencode(
   options: TranscodeOptions,
 ): Promise<void> {
   const hlsDir = path.join(outDir, 'hls');
+  const keptDir = path.join(outDir, '.kept');
   const target = options.targetSsim ?? TARGET_SSIM;
   const maxReencodes = options.maxReencodes ?? MAX_REENCODES;
   const measure = async (rungs: RungDecision[]) => {
@@ -159,7 +163,7 @@ async function checkAndReencode(
   await measure(decision.rungs);
   for (let n = 1; n <= maxReencodes; n++) {
     const low = decision.rungs.filter((d) => worthAnother(d, target));
-    if (low.length === 0) return;
+    if (low.length === 0) break;
     for (const d of low) {
       const ceiling = ceilingKbps(d, decision);
       const capKbps = Math.max(1, Math.round(Math.min(ceiling, d.capKbps * 1.5 ** n)));
@@ -172,7 +176,9 @@ async function checkAndReencode(
         maxrateKbps: capKbps,
         bufsizeKbps: capKbps * 2,
       };
-      await fs.rm(path.join(hlsDir, d.name), { recursive: true, force: true });
+      // The previous encode is kept aside: a re-encode that does not help is undone rather than published.
+      await fs.mkdir(keptDir, { recursive: true });
+      await fs.rename(path.join(hlsDir, d.name), path.join(keptDir, d.name));
       await runFfmpeg({
         src: source,
         cwd: outDir,
@@ -184,17 +190,26 @@ async function checkAndReencode(
       d.attempts.push({ crf, capKbps });
     }
     await measure(low);
+    for (const d of low) {
+      const gain = (d.attempts.at(-1)!.ssim ?? 0) - (d.attempts[d.publishedAttempt]!.ssim ?? 0);
+      if (gain >= MIN_GAIN) d.publishedAttempt = d.attempts.length - 1;
+      else {
+        await fs.rm(path.join(hlsDir, d.name), { recursive: true, force: true });
+        await fs.rename(path.join(keptDir, d.name), path.join(hlsDir, d.name));
+      }
+      await fs.rm(path.join(keptDir, d.name), { recursive: true, force: true });
+    }
   }
+  await fs.rm(keptDir, { recursive: true, force: true });
 }
 
 /**
- * Below the target, and the last re-encode (if any) helped: on grain or noise more bits barely move SSIM, and a
- * further encode would only cost time.
+ * Below the target, and the last re-encode (if any) helped: on grain or noise more bits barely move SSIM, so such
+ * a re-encode is undone (publishedAttempt stays on the earlier one) and no further one is tried.
  */
 function worthAnother(d: RungDecision, target: number): boolean {
-  const [previous, last] = [d.attempts.at(-2), d.attempts.at(-1)!];
-  if ((last.ssim ?? 0) >= target) return false;
-  return !previous || (last.ssim ?? 0) - (previous.ssim ?? 0) >= MIN_GAIN;
+  if ((d.attempts[d.publishedAttempt]!.ssim ?? 0) >= target) return false;
+  return d.publishedAttempt === d.attempts.length - 1;
 }
 
 /** The highest cap a re-encode may use: the margins over the fixed rate and the source's bitrate. */
