@@ -25,6 +25,12 @@ beforeAll(async () => {
     ...['-vf', "rotate=a='t*2',noise=alls=10:allf=t", ...X264, clip('motion.mp4')],
   );
   await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=854x480:rate=30:duration=4', ...X264, clip('small.mp4'));
+  // Variable frame rate (30 fps for a second, then 10 fps) and an odd size just above 360p.
+  await ffmpeg(
+    ...['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=5'],
+    ...['-vf', "select='lt(n,30)+not(mod(n,3))'", '-fps_mode', 'vfr', ...X264, clip('vfr.mp4')],
+  );
+  await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=641x361:rate=30:duration=3', ...X264, clip('odd.mp4'));
   // Shorter than one probe window (2 s), and exactly one second.
   await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=0.5', ...X264, clip('half.mp4'));
   await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=1', ...X264, clip('one.mp4'));
@@ -99,4 +105,17 @@ describe('per-title ladder', () => {
       expect(report.reason).toBeUndefined();
     }
   }, 120_000);
+
+  it('keeps variable-frame-rate and odd-sized clips working: probed, encoded, validated', async () => {
+    const vfr = await run('vfr.mp4', 'out-vfr');
+    expect(vfr.ladder.probe.windows.every((w) => w.bytes > 0)).toBe(true);
+    expect(
+      (await validateVideo(clip('vfr.mp4'), vfr.outDir, vfr.info, vfr.renditions)).reason,
+    ).toBeUndefined();
+    const odd = await run('odd.mp4', 'out-odd');
+    expect(odd.ladder.rungs.map((r) => `${r.name} ${r.width}x${r.height}`)).toEqual(['360p 640x360']);
+    expect(
+      (await validateVideo(clip('odd.mp4'), odd.outDir, odd.info, odd.renditions)).reason,
+    ).toBeUndefined();
+  }, 180_000);
 });
