@@ -91,7 +91,8 @@ async function hlsStart(store: ObjectStore, prefix: string): Promise<string[]> {
   const master = await readText(store, `${prefix}master.m3u8`);
   if (master === undefined) return [];
   const paths = ['hls/master.m3u8'];
-  for (const variant of uris(master)) {
+  // The variants, and the renditions they share (the audio group's URI="..."), which players fetch just as early.
+  for (const variant of [...uris(master), ...mediaUris(master)]) {
     paths.push(`hls/${variant}`);
     const playlist = await readText(store, `${prefix}${variant}`);
     const dir = variant.includes('/') ? variant.slice(0, variant.lastIndexOf('/') + 1) : '';
@@ -107,6 +108,11 @@ const uris = (playlist: string) =>
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#') && !l.includes('..') && !l.includes('://'));
+
+const mediaUris = (master: string) =>
+  [...master.matchAll(/^#EXT-X-MEDIA:.*URI="([^"]+)"/gm)]
+    .map((m) => m[1]!)
+    .filter((u) => !u.includes('..') && !u.includes('://'));
 
 async function readText(store: ObjectStore, key: string): Promise<string | undefined> {
   try {

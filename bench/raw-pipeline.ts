@@ -51,7 +51,7 @@ export async function rawPipeline(deps: RawDeps, uploadKey: string, contentType:
     } else if (sniffed.family === 'video') {
       const info = await probeAv(src);
       if (info.kind !== 'video') throw new Error(`${blobKey} has no video stream`);
-      const files: RenditionFile[] = await transcodeVideo(src, outDir, info, {});
+      const files: RenditionFile[] = (await transcodeVideo(src, outDir, info, {})).renditions;
       const report = await validateVideo(src, outDir, info, files);
       if (!report.ok) throw new Error(`validation of ${blobKey}: ${report.reason}`);
       await workspace.uploadDir(store, outDir, prefix);

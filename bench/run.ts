@@ -13,6 +13,7 @@ import { LocalWorkspace } from '../infra/adapters/workspace';
 import { signDevToken } from '../devstack/dev-token';
 import { cliUpload } from './cli-upload';
 import { consoleLibrary } from './console-library';
+import { ladderBench } from './ladder';
 import { writeReport, type BenchReport } from './report';
 import { searchLatency } from './search-latency';
 import { sha256Rate } from './sha256-rate';
@@ -32,6 +33,7 @@ const BENCHES: Record<string, Bench> = {
   search: searchLatency,
   'cli-upload': cliUpload,
   'console-library': consoleLibrary,
+  ladder: ladderBench,
 };
 
 function selected(): string[] {

@@ -4,7 +4,7 @@ import { ffprobe } from './helpers/ffmpeg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startNginx, type NginxHandle } from '../devstack/nginx';
 import { freePort } from '../devstack/ports';
-import { parseMaster, parseMediaPlaylist } from '../activities/media/tools/hls-playlist';
+import { parseMaster, parseMasterMedia, parseMediaPlaylist } from '../activities/media/tools/hls-playlist';
 import { queryString, signQuery } from '../domain/delivery/secure-link';
 import { eventually, request } from './helpers/http';
 import { clip, noisyPng } from './helpers/generate-media';
@@ -199,6 +199,21 @@ describe('delivery: signed URLs, the origin and an nginx edge', () => {
     expect(segment.headers.get('cache-control')).toBe(IMMUTABLE);
     expect((await bytes(segment)).length).toBeGreaterThan(1000);
 
+    // The shared audio rendition (EXT-X-MEDIA URI="...") carries the token too, and plays through the edge.
+    const masterText = await (await get(masterUrl)).text();
+    const [audio] = parseMasterMedia(masterText);
+    expect(audio).toMatchObject({ TYPE: 'AUDIO', 'GROUP-ID': 'audio' });
+    expect(audio!.URI).toMatch(/^audio\/index\.m3u8\?md5=[\w-]{22}&expires=\d+$/);
+    expect(variants.every((v) => v.attributes.AUDIO === 'audio')).toBe(true);
+    const audioUrl = new URL(audio!.URI!, masterUrl).toString();
+    const audioPlaylist = parseMediaPlaylist(await (await get(audioUrl)).text());
+    expect(audioPlaylist.map).toMatch(/^init[\w]*\.mp4\?md5=/);
+    const audioSegment = await get(new URL(audioPlaylist.segments[0]!.uri, audioUrl).toString());
+    expect(audioSegment.status).toBe(200);
+    expect((await bytes(audioSegment)).length).toBeGreaterThan(100);
+    // Without the token the edge refuses the audio playlist.
+    expect((await get(audioUrl.split('?')[0]!)).status).toBe(403);
+
     // A player with nothing but the URL: ffprobe walks master → variant → init → segments over HTTP.
     const { streams } = await ffprobe(masterUrl);
     expect(streams.find((s) => s.codec_type === 'video')).toMatchObject({ width: 320 });
@@ -286,7 +301,7 @@ describe('delivery: signed URLs, the origin and an nginx edge', () => {
     const query = queryString(signQuery(clipId, now() + 60, DELIVERY_SECRET));
     const variants = parseMaster(await (await get(edgeUrl(clipId, 'hls/master.m3u8', query))).text());
     expect(variants.length).toBeGreaterThan(0);
-    expect(paths).toEqual(expect.arrayContaining(['hls/master.m3u8', 'r/poster']));
+    expect(paths).toEqual(expect.arrayContaining(['hls/master.m3u8', 'r/poster', 'hls/audio/index.m3u8']));
     for (const variant of variants) {
       const uri = variant.uri.split('?')[0]!;
       expect(paths).toContain(`hls/${uri}`);

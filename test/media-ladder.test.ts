@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { planLadder, progressiveRung } from '../activities/media/tools/ladder';
 import type { VideoStreamInfo } from '../activities/media/tools/types';
+import { sampleWindows } from '../activities/media/tools/complexity-probe';
+import {
+  decidedRungs,
+  decidePerTitle,
+  FIXED_MARGIN,
+  SOURCE_MARGIN,
+  type ComplexityProbe,
+} from '../activities/media/tools/per-title';
 
 function video(width: number, height: number, rotation = 0): VideoStreamInfo {
   const swap = rotation === 90 || rotation === 270;
@@ -115,5 +123,84 @@ describe('progressiveRung', () => {
     expect(progressiveRung(planLadder(video(1920, 1080))).name).toBe('720p');
     expect(progressiveRung(planLadder(video(854, 480))).name).toBe('480p');
     expect(progressiveRung(planLadder(video(320, 240)))).toMatchObject({ width: 320, height: 240 });
+  });
+});
+
+describe('decidePerTitle', () => {
+  const fixed = planLadder(video(1920, 1080));
+  const probe = (bitsPerPixel: number[]): ComplexityProbe => ({
+    width: 640,
+    height: 360,
+    frameRate: 30,
+    crf: 22,
+    preset: 'veryfast',
+    windows: bitsPerPixel.map((bpp, i) => ({
+      startSeconds: i * 4,
+      seconds: 2,
+      bytes: Math.round((bpp * 640 * 360 * 60) / 8),
+      bitsPerPixel: bpp,
+    })),
+  });
+
+  it('derives caps from the hardest window and keeps them within both margins', () => {
+    const easy = decidePerTitle(fixed, probe([0.01, 0.02]), undefined);
+    const hard = decidePerTitle(fixed, probe([0.05, 0.4, 0.1]), undefined);
+    expect(hard.complexityBitsPerPixel).toBe(0.4);
+    for (const [i, rung] of hard.rungs.entries()) {
+      expect(rung.capKbps).toBeGreaterThan(easy.rungs[i]!.capKbps);
+      expect(rung.capKbps).toBe(Math.round(rung.fixedKbps * FIXED_MARGIN));
+      expect(rung.limitedBy).toBe('fixed-margin');
+      expect(rung.bufsizeKbps).toBe(rung.capKbps * 2);
+    }
+    expect(easy.rungs.map((r) => r.limitedBy)).toEqual([
+      'complexity',
+      'complexity',
+      'complexity',
+      'complexity',
+    ]);
+    const lowSource = decidePerTitle(fixed, probe([0.4]), 1000);
+    expect(Math.max(...lowSource.rungs.map((r) => r.capKbps))).toBeLessThanOrEqual(1000 * SOURCE_MARGIN);
+    expect(lowSource.rungs.at(-1)!.limitedBy).toBe('source-margin');
+    expect(lowSource.rungs.at(-1)!.why).toContain('the source');
+  });
+
+  it('drops rungs that add too little over the one below, never the top or the lowest, and never adds sizes', () => {
+    // A 900 kbps source: every rung from 480p up would be capped near the same rate.
+    const decision = decidePerTitle(fixed, probe([0.4]), 900);
+    expect(decision.rungs.map((r) => r.name)).toEqual(['360p', '1080p']);
+    expect(decision.dropped.map((r) => r.name)).toEqual(['480p', '720p']);
+    expect(decision.dropped[0]!.why).toMatch(/less than 1\.4× the 360p rung/);
+    const sizes = new Set(fixed.map((r) => `${r.width}x${r.height}`));
+    for (const r of decision.rungs) expect(sizes.has(`${r.width}x${r.height}`)).toBe(true);
+    const rungs = decidedRungs(fixed, decision);
+    expect(rungs.map((r) => [r.name, r.crf, r.maxrateKbps])).toEqual(
+      decision.rungs.map((r) => [r.name, r.crf, r.capKbps]),
+    );
+  });
+
+  it('falls back to the fixed rates when the probe measured nothing', () => {
+    const decision = decidePerTitle(fixed, probe([]), undefined);
+    expect(decision.rungs.map((r) => [r.limitedBy, r.capKbps])).toEqual(
+      fixed.map((r) => ['no-probe', r.videoBitrateKbps]),
+    );
+  });
+});
+
+describe('sampleWindows', () => {
+  it('spreads up to three 2 s windows on the segment grid; a short clip is one window of its length', () => {
+    expect(sampleWindows(60, 4)).toEqual([
+      { startSeconds: 8, seconds: 2 },
+      { startSeconds: 28, seconds: 2 },
+      { startSeconds: 48, seconds: 2 },
+    ]);
+    expect(sampleWindows(6, 4)).toEqual([
+      { startSeconds: 0, seconds: 2 },
+      { startSeconds: 4, seconds: 2 },
+    ]);
+    expect(sampleWindows(0.5, 4)).toEqual([{ startSeconds: 0, seconds: 0.5 }]);
+    expect(sampleWindows(4.5, 4)).toEqual([
+      { startSeconds: 0, seconds: 2 },
+      { startSeconds: 4, seconds: 0.5 },
+    ]);
   });
 });

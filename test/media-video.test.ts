@@ -5,12 +5,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ffmpeg, ffprobe, ffmpegChildren } from './helpers/ffmpeg';
-import {
-  ensureMasterAttributes,
-  parseMaster,
-  parseMediaPlaylist,
-} from '../activities/media/tools/hls-playlist';
-import { planLadder } from '../activities/media/tools/ladder';
+import { parseMaster, parseMasterMedia, parseMediaPlaylist } from '../activities/media/tools/hls-playlist';
+import type { LadderDecision } from '../activities/media/tools/per-title';
 import { probeAv } from '../activities/media/tools/probe';
 import { MediaError, type AvInfo, type RenditionFile } from '../activities/media/tools/types';
 import { validateVideo } from '../activities/media/tools/validate';
@@ -134,6 +130,7 @@ interface Transcoded {
   info: AvInfo;
   outDir: string;
   renditions: RenditionFile[];
+  ladder: LadderDecision;
   progress: number[];
   ms: number;
 }
@@ -143,8 +140,10 @@ async function transcode(src: string, name: string): Promise<Transcoded> {
   const outDir = path.join(dir, name);
   const progress: number[] = [];
   const started = performance.now();
-  const renditions = await transcodeVideo(src, outDir, info, { onProgress: (p) => progress.push(p) });
-  return { info, outDir, renditions, progress, ms: performance.now() - started };
+  const { renditions, ladder } = await transcodeVideo(src, outDir, info, {
+    onProgress: (p) => progress.push(p),
+  });
+  return { info, outDir, renditions, ladder, progress, ms: performance.now() - started };
 }
 
 /** Checks every variant against the ladder with ffprobe; returns the master's variants. */
@@ -152,13 +151,28 @@ async function expectLadder(t: Transcoded, expected: string[], withAudio: boolea
   const masterText = await fs.readFile(path.join(t.outDir, 'hls/master.m3u8'), 'utf8');
   const variants = parseMaster(masterText);
   expect(variants.map((v) => v.uri)).toEqual(expected.map((s) => `${s.split(' ')[0]}/index.m3u8`));
-  const ladder = planLadder(t.info.video!);
+  const ladder = t.ladder.rungs;
   expect(ladder.map((r) => `${r.name} ${r.width}x${r.height}`)).toEqual(expected);
+  // Audio is encoded once: one AAC rendition in an audio group every variant names.
+  const audioGroup = parseMasterMedia(masterText);
+  expect(audioGroup).toEqual(
+    withAudio
+      ? [expect.objectContaining({ TYPE: 'AUDIO', 'GROUP-ID': 'audio', URI: 'audio/index.m3u8' })]
+      : [],
+  );
+  if (withAudio) {
+    const audio = await ffprobe(path.join(t.outDir, 'hls/audio/index.m3u8'));
+    expect(audio.streams.map((s) => s.codec_name)).toEqual(['aac']);
+  }
 
   for (const [i, rung] of ladder.entries()) {
     const variant = variants[i]!;
-    expect(Number(variant.attributes.BANDWIDTH)).toBeGreaterThan(rung.videoBitrateKbps * 1000);
+    expect(Number(variant.attributes.BANDWIDTH)).toBeGreaterThanOrEqual(
+      Number(variant.attributes['AVERAGE-BANDWIDTH']),
+    );
+    expect(Number(variant.attributes['AVERAGE-BANDWIDTH'])).toBeGreaterThan(0);
     expect(variant.attributes.RESOLUTION).toBe(`${rung.width}x${rung.height}`);
+    expect(variant.attributes.AUDIO).toBe(withAudio ? 'audio' : undefined);
     expect(variant.attributes.CODECS).toMatch(
       withAudio ? /^avc1\.64[0-9a-f]{4},mp4a\.40\.2$/ : /^avc1\.64[0-9a-f]{4}$/,
     );
@@ -167,9 +181,7 @@ async function expectLadder(t: Transcoded, expected: string[], withAudio: boolea
     const probed = await ffprobe(playlist);
     const v = probed.streams.find((s) => s.codec_type === 'video');
     expect(v).toMatchObject({ codec_name: 'h264', width: rung.width, height: rung.height });
-    const a = probed.streams.find((s) => s.codec_type === 'audio');
-    if (withAudio) expect(a?.codec_name).toBe('aac');
-    else expect(a).toBeUndefined();
+    expect(probed.streams.find((s) => s.codec_type === 'audio')).toBeUndefined();
 
     const media = parseMediaPlaylist(await fs.readFile(playlist, 'utf8'));
     expect(media.ended).toBe(true);
@@ -223,6 +235,22 @@ describe('transcodeVideo and validateVideo', () => {
     expect(mp4.streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
     const bytes = await fs.readFile(mp4Path);
     expect(bytes.indexOf('moov')).toBeLessThan(bytes.indexOf('mdat')); // +faststart
+    // Encoded once: the MP4's video packets are the 720p rung's, byte for byte (framemd5 of the copied packets).
+    const packets = (input: string) =>
+      execFileSync(
+        'ffmpeg',
+        ['-v', 'error', '-i', input, '-map', '0:v:0', '-c', 'copy', '-f', 'framemd5', '-'],
+        {
+          encoding: 'utf8',
+        },
+      )
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => l.split(',').at(-1)!.trim());
+    const mp4Packets = packets(mp4Path);
+    expect(mp4Packets.length).toBeGreaterThan(150);
+    expect(mp4Packets).toEqual(packets(path.join(landscape.outDir, 'hls/720p/index.m3u8')));
+    expect(mp4Packets).not.toEqual(packets(path.join(landscape.outDir, 'hls/480p/index.m3u8')));
 
     // The clip fades in from black: the poster must come from later, brighter frames.
     const firstFrame = await sharp(
@@ -297,24 +325,18 @@ describe('transcodeVideo and validateVideo', () => {
     expect(strict.reason).toMatch(/hls\/1080p SSIM 0\.\d{4} against the source is below 0\.99999/);
   });
 
-  it('rewrites a master playlist without CODECS with the codec strings from the init segments', async () => {
-    const copy = path.join(dir, 'master-without-codecs');
-    await fs.cp(landscape.outDir, copy, { recursive: true });
-    const masterPath = path.join(copy, 'hls/master.m3u8');
-    const original = await fs.readFile(masterPath, 'utf8');
-    const ladder = planLadder(landscape.info.video!);
-    expect(await ensureMasterAttributes(masterPath, ladder, true)).toBe(false);
-
-    await fs.writeFile(masterPath, original.replace(/,CODECS="[^"]*"/g, ''));
-    expect(await ensureMasterAttributes(masterPath, ladder, true)).toBe(true);
-    const rewritten = parseMaster(await fs.readFile(masterPath, 'utf8'));
-    // Same strings as ffmpeg's own, which it derives from the SPS.
-    expect(rewritten.map((v) => v.attributes.CODECS)).toEqual(
-      parseMaster(original).map((v) => v.attributes.CODECS),
-    );
-    expect(rewritten.map((v) => v.uri)).toEqual(parseMaster(original).map((v) => v.uri));
-    const report = await validateVideo(media.landscape, copy, landscape.info, landscape.renditions);
-    expect(report.reason).toBeUndefined();
+  it('records the per-title decision with each rung’s cap, reason and measured quality', () => {
+    const { ladder } = landscape;
+    expect(ladder.probe.windows.length).toBeGreaterThan(0);
+    expect(ladder.complexityBitsPerPixel).toBeGreaterThan(0);
+    for (const rung of ladder.rungs) {
+      expect(rung.capKbps).toBeLessThanOrEqual(rung.fixedKbps * ladder.margins.fixed);
+      expect(rung.why).toBeTruthy();
+      const last = rung.attempts[rung.publishedAttempt]!;
+      expect(last.ssim).toBeGreaterThanOrEqual(0.94);
+      expect(last.psnr).toBeGreaterThan(30);
+      expect(last.encodedKbps).toBeGreaterThan(0);
+    }
   });
 
   it('makes portrait rungs without audio from a portrait clip without sound', async () => {
@@ -384,7 +406,7 @@ describe('transcodeVideo and validateVideo', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(MediaError);
-    expect((err as MediaError).message).toMatch(/video transcode failed: .*Invalid data found/s);
+    expect((err as MediaError).message).toMatch(/complexity probe failed: .*Invalid data found/s);
     expect((err as MediaError).details.stderr).toBeTruthy();
 
     const audioOnly: AvInfo = { kind: 'audio', container: 'mp3', durationSeconds: 3 };

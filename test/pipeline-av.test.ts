@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import type { LadderDecision } from '../activities/media/tools/per-title';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -121,6 +122,16 @@ describe('video and audio pipeline', () => {
       (e) => e.reason === 'renditions validated',
     );
     expect(Object.keys(validated!.details).join(' ')).toContain('ssim');
+    // The per-title decision is in the asset's metadata: every rung in the master with its cap, reason, quality.
+    const decision = (asset.media as { ladder: LadderDecision }).ladder;
+    expect(decision.rungs.map((d) => `${d.width}x${d.height}`)).toEqual(
+      ladder.map((v) => `${v.width}x${v.height}`),
+    );
+    for (const d of decision.rungs) {
+      expect(d.capKbps).toBeLessThanOrEqual(d.fixedKbps * decision.margins.fixed);
+      expect(d.attempts[d.publishedAttempt]!.ssim).toBeGreaterThan(0.9);
+    }
+    expect(decision.probe.windows.length).toBeGreaterThan(0);
   });
 
   it.each([

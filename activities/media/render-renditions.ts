@@ -3,7 +3,7 @@ import type { NewRendition } from '../../infra/adapters/blob-repository';
 import { renderImageIsolated } from './tools/image-isolated';
 import { tripTestPoison } from './tools/test-poison';
 import { renderDocument } from './tools/document';
-import { transcodeVideo } from './tools/video';
+import { transcodeVideo, type VideoOutput } from './tools/video';
 import { renderVideoPreviews } from './tools/video-previews';
 import { transcodeAudio } from './tools/audio';
 import type { AvInfo, MediaInfo, RenditionFile, WorkControl } from './tools/types';
@@ -54,7 +54,10 @@ export function renderRenditionsActivity(deps: MediaDeps) {
           } else if (info.kind === 'document') {
             files = (await renderDocument(src, outDir, control)).renditions;
           } else if (info.kind === 'video') {
-            files = await videoWithPreviews(src, outDir, info, control);
+            const video = await videoWithPreviews(src, outDir, info, control);
+            files = video.renditions;
+            // Why each rung exists and at what rate, beside the probed facts (GET /media/{id} → media.ladder).
+            await deps.blobs.setMediaInfo(input.sha256, { ...info, ladder: video.ladder });
           } else {
             files = await transcodeAudio(src, outDir, info, control);
           }
@@ -97,7 +100,7 @@ async function videoWithPreviews(
   outDir: string,
   info: AvInfo,
   control: WorkControl,
-): Promise<RenditionFile[]> {
+): Promise<VideoOutput> {
   const both = new AbortController();
   const stop = () => both.abort(control.signal?.reason);
   control.signal?.addEventListener('abort', stop, { once: true });
@@ -115,7 +118,7 @@ async function videoWithPreviews(
       ),
     ]);
     if (ladder.status === 'rejected' || previews.status === 'rejected') throw first;
-    return [...ladder.value, ...previews.value];
+    return { ...ladder.value, renditions: [...ladder.value.renditions, ...previews.value] };
   } finally {
     control.signal?.removeEventListener('abort', stop);
   }

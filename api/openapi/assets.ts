@@ -1,6 +1,7 @@
 import { ASSET_STATUSES } from '../../domain/asset-status';
 import { VISIBILITIES } from '../../domain/visibility';
 import { dateTime, nullable, object, ref, uuid, type Json } from './common';
+import { ladderDecisionSchema } from './ladder-decision';
 import { regionPolicySchema } from './regions';
 
 const status: Json = { type: 'string', enum: [...ASSET_STATUSES] };
@@ -38,7 +39,9 @@ const summaryProperties: Record<string, Json> = {
   },
   media: nullable({
     type: 'object',
-    description: 'Extracted facts (dimensions, duration, codecs, EXIF...).',
+    properties: { ladder: ref('LadderDecision') },
+    description:
+      'Extracted facts (dimensions, duration, codecs, EXIF...); for a video, `ladder` says how its HLS ladder was decided.',
   }),
   scan: nullable(
     object({
@@ -94,6 +97,7 @@ export const assetSchemas: Record<string, Json> = {
       'delivery URL, never listed; public: anyone, listed in GET /catalog.',
   },
   Rendition: rendition,
+  LadderDecision: ladderDecisionSchema,
   AssetSummary: object(summaryProperties),
   Asset: object({
     ...summaryProperties,

@@ -77,40 +77,79 @@ export async function avcCodecString(initSegment: string): Promise<string | unde
 /** ffmpeg's AAC encoder writes AAC-LC. */
 export const AAC_LC_CODEC = 'mp4a.40.2';
 
-/**
- * Makes sure every #EXT-X-STREAM-INF carries BANDWIDTH, RESOLUTION and CODECS. ffmpeg 5.1 writes all three for
- * fMP4 H.264/AAC, but leaves CODECS out when it cannot parse the codec's extradata; then the master is written
- * again from the ladder and the init segments. Returns true when it rewrote the file.
- */
-export async function ensureMasterAttributes(
-  masterPath: string,
-  ladder: readonly Rung[],
-  hasAudio: boolean,
-): Promise<boolean> {
-  const text = await fs.readFile(masterPath, 'utf8');
-  const variants = parseMaster(text);
-  const complete =
-    variants.length === ladder.length &&
-    variants.every((v) => v.attributes.BANDWIDTH && v.attributes.RESOLUTION && v.attributes.CODECS);
-  if (complete) return false;
+/** The audio rendition group every variant of the ladder shares (audio is encoded once). */
+export const AUDIO_GROUP = 'audio';
+/** Its directory below hls/, beside the rungs'. */
+export const AUDIO_RENDITION = 'audio';
 
+/** #EXT-X-MEDIA entries of a master playlist. */
+export function parseMasterMedia(text: string): Record<string, string>[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('#EXT-X-MEDIA:'))
+    .map((l) => parseAttributes(l.slice('#EXT-X-MEDIA:'.length)));
+}
+
+/** Peak (per segment, as RFC 8216 defines BANDWIDTH) and average bits per second of a media playlist. */
+async function playlistRates(
+  dir: string,
+  name: string,
+): Promise<{ peak: number; average: number; init?: string }> {
+  const text = await fs.readFile(path.join(dir, name, 'index.m3u8'), 'utf8').catch(() => undefined);
+  if (text === undefined) throw new MediaError(`HLS playlist ${name}/index.m3u8 was not written`);
+  const media = parseMediaPlaylist(text);
+  let peak = 0;
+  let bytes = 0;
+  let seconds = 0;
+  for (const segment of media.segments) {
+    const size = (await fs.stat(path.join(dir, name, segment.uri))).size;
+    if (segment.durationSeconds > 0) peak = Math.max(peak, (size * 8) / segment.durationSeconds);
+    bytes += size;
+    seconds += segment.durationSeconds;
+  }
+  const average = seconds > 0 ? (bytes * 8) / seconds : 0;
+  return {
+    peak: Math.ceil(peak),
+    average: Math.ceil(average),
+    ...(media.map ? { init: path.join(dir, name, media.map) } : {}),
+  };
+}
+
+/**
+ * Writes the master playlist from the rungs' playlists and init segments: one #EXT-X-STREAM-INF per rung with
+ * BANDWIDTH (peak segment rate, video plus audio), AVERAGE-BANDWIDTH, RESOLUTION and CODECS, and, when there is
+ * sound, the shared audio rendition as #EXT-X-MEDIA TYPE=AUDIO that every variant names with AUDIO= (ffmpeg 5.1
+ * would also list the audio playlist as a variant of its own, which players could pick as a video rung).
+ */
+export async function writeMasterPlaylist(
+  masterPath: string,
+  ladder: readonly Pick<Rung, 'name' | 'width' | 'height'>[],
+  hasAudio: boolean,
+): Promise<void> {
   const dir = path.dirname(masterPath);
+  const audio = hasAudio ? await playlistRates(dir, AUDIO_RENDITION) : undefined;
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
-  for (const rung of ladder) {
-    const uri = `${rung.name}/index.m3u8`;
-    const text = await fs.readFile(path.join(dir, uri), 'utf8').catch(() => undefined);
-    if (text === undefined) throw new MediaError(`HLS variant playlist ${uri} was not written`);
-    const media = parseMediaPlaylist(text);
-    const init = media.map ? path.join(dir, rung.name, media.map) : undefined;
-    const video = init ? await avcCodecString(init).catch(() => undefined) : undefined;
-    if (!video) throw new MediaError(`no H.264 codec configuration in the init segment of ${uri}`);
-    const codecs = [video, ...(hasAudio ? [AAC_LC_CODEC] : [])].join(',');
-    const bandwidth = (rung.maxrateKbps + (hasAudio ? rung.audioBitrateKbps : 0)) * 1000;
+  if (audio) {
     lines.push(
-      `#EXT-X-STREAM-INF:BANDWIDTH=${bandwidth},RESOLUTION=${rung.width}x${rung.height},CODECS="${codecs}"`,
-      uri,
+      `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="${AUDIO_GROUP}",NAME="default",DEFAULT=YES,AUTOSELECT=YES,` +
+        `CHANNELS="2",URI="${AUDIO_RENDITION}/index.m3u8"`,
     );
   }
+  for (const rung of ladder) {
+    const uri = `${rung.name}/index.m3u8`;
+    const rates = await playlistRates(dir, rung.name);
+    const video = rates.init ? await avcCodecString(rates.init).catch(() => undefined) : undefined;
+    if (!video) throw new MediaError(`no H.264 codec configuration in the init segment of ${uri}`);
+    const codecs = [video, ...(audio ? [AAC_LC_CODEC] : [])].join(',');
+    const attributes = [
+      `BANDWIDTH=${rates.peak + (audio?.peak ?? 0)}`,
+      `AVERAGE-BANDWIDTH=${rates.average + (audio?.average ?? 0)}`,
+      `RESOLUTION=${rung.width}x${rung.height}`,
+      `CODECS="${codecs}"`,
+      ...(audio ? [`AUDIO="${AUDIO_GROUP}"`] : []),
+    ];
+    lines.push(`#EXT-X-STREAM-INF:${attributes.join(',')}`, uri);
+  }
   await fs.writeFile(masterPath, lines.join('\n') + '\n');
-  return true;
 }

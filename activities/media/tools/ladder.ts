@@ -11,6 +11,8 @@ export interface Rung {
   maxrateKbps: number;
   bufsizeKbps: number;
   audioBitrateKbps: number;
+  /** Capped CRF (per-title): constant quality, with maxrateKbps/bufsizeKbps as the cap. Absent: plain ABR. */
+  crf?: number;
 }
 
 interface RungSpec {

@@ -1,24 +1,26 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { runFfmpeg } from './ffmpeg-run';
-import { parseMaster } from './hls-playlist';
+import { sampleWindows } from './complexity-probe';
+import { AUDIO_GROUP, parseMaster, parseMasterMedia } from './hls-playlist';
 import { planLadder, progressiveRung, type Rung } from './ladder';
+import { SEGMENT_SECONDS } from './ladder-encode';
 import { probeAv } from './probe';
-import { MediaError, type AvInfo, type RenditionFile, type ValidationReport } from './types';
+import { measureRungQuality } from './rung-quality';
+import type { AvInfo, RenditionFile, ValidationReport } from './types';
 
 export interface VideoValidationOptions {
-  /** Lowest acceptable SSIM (0-1) of the top rung against the source scaled to the same size. */
+  /** Lowest acceptable SSIM (0-1) of every rung against the source scaled to the rung's size. */
   ssimThreshold?: number;
-  /** Seconds of the top rung compared for SSIM (from the start); bounds the cost on long videos. */
-  ssimSeconds?: number;
+  /** Lowest acceptable PSNR (dB) of every rung, likewise. */
+  psnrThreshold?: number;
   /** Allowed difference between a rendition's duration and the source's. */
   durationToleranceSeconds?: number;
 }
 
 const DEFAULTS: Required<VideoValidationOptions> = {
   ssimThreshold: 0.9,
-  ssimSeconds: 30,
+  psnrThreshold: 25,
   durationToleranceSeconds: 0.5,
 };
 
@@ -72,14 +74,15 @@ export async function validateVideo(
     checks.fail('source has no video stream');
     return checks.report();
   }
-  const ladder = planLadder(info.video);
+  // The per-title ladder keeps planLadder's sizes but may drop rungs below the top one.
+  const sizes = planLadder(info.video);
   const wantAudio = info.audio !== undefined;
 
-  const readable = await checkHls(outDir, renditions, ladder, wantAudio, checks);
+  const { readable, ladder } = await checkHls(outDir, renditions, sizes, wantAudio, checks);
 
   const mp4 = renditions.find((r) => r.name === 'mp4');
   if (!mp4) checks.fail('no mp4 rendition');
-  else
+  else if (ladder.length > 0)
     await checkVideoFile(
       path.join(outDir, mp4.relativePath),
       'mp4',
@@ -92,20 +95,33 @@ export async function validateVideo(
   if (!poster) checks.fail('no poster rendition');
   else await checkImage(path.join(outDir, poster.relativePath), 'poster', checks);
 
-  const top = ladder[ladder.length - 1]!;
-  const topPlaylist = readable.get(top.name);
-  if (topPlaylist) {
-    const seconds = Math.min(opts.ssimSeconds, info.durationSeconds);
+  const measured = ladder.filter((r) => readable.has(r.name));
+  const hls = renditions.find((r) => r.name === 'hls');
+  if (measured.length > 0 && hls) {
+    const windows = sampleWindows(info.durationSeconds, SEGMENT_SECONDS);
     try {
-      const ssim = await measureSsim(src, topPlaylist, top, seconds);
-      checks.measurements['ssim.top'] = round(ssim, 4);
-      if (ssim < opts.ssimThreshold) {
-        checks.fail(
-          `hls/${top.name} SSIM ${ssim.toFixed(4)} against the source is below ${opts.ssimThreshold}`,
-        );
+      const hlsDir = path.dirname(path.join(outDir, hls.relativePath));
+      const quality = await measureRungQuality(src, hlsDir, measured, windows);
+      for (const rung of measured) {
+        const { ssim, psnr } = quality.get(rung.name)!;
+        checks.measurements[`hls/${rung.name}.ssim`] = round(ssim, 4);
+        checks.measurements[`hls/${rung.name}.psnr`] = round(psnr, 2);
+        if (ssim < opts.ssimThreshold)
+          checks.fail(
+            `hls/${rung.name} SSIM ${ssim.toFixed(4)} against the source is below ${opts.ssimThreshold}`,
+          );
+        if (psnr < opts.psnrThreshold)
+          checks.fail(
+            `hls/${rung.name} PSNR ${psnr.toFixed(2)} dB against the source is below ${opts.psnrThreshold}`,
+          );
       }
+      const top = measured[measured.length - 1]!;
+      checks.measurements['ssim.top'] = checks.measurements[`hls/${top.name}.ssim`]!;
+      checks.measurements['quality.windows'] = windows
+        .map((w) => `${w.startSeconds}+${w.seconds}s`)
+        .join(' ');
     } catch (err) {
-      checks.fail(`hls/${top.name} SSIM could not be measured: ${message(err)}`);
+      checks.fail(`SSIM/PSNR could not be measured: ${message(err)}`);
     }
   }
   return checks.report();
@@ -146,39 +162,47 @@ export async function validateAudio(
   return checks.report();
 }
 
-/** Returns the variant playlists ffprobe could read, by rung name. */
+/**
+ * Returns the variant playlists ffprobe could read, by rung name, and the rungs the master lists (in ladder
+ * order). Rungs are video only; the sound is the master's audio group, which every variant must name.
+ */
 async function checkHls(
   outDir: string,
   renditions: readonly RenditionFile[],
-  ladder: readonly Rung[],
+  sizes: readonly Rung[],
   wantAudio: boolean,
   checks: Checks,
-): Promise<Map<string, string>> {
+): Promise<{ readable: Map<string, string>; ladder: Rung[] }> {
   const readable = new Map<string, string>();
   const hls = renditions.find((r) => r.name === 'hls');
   if (!hls) {
     checks.fail('no hls rendition');
-    return readable;
+    return { readable, ladder: [] };
   }
   const masterPath = path.join(outDir, hls.relativePath);
   const master = await fs.readFile(masterPath, 'utf8').catch(() => undefined);
   if (master === undefined) {
     checks.fail(`hls master playlist ${hls.relativePath} is missing`);
-    return readable;
+    return { readable, ladder: [] };
   }
   const variants = parseMaster(master);
   checks.measurements['hls.variants'] = variants.length;
+  const audio = parseMasterMedia(master).filter((m) => m.TYPE === 'AUDIO' && m['GROUP-ID'] === AUDIO_GROUP);
+  if (wantAudio) await checkAudioGroup(masterPath, audio, checks);
+  else if (audio.length > 0) checks.fail('hls has an audio group but the source has no sound');
 
   const seen = new Set<string>();
   for (const variant of variants) {
     const name = variant.uri.split('/')[0] ?? variant.uri;
     const label = `hls/${name}`;
     seen.add(name);
-    const rung = ladder.find((r) => r.name === name);
+    const rung = sizes.find((r) => r.name === name);
     if (!rung) {
-      checks.fail(`${label} is not in the planned ladder (${ladder.map((r) => r.name).join(', ')})`);
+      checks.fail(`${label} is not in the planned ladder (${sizes.map((r) => r.name).join(', ')})`);
       continue;
     }
+    if (wantAudio && variant.attributes.AUDIO !== AUDIO_GROUP)
+      checks.fail(`${label} does not name the audio group "${AUDIO_GROUP}" in the master playlist`);
     for (const attribute of ['BANDWIDTH', 'RESOLUTION', 'CODECS']) {
       if (!variant.attributes[attribute]) checks.fail(`${label} has no ${attribute} in the master playlist`);
     }
@@ -194,12 +218,32 @@ async function checkHls(
       checks.fail(`${label} playlist ${path.relative(outDir, playlist)} is missing`);
       continue;
     }
-    if (await checkVideoFile(playlist, label, rung, wantAudio, checks)) readable.set(name, playlist);
+    if (await checkVideoFile(playlist, label, rung, false, checks)) readable.set(name, playlist);
   }
-  for (const rung of ladder) {
-    if (!seen.has(rung.name)) checks.fail(`hls/${rung.name} is missing from the master playlist`);
+  const top = sizes[sizes.length - 1]!;
+  if (!seen.has(top.name))
+    checks.fail(`hls/${top.name} (the full picture) is missing from the master playlist`);
+  return { readable, ladder: sizes.filter((r) => seen.has(r.name)) };
+}
+
+/** The one AAC track every rung plays with: listed once, readable, as long as the source. */
+async function checkAudioGroup(masterPath: string, media: Record<string, string>[], checks: Checks) {
+  const [entry, ...more] = media;
+  if (!entry?.URI || more.length > 0) {
+    checks.fail(`hls master playlist needs exactly one audio rendition in group "${AUDIO_GROUP}"`);
+    return;
   }
-  return readable;
+  const playlist = path.resolve(path.dirname(masterPath), entry.URI);
+  const probed = await probeAv(playlist).catch((err: unknown) => {
+    checks.fail(`hls audio ${entry.URI} is not readable by ffprobe: ${message(err)}`);
+    return undefined;
+  });
+  if (!probed) return;
+  checks.duration('hls/audio', probed.durationSeconds);
+  const codec = probed.audio?.codec ?? 'none';
+  checks.measurements['hls/audio.codec'] = codec;
+  if (codec !== 'aac') checks.fail(`hls audio codec is ${codec}, expected aac`);
+  if (probed.video) checks.fail('hls audio rendition carries video');
 }
 
 /** ffprobe a variant playlist or MP4: duration, size, codecs. Returns whether ffprobe could read it. */
@@ -248,41 +292,6 @@ async function checkImage(file: string, label: string, checks: Checks): Promise<
   } catch (err) {
     checks.fail(`${label} ${path.basename(file)} cannot be decoded: ${message(err)}`);
   }
-}
-
-/**
- * Mean SSIM ('All:' of ffmpeg's ssim filter) of a rendition against the source scaled to the rendition's size;
- * both start at timestamp 0 so frames pair up.
- */
-export async function measureSsim(
-  src: string,
-  rendition: string,
-  rung: Pick<Rung, 'width' | 'height'>,
-  seconds: number,
-): Promise<number> {
-  let ssim: number | undefined;
-  await runFfmpeg({
-    src: path.resolve(src),
-    cwd: path.dirname(path.resolve(rendition)),
-    durationSeconds: seconds,
-    what: 'SSIM measurement',
-    logLevel: 'info',
-    onStderrLine: (line) => {
-      const m = /SSIM .*All:\s*([0-9.]+)/.exec(line);
-      if (m) ssim = Number(m[1]);
-    },
-    build: (command) => {
-      command.input(path.resolve(rendition));
-      command.complexFilter(
-        `[1:v:0]setpts=PTS-STARTPTS,format=yuv420p[out];` +
-          `[0:v:0]scale=${rung.width}:${rung.height}:flags=bicubic,setsar=1,setpts=PTS-STARTPTS,format=yuv420p[ref];` +
-          `[out][ref]ssim`,
-      );
-      command.output('-').outputOptions('-t', seconds.toFixed(3), '-an', '-f', 'null');
-    },
-  });
-  if (ssim === undefined || !Number.isFinite(ssim)) throw new MediaError('ffmpeg reported no SSIM');
-  return ssim;
 }
 
 const round = (n: number, digits: number) => Number(n.toFixed(digits));

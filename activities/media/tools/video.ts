@@ -1,47 +1,85 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type ffmpeg from 'fluent-ffmpeg';
 import sharp from 'sharp';
-import { ENCODER_THREADS, runFfmpeg } from './ffmpeg-run';
-import { ensureMasterAttributes } from './hls-playlist';
-import { planLadder, progressiveRung, type Rung } from './ladder';
+import { probeComplexity, sampleWindows } from './complexity-probe';
+import { runFfmpeg } from './ffmpeg-run';
+import { AUDIO_RENDITION, writeMasterPlaylist } from './hls-playlist';
+import { planLadder, progressiveRung, type Rung, type RungName } from './ladder';
+import { buildLadderCommand, buildRungCommand, SEGMENT_SECONDS } from './ladder-encode';
+import { decidedRungs, decidePerTitle, type LadderDecision, type RungDecision } from './per-title';
 import { num, probeAv } from './probe';
+import { measureRungQuality, rungKbps } from './rung-quality';
 import { MediaError, type AvInfo, type RenditionFile, type WorkControl } from './types';
 
-/** Seconds per HLS segment; keyframes are forced on this grid so every rung cuts at the same instants. */
-export const SEGMENT_SECONDS = 4;
-const X264_PRESET = 'veryfast';
-const AUDIO_OPTIONS = ['-c:a', 'aac', '-ac', '2', '-ar', '48000'];
+export { SEGMENT_SECONDS } from './ladder-encode';
 /** Frames the poster is chosen from (ffmpeg's thumbnail filter picks the most representative one). */
 const POSTER_CANDIDATE_FRAMES = 100;
-/** Share of the progress bar the ladder encode takes; the poster takes the rest. */
-const ENCODE_SHARE = 95;
+/** Share of the progress bar the ladder encode takes; quality checks, re-encodes and the poster the rest. */
+const ENCODE_SHARE = 85;
+/** A rung whose SSIM (at its own size) is below this is encoded again with more bits... */
+export const TARGET_SSIM = 0.94;
+/** ...at most this many times (each time CRF − 3 and the cap × 1.5, within the margins) while it helps. */
+export const MAX_REENCODES = 2;
+/** A re-encode that raised SSIM by less than this was futile: undone, and no further one for that rung. */
+const MIN_GAIN = 0.005;
 
 export const HLS_MASTER = 'hls/master.m3u8';
 export const POSTER = 'poster.jpg';
-export const progressivePath = (rung: Rung) => `mp4/${rung.name}.mp4`;
+export const progressivePath = (rung: Pick<Rung, 'name'>) => `mp4/${rung.name}.mp4`;
+
+export interface TranscodeOptions {
+  /** Test-only: the first encode of this rung gets this cap, so the quality check has something to catch. */
+  starve?: { rung: RungName; capKbps: number };
+  targetSsim?: number;
+  maxReencodes?: number;
+}
+
+export interface VideoOutput {
+  renditions: RenditionFile[];
+  /** Why each rung exists and at what rate: kept in the asset's metadata (`media.ladder`). */
+  ladder: LadderDecision;
+}
 
 /**
- * HLS ladder (fMP4 segments, master playlist by ffmpeg), a progressive MP4 (highest rung up to 720p) and a poster.
- * The ladder and the MP4 come from one ffmpeg run that decodes the source once.
+ * Per-title HLS ladder (fMP4, capped CRF from a complexity probe, each rung's SSIM/PSNR checked and re-encoded
+ * with more bits when low), a progressive MP4 remuxed from the highest rung up to 720p, and a poster. The ladder
+ * comes from one ffmpeg run that decodes the source once; audio is encoded once for all rungs.
  */
 export async function transcodeVideo(
   src: string,
   outDir: string,
   info: AvInfo,
   control?: WorkControl,
-): Promise<RenditionFile[]> {
+  options: TranscodeOptions = {},
+): Promise<VideoOutput> {
   const video = info.video;
   if (!video) throw new MediaError('no video stream to transcode', { container: info.container });
-  const ladder = planLadder(video);
-  const top = ladder[ladder.length - 1]!;
-  const progressive = progressiveRung(ladder);
+  const fixed = planLadder(video);
   const hasAudio = info.audio !== undefined;
   const source = path.resolve(src);
-
-  await fs.mkdir(path.join(outDir, 'hls'), { recursive: true });
+  const hlsDir = path.join(outDir, 'hls');
+  await fs.mkdir(hlsDir, { recursive: true });
   await fs.mkdir(path.join(outDir, 'mp4'), { recursive: true });
 
+  const windows = sampleWindows(info.durationSeconds, SEGMENT_SECONDS);
+  const probe = await probeComplexity(
+    source,
+    path.join(outDir, '.probe'),
+    fixed[0]!,
+    video.frameRate,
+    windows,
+    control,
+  );
+  const decision: LadderDecision = {
+    ...decidePerTitle(fixed, probe, sourceVideoKbps(info)),
+    qualityWindows: windows.map(({ startSeconds, seconds }) => ({ startSeconds, seconds })),
+  };
+  const ladder = decidedRungs(fixed, decision);
+  const first = ladder.map((r) =>
+    r.name === options.starve?.rung
+      ? { ...r, maxrateKbps: options.starve.capKbps, bufsizeKbps: options.starve.capKbps * 2 }
+      : r,
+  );
   await runFfmpeg({
     src: source,
     cwd: outDir,
@@ -49,45 +87,28 @@ export async function transcodeVideo(
     what: 'video transcode',
     control,
     progressRange: [0, ENCODE_SHARE],
-    build: (command) => buildLadderCommand(command, ladder, progressive, video.frameRate, hasAudio),
+    build: (command) => buildLadderCommand(command, first, video.frameRate, hasAudio),
   });
+  decision.rungs.forEach((d, i) => {
+    d.attempts.push({ crf: first[i]!.crf!, capKbps: first[i]!.maxrateKbps });
+    d.publishedAttempt = 0;
+  });
+
+  await checkAndReencode(source, outDir, info, decision, fixed, control, options);
+  control?.onProgress?.(95);
 
   const masterPath = path.join(outDir, HLS_MASTER);
-  await assertWritten(masterPath, 'HLS master playlist');
-  await ensureMasterAttributes(masterPath, ladder, hasAudio);
-
-  await runFfmpeg({
-    src: source,
-    cwd: outDir,
-    inputOptions: ['-ss', posterSeekSeconds(info.durationSeconds).toFixed(3)],
-    durationSeconds: 0,
-    what: 'poster extraction',
-    control: control && { signal: control.signal, stallMs: control.stallMs },
-    build: (command) => {
-      command
-        .output(POSTER)
-        .outputOptions(
-          '-map',
-          '0:v:0',
-          '-vf',
-          `scale=${progressive.width}:${progressive.height},setsar=1,thumbnail=${POSTER_CANDIDATE_FRAMES}`,
-          '-frames:v',
-          '1',
-          '-q:v',
-          '3',
-          '-update',
-          '1',
-        );
-    },
-  });
-  await assertWritten(path.join(outDir, POSTER), 'poster');
+  await writeMasterPlaylist(masterPath, ladder, hasAudio);
+  const top = ladder[ladder.length - 1]!;
+  const progressive = progressiveRung(ladder);
+  const mp4Rel = progressivePath(progressive);
+  await remuxProgressive(outDir, progressive, hasAudio, control);
+  await makePoster(source, outDir, info, progressive, control);
   control?.onProgress?.(100);
 
-  const mp4Rel = progressivePath(progressive);
   const mp4 = await probeAv(path.join(outDir, mp4Rel));
   const poster = await sharp(path.join(outDir, POSTER)).metadata();
-
-  return [
+  const renditions: RenditionFile[] = [
     {
       name: 'hls',
       relativePath: HLS_MASTER,
@@ -112,103 +133,142 @@ export async function transcodeVideo(
       height: num(poster.height) ?? progressive.height,
     },
   ];
+  return { renditions, ladder: decision };
 }
 
 /**
- * -filter_complex: split the decoded (auto-rotated) picture once per rung, scale each branch to its rung, and
- * split the progressive rung's branch again for the MP4. Outputs: HLS with one variant per rung, then the MP4.
+ * Measures every rung on the sampled windows; rungs under the target SSIM are encoded again, alone, with more
+ * bits (bounded), and measured again. Every attempt is recorded on the rung's decision.
  */
-function buildLadderCommand(
-  command: ffmpeg.FfmpegCommand,
-  ladder: readonly Rung[],
-  progressive: Rung,
-  frameRate: number,
-  hasAudio: boolean,
-): void {
-  const n = ladder.length;
-  const graph = [`[0:v:0]split=${n}${ladder.map((_, i) => `[s${i}]`).join('')}`];
-  ladder.forEach((rung, i) => {
-    const scaled = `[s${i}]scale=${rung.width}:${rung.height}:flags=bicubic,setsar=1,format=yuv420p`;
-    graph.push(rung === progressive ? `${scaled},split=2[v${i}][mp4v]` : `${scaled}[v${i}]`);
-  });
-  command.complexFilter(graph.join(';'));
-
-  const gop = String(Math.max(1, Math.round((frameRate > 0 ? frameRate : 30) * 2)));
-  const x264 = [
-    '-c:v',
-    'libx264',
-    '-preset',
-    X264_PRESET,
-    '-profile:v',
-    'high',
-    '-pix_fmt',
-    'yuv420p',
-    '-g',
-    gop,
-    '-keyint_min',
-    gop,
-    '-sc_threshold',
-    '0',
-    '-threads',
-    ENCODER_THREADS,
-  ];
-
-  const hls: string[] = [];
-  ladder.forEach((_, i) => hls.push('-map', `[v${i}]`));
-  if (hasAudio) ladder.forEach(() => hls.push('-map', '0:a:0'));
-  hls.push(...x264, '-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`);
-  ladder.forEach((rung, i) =>
-    hls.push(
-      `-b:v:${i}`,
-      `${rung.videoBitrateKbps}k`,
-      `-maxrate:v:${i}`,
-      `${rung.maxrateKbps}k`,
-      `-bufsize:v:${i}`,
-      `${rung.bufsizeKbps}k`,
-    ),
-  );
-  if (hasAudio) {
-    hls.push(...AUDIO_OPTIONS);
-    ladder.forEach((rung, i) => hls.push(`-b:a:${i}`, `${rung.audioBitrateKbps}k`));
+async function checkAndReencode(
+  source: string,
+  outDir: string,
+  info: AvInfo,
+  decision: LadderDecision,
+  fixed: readonly Rung[],
+  control: WorkControl | undefined,
+  options: TranscodeOptions,
+): Promise<void> {
+  const hlsDir = path.join(outDir, 'hls');
+  const keptDir = path.join(outDir, '.kept');
+  const target = options.targetSsim ?? TARGET_SSIM;
+  const maxReencodes = options.maxReencodes ?? MAX_REENCODES;
+  const measure = async (rungs: RungDecision[]) => {
+    const quality = await measureRungQuality(source, hlsDir, rungs, decision.qualityWindows, control);
+    for (const d of rungs) {
+      const last = d.attempts[d.attempts.length - 1]!;
+      Object.assign(last, quality.get(d.name), { encodedKbps: await rungKbps(hlsDir, d.name) });
+    }
+  };
+  await measure(decision.rungs);
+  for (let n = 1; n <= maxReencodes; n++) {
+    const low = decision.rungs.filter((d) => worthAnother(d, target));
+    if (low.length === 0) break;
+    for (const d of low) {
+      const ceiling = ceilingKbps(d, decision);
+      const capKbps = Math.max(1, Math.round(Math.min(ceiling, d.capKbps * 1.5 ** n)));
+      const crf = Math.max(12, d.crf - 3 * n);
+      const base = fixed.find((r) => r.name === d.name)!;
+      const rung: Rung = {
+        ...base,
+        crf,
+        videoBitrateKbps: capKbps,
+        maxrateKbps: capKbps,
+        bufsizeKbps: capKbps * 2,
+      };
+      // The previous encode is kept aside: a re-encode that does not help is undone rather than published.
+      await fs.mkdir(keptDir, { recursive: true });
+      await fs.rename(path.join(hlsDir, d.name), path.join(keptDir, d.name));
+      await runFfmpeg({
+        src: source,
+        cwd: outDir,
+        durationSeconds: info.durationSeconds,
+        what: `re-encode of hls/${d.name}`,
+        control: control && { signal: control.signal, stallMs: control.stallMs },
+        build: (command) => buildRungCommand(command, rung, info.video?.frameRate ?? 0),
+      });
+      d.attempts.push({ crf, capKbps });
+    }
+    await measure(low);
+    for (const d of low) {
+      const gain = (d.attempts.at(-1)!.ssim ?? 0) - (d.attempts[d.publishedAttempt]!.ssim ?? 0);
+      if (gain >= MIN_GAIN) d.publishedAttempt = d.attempts.length - 1;
+      else {
+        await fs.rm(path.join(hlsDir, d.name), { recursive: true, force: true });
+        await fs.rename(path.join(keptDir, d.name), path.join(hlsDir, d.name));
+      }
+      await fs.rm(path.join(keptDir, d.name), { recursive: true, force: true });
+    }
   }
-  const streamMap = ladder
-    .map((rung, i) => (hasAudio ? `v:${i},a:${i},name:${rung.name}` : `v:${i},name:${rung.name}`))
-    .join(' ');
-  hls.push(
-    '-f',
-    'hls',
-    '-hls_time',
-    String(SEGMENT_SECONDS),
-    '-hls_playlist_type',
-    'vod',
-    '-hls_segment_type',
-    'fmp4',
-    '-hls_fmp4_init_filename',
-    'init.mp4',
-    '-hls_flags',
-    'independent_segments',
-    '-hls_segment_filename',
-    'hls/%v/seg-%03d.m4s',
-    '-master_pl_name',
-    'master.m3u8',
-    '-var_stream_map',
-    streamMap,
-  );
-  // Several arguments at once: fluent-ffmpeg then takes them verbatim (a lone 'a b' string would be split).
-  command.output('hls/%v/index.m3u8').outputOptions(...hls);
+  await fs.rm(keptDir, { recursive: true, force: true });
+}
 
-  const mp4 = ['-map', '[mp4v]', ...(hasAudio ? ['-map', '0:a:0'] : []), ...x264];
-  mp4.push(
-    '-b:v',
-    `${progressive.videoBitrateKbps}k`,
-    '-maxrate:v',
-    `${progressive.maxrateKbps}k`,
-    '-bufsize:v',
-    `${progressive.bufsizeKbps}k`,
-  );
-  if (hasAudio) mp4.push(...AUDIO_OPTIONS, '-b:a', '128k');
-  mp4.push('-movflags', '+faststart');
-  command.output(progressivePath(progressive)).outputOptions(...mp4);
+/**
+ * Below the target, and the last re-encode (if any) helped: on grain or noise more bits barely move SSIM, so such
+ * a re-encode is undone (publishedAttempt stays on the earlier one) and no further one is tried.
+ */
+function worthAnother(d: RungDecision, target: number): boolean {
+  if ((d.attempts[d.publishedAttempt]!.ssim ?? 0) >= target) return false;
+  return d.publishedAttempt === d.attempts.length - 1;
+}
+
+/** The highest cap a re-encode may use: the margins over the fixed rate and the source's bitrate. */
+function ceilingKbps(d: RungDecision, decision: LadderDecision): number {
+  const bounds = [d.fixedKbps * decision.margins.fixed];
+  if (decision.sourceVideoKbps) bounds.push(decision.sourceVideoKbps * decision.margins.source);
+  return Math.max(d.capKbps, Math.min(...bounds));
+}
+
+/** The source's video bitrate: the stream's, else the container's minus the audio's. */
+function sourceVideoKbps(info: AvInfo): number | undefined {
+  const bits = info.video?.bitRate ?? (info.bitRate ? info.bitRate - (info.audio?.bitRate ?? 0) : undefined);
+  return bits && bits > 0 ? Math.round(bits / 1000) : undefined;
+}
+
+/** The progressive MP4 is the rung's own stream (and the audio group's track), copied: faststart, no encode. */
+async function remuxProgressive(outDir: string, rung: Rung, hasAudio: boolean, control?: WorkControl) {
+  await runFfmpeg({
+    src: `hls/${rung.name}/index.m3u8`,
+    cwd: outDir,
+    durationSeconds: 0,
+    what: 'progressive MP4 remux',
+    control: control && { signal: control.signal, stallMs: control.stallMs },
+    build: (command) => {
+      if (hasAudio) command.input(`hls/${AUDIO_RENDITION}/index.m3u8`);
+      command
+        .output(progressivePath(rung))
+        .outputOptions(
+          ...['-map', '0:v:0', ...(hasAudio ? ['-map', '1:a:0'] : [])],
+          ...['-c', 'copy', '-movflags', '+faststart'],
+        );
+    },
+  });
+  await assertWritten(path.join(outDir, progressivePath(rung)), 'progressive MP4');
+}
+
+async function makePoster(source: string, outDir: string, info: AvInfo, size: Rung, control?: WorkControl) {
+  await runFfmpeg({
+    src: source,
+    cwd: outDir,
+    inputOptions: ['-ss', posterSeekSeconds(info.durationSeconds).toFixed(3)],
+    durationSeconds: 0,
+    what: 'poster extraction',
+    control: control && { signal: control.signal, stallMs: control.stallMs },
+    build: (command) => {
+      command
+        .output(POSTER)
+        .outputOptions(
+          ...[
+            '-map',
+            '0:v:0',
+            '-vf',
+            `scale=${size.width}:${size.height},setsar=1,thumbnail=${POSTER_CANDIDATE_FRAMES}`,
+          ],
+          ...['-frames:v', '1', '-q:v', '3', '-update', '1'],
+        );
+    },
+  });
+  await assertWritten(path.join(outDir, POSTER), 'poster');
 }
 
 /** Skip a possible fade-in: start the poster search a little into the video. */

@@ -1,0 +1,112 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ENCODER_THREADS, runFfmpeg } from './ffmpeg-run';
+import type { Rung } from './ladder';
+import { LADDER_CRF, type ComplexityProbe } from './per-title';
+import type { WorkControl } from './types';
+
+/** Seconds per sampled window: short, so probing and checking cost a few seconds of a long video. */
+export const WINDOW_SECONDS = 2;
+/** Windows spread through the video. */
+const WINDOWS = 3;
+const PROBE_PRESET = 'veryfast';
+
+export interface Window {
+  startSeconds: number;
+  seconds: number;
+}
+
+/**
+ * Up to WINDOWS windows of WINDOW_SECONDS spread through the video, each starting on the segment grid (so a
+ * window is the start of one HLS segment, which the quality check reads alone). A clip shorter than a window is
+ * one window of its own length.
+ */
+export function sampleWindows(durationSeconds: number, segmentSeconds: number): Window[] {
+  const duration = durationSeconds > 0 ? durationSeconds : WINDOW_SECONDS;
+  const segments = Math.max(1, Math.ceil(duration / segmentSeconds - 1e-6));
+  const count = Math.min(WINDOWS, segments);
+  const picked = new Set<number>();
+  for (let i = 0; i < count; i++) picked.add(Math.floor((segments * (i + 0.5)) / count));
+  return [...picked]
+    .map((k) => {
+      const start = k * segmentSeconds;
+      return { startSeconds: start, seconds: round(Math.min(WINDOW_SECONDS, duration - start), 3) };
+    })
+    .filter((w) => w.seconds > 0);
+}
+
+/**
+ * Complexity: a constant-quality x264 encode of each window at the lowest rung's size, in one ffmpeg run (it
+ * seeks to every window, so a long video costs no more than a short one). Bits per pixel of each encode.
+ */
+export async function probeComplexity(
+  src: string,
+  workDir: string,
+  size: Pick<Rung, 'width' | 'height'>,
+  frameRate: number,
+  windows: readonly Window[],
+  control?: WorkControl,
+): Promise<ComplexityProbe> {
+  await fs.mkdir(workDir, { recursive: true });
+  const fps = frameRate > 0 ? frameRate : 30;
+  const [first, ...rest] = windows;
+  if (!first) throw new RangeError('no windows to probe');
+  const file = (i: number) => `probe-${i}.h264`;
+  await runFfmpeg({
+    src: path.resolve(src),
+    cwd: workDir,
+    inputOptions: ['-ss', first.startSeconds.toFixed(3), '-t', first.seconds.toFixed(3)],
+    durationSeconds: 0,
+    what: 'complexity probe',
+    control: control && { signal: control.signal, stallMs: control.stallMs },
+    build: (command) => {
+      for (const w of rest) {
+        command
+          .input(path.resolve(src))
+          .inputOptions('-ss', w.startSeconds.toFixed(3), '-t', w.seconds.toFixed(3));
+      }
+      windows.forEach((_, i) => {
+        command
+          .output(file(i))
+          .outputOptions(
+            ...[
+              '-map',
+              `${i}:v:0`,
+              '-an',
+              '-vf',
+              `scale=${size.width}:${size.height}:flags=bicubic,format=yuv420p`,
+            ],
+            ...[
+              '-c:v',
+              'libx264',
+              '-preset',
+              PROBE_PRESET,
+              '-crf',
+              String(LADDER_CRF),
+              '-threads',
+              ENCODER_THREADS,
+            ],
+            ...['-f', 'h264'],
+          );
+      });
+    },
+  });
+  const measured = await Promise.all(
+    windows.map(async (w, i) => {
+      const bytes = (await fs.stat(path.join(workDir, file(i))).catch(() => undefined))?.size ?? 0;
+      const bitsPerPixel = (bytes * 8) / (size.width * size.height * fps * w.seconds);
+      return { ...w, bytes, bitsPerPixel: round(bitsPerPixel, 5) };
+    }),
+  );
+  await fs.rm(workDir, { recursive: true, force: true });
+  return {
+    width: size.width,
+    height: size.height,
+    frameRate: fps,
+    crf: LADDER_CRF,
+    preset: PROBE_PRESET,
+    windows: measured,
+  };
+}
+
+const round = (n: number, digits: number) => Number(n.toFixed(digits));

@@ -1,0 +1,86 @@
+import type ffmpeg from 'fluent-ffmpeg';
+import { ENCODER_THREADS } from './ffmpeg-run';
+import { AUDIO_GROUP, AUDIO_RENDITION } from './hls-playlist';
+import type { Rung } from './ladder';
+
+/** Seconds per HLS segment; keyframes are forced on this grid so every rung cuts at the same instants. */
+export const SEGMENT_SECONDS = 4;
+const X264_PRESET = 'veryfast';
+/** One AAC track for the whole ladder (an HLS audio group) and the MP4. */
+export const AUDIO_KBPS = 128;
+const AUDIO_OPTIONS = ['-c:a', 'aac', '-ac', '2', '-ar', '48000', '-b:a', `${AUDIO_KBPS}k`];
+
+function x264(frameRate: number): string[] {
+  const gop = String(Math.max(1, Math.round((frameRate > 0 ? frameRate : 30) * 2)));
+  return [
+    ...['-c:v', 'libx264', '-preset', X264_PRESET, '-profile:v', 'high', '-pix_fmt', 'yuv420p'],
+    ...['-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-threads', ENCODER_THREADS],
+    ...['-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`],
+  ];
+}
+
+/** Capped CRF when the rung has a CRF (per-title), else ABR at its rate; `i` is the output video stream. */
+function rateControl(rung: Rung, i: number): string[] {
+  const first =
+    rung.crf !== undefined ? [`-crf:v:${i}`, String(rung.crf)] : [`-b:v:${i}`, `${rung.videoBitrateKbps}k`];
+  return [...first, `-maxrate:v:${i}`, `${rung.maxrateKbps}k`, `-bufsize:v:${i}`, `${rung.bufsizeKbps}k`];
+}
+
+const hlsOptions = (streamMap: string) => [
+  ...['-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'vod'],
+  ...[
+    '-hls_segment_type',
+    'fmp4',
+    '-hls_fmp4_init_filename',
+    'init.mp4',
+    '-hls_flags',
+    'independent_segments',
+  ],
+  ...['-hls_segment_filename', 'hls/%v/seg-%03d.m4s', '-var_stream_map', streamMap],
+];
+
+/**
+ * The whole ladder from one decode: -filter_complex splits the (auto-rotated) picture once per rung and scales
+ * each branch; one HLS output holds a video-only variant per rung and, with sound, one AAC rendition in the audio
+ * group. The progressive MP4 is remuxed from a rung afterwards, so nothing is encoded twice.
+ */
+export function buildLadderCommand(
+  command: ffmpeg.FfmpegCommand,
+  ladder: readonly Rung[],
+  frameRate: number,
+  hasAudio: boolean,
+): void {
+  const n = ladder.length;
+  const graph = [`[0:v:0]split=${n}${ladder.map((_, i) => `[s${i}]`).join('')}`];
+  ladder.forEach((rung, i) => graph.push(`[s${i}]${scale(rung)}[v${i}]`));
+  command.complexFilter(graph.join(';'));
+
+  const args: string[] = [];
+  ladder.forEach((_, i) => args.push('-map', `[v${i}]`));
+  if (hasAudio) args.push('-map', '0:a:0');
+  args.push(...x264(frameRate));
+  ladder.forEach((rung, i) => args.push(...rateControl(rung, i)));
+  if (hasAudio) args.push(...AUDIO_OPTIONS);
+  const group = hasAudio ? `,agroup:${AUDIO_GROUP}` : '';
+  const streamMap = [
+    ...ladder.map((rung, i) => `v:${i}${group},name:${rung.name}`),
+    ...(hasAudio ? [`a:0${group},name:${AUDIO_RENDITION}`] : []),
+  ].join(' ');
+  args.push(...hlsOptions(streamMap));
+  // Several arguments at once: fluent-ffmpeg then takes them verbatim (a lone 'a b' string would be split).
+  command.output('hls/%v/index.m3u8').outputOptions(...args);
+}
+
+/** One rung again (a re-encode with more bits), on the same keyframe grid, into the same place. */
+export function buildRungCommand(command: ffmpeg.FfmpegCommand, rung: Rung, frameRate: number): void {
+  command
+    .output('hls/%v/index.m3u8')
+    .outputOptions(
+      ...['-map', '0:v:0', '-an', '-vf', scale(rung)],
+      ...x264(frameRate),
+      ...rateControl(rung, 0),
+      ...hlsOptions(`v:0,name:${rung.name}`),
+    );
+}
+
+const scale = (rung: Rung) => `scale=${rung.width}:${rung.height}:flags=bicubic,setsar=1,format=yuv420p`;

@@ -1,0 +1,121 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ffmpeg } from './helpers/ffmpeg';
+import { probeAv } from '../activities/media/tools/probe';
+import { validateVideo } from '../activities/media/tools/validate';
+import { transcodeVideo, type TranscodeOptions } from '../activities/media/tools/video';
+
+/** Per-title decisions and the per-rung quality loop, with real ffmpeg on generated clips. */
+const X264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', '-pix_fmt', 'yuv420p'];
+
+let dir: string;
+const clip = (name: string) => path.join(dir, name);
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'assetline-per-title-'));
+  // Near-static: colour bars that never change. High motion: the moving test pattern spinning, under fresh grain every frame.
+  await ffmpeg(
+    ...['-f', 'lavfi', '-i', 'smptehdbars=size=854x480:rate=30:duration=4'],
+    ...[...X264, clip('static.mp4')],
+  );
+  await ffmpeg(
+    ...['-f', 'lavfi', '-i', 'testsrc2=size=854x480:rate=30:duration=4'],
+    ...['-vf', "rotate=a='t*2',noise=alls=10:allf=t", ...X264, clip('motion.mp4')],
+  );
+  await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=854x480:rate=30:duration=4', ...X264, clip('small.mp4'));
+  // Variable frame rate (30 fps for a second, then 10 fps) and an odd size just above 360p.
+  await ffmpeg(
+    ...['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=5'],
+    ...['-vf', "select='lt(n,30)+not(mod(n,3))'", '-fps_mode', 'vfr', ...X264, clip('vfr.mp4')],
+  );
+  await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=641x361:rate=30:duration=3', ...X264, clip('odd.mp4'));
+  // Shorter than one probe window (2 s), and exactly one second.
+  await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=0.5', ...X264, clip('half.mp4'));
+  await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=1', ...X264, clip('one.mp4'));
+}, 120_000);
+
+afterAll(async () => {
+  if (dir) await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function run(name: string, out: string, options: TranscodeOptions = {}) {
+  const info = await probeAv(clip(name));
+  const outDir = clip(out);
+  const result = await transcodeVideo(clip(name), outDir, info, {}, options);
+  return { info, outDir, ...result };
+}
+
+describe('per-title ladder', () => {
+  it('gives a high-motion clip more complexity and higher caps than a static one, rung by rung', async () => {
+    // No re-encodes: this is about the decision, and each would cost a full encode of a rung.
+    const still = await run('static.mp4', 'out-static', { maxReencodes: 0 });
+    const motion = await run('motion.mp4', 'out-motion', { maxReencodes: 0 });
+    expect(motion.ladder.complexityBitsPerPixel).toBeGreaterThan(still.ladder.complexityBitsPerPixel * 5);
+    const caps = (l: typeof still.ladder) => Object.fromEntries(l.rungs.map((r) => [r.name, r.capKbps]));
+    const [stillCaps, motionCaps] = [caps(still.ladder), caps(motion.ladder)];
+    expect(Object.keys(motionCaps)).toEqual(['360p', '480p']);
+    for (const [name, cap] of Object.entries(stillCaps)) expect(motionCaps[name]).toBeGreaterThan(cap);
+    // The static clip's rungs are far below the fixed ladder; the hard one may go above it, within the margin.
+    for (const rung of still.ladder.rungs) expect(rung.capKbps).toBeLessThan(rung.fixedKbps / 2);
+    for (const rung of motion.ladder.rungs) {
+      expect(rung.capKbps).toBeLessThanOrEqual(rung.fixedKbps * motion.ladder.margins.fixed);
+      expect(rung.capKbps).toBeLessThanOrEqual(motion.ladder.sourceVideoKbps! * motion.ladder.margins.source);
+    }
+    const bytes = async (outDir: string) => (await fs.stat(path.join(outDir, 'hls/480p/seg-000.m4s'))).size;
+    expect(await bytes(motion.outDir)).toBeGreaterThan((await bytes(still.outDir)) * 5);
+  }, 300_000);
+
+  it('catches a starved rung: validation fails it, and the re-encode with more bits fixes it', async () => {
+    const starve = { rung: '480p' as const, capKbps: 12 };
+    const bad = await run('small.mp4', 'out-starved', { starve, maxReencodes: 0 });
+    const failed = await validateVideo(clip('small.mp4'), bad.outDir, bad.info, bad.renditions);
+    expect(failed.ok).toBe(false);
+    expect(failed.reason).toMatch(/hls\/480p SSIM 0\.\d{4} against the source is below 0\.9/);
+    expect(failed.reason).not.toContain('hls/360p');
+    expect(bad.ladder.rungs.find((r) => r.name === '480p')!.attempts).toHaveLength(1);
+
+    const fixed = await run('small.mp4', 'out-starved-fixed', { starve });
+    const attempts = fixed.ladder.rungs.find((r) => r.name === '480p')!.attempts;
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    expect(attempts[0]).toMatchObject({ capKbps: 12 });
+    expect(attempts[0]!.ssim).toBeLessThan(0.9);
+    expect(attempts.at(-1)!.ssim).toBeGreaterThanOrEqual(0.94);
+    expect(fixed.ladder.rungs.find((r) => r.name === '480p')!.publishedAttempt).toBe(attempts.length - 1);
+    expect(attempts.at(-1)!.capKbps).toBeGreaterThan(12);
+    expect(fixed.ladder.rungs.find((r) => r.name === '360p')!.attempts).toHaveLength(1);
+    const passed = await validateVideo(clip('small.mp4'), fixed.outDir, fixed.info, fixed.renditions);
+    expect(passed.reason).toBeUndefined();
+    expect(passed.measurements['hls/480p.ssim']).toBeGreaterThanOrEqual(0.94);
+  }, 300_000);
+
+  it('probes clips shorter than a window: one window of the clip’s own length', async () => {
+    for (const [name, seconds] of [
+      ['half.mp4', 0.5],
+      ['one.mp4', 1],
+    ] as const) {
+      const t = await run(name, `out-${name}`);
+      expect(t.ladder.probe.windows).toHaveLength(1);
+      expect(t.ladder.probe.windows[0]).toMatchObject({ startSeconds: 0 });
+      expect(t.ladder.probe.windows[0]!.seconds).toBeCloseTo(seconds, 1);
+      expect(t.ladder.probe.windows[0]!.bytes).toBeGreaterThan(0);
+      expect(t.ladder.rungs.map((r) => r.name)).toEqual(['360p']);
+      const report = await validateVideo(clip(name), t.outDir, t.info, t.renditions);
+      expect(report.reason).toBeUndefined();
+    }
+  }, 120_000);
+
+  it('keeps variable-frame-rate and odd-sized clips working: probed, encoded, validated', async () => {
+    const vfr = await run('vfr.mp4', 'out-vfr');
+    expect(vfr.ladder.probe.windows.every((w) => w.bytes > 0)).toBe(true);
+    expect(
+      (await validateVideo(clip('vfr.mp4'), vfr.outDir, vfr.info, vfr.renditions)).reason,
+    ).toBeUndefined();
+    const odd = await run('odd.mp4', 'out-odd');
+    expect(odd.ladder.rungs.map((r) => `${r.name} ${r.width}x${r.height}`)).toEqual(['360p 640x360']);
+    expect(
+      (await validateVideo(clip('odd.mp4'), odd.outDir, odd.info, odd.renditions)).reason,
+    ).toBeUndefined();
+  }, 180_000);
+});
