@@ -60,8 +60,11 @@ describe('per-title ladder', () => {
     // The static clip's rungs are far below the fixed ladder; the hard one may go above it, within the margin.
     for (const rung of still.ladder.rungs) expect(rung.capKbps).toBeLessThan(rung.fixedKbps / 2);
     for (const rung of motion.ladder.rungs) {
-      expect(rung.capKbps).toBeLessThanOrEqual(rung.fixedKbps * motion.ladder.margins.fixed);
-      expect(rung.capKbps).toBeLessThanOrEqual(motion.ladder.sourceVideoKbps! * motion.ladder.margins.source);
+      // Caps are whole kbps, rounded from the margin's product.
+      expect(rung.capKbps).toBeLessThanOrEqual(Math.round(rung.fixedKbps * motion.ladder.margins.fixed));
+      expect(rung.capKbps).toBeLessThanOrEqual(
+        Math.round(motion.ladder.sourceVideoKbps! * motion.ladder.margins.source),
+      );
     }
     const bytes = async (outDir: string) => (await fs.stat(path.join(outDir, 'hls/480p/seg-000.m4s'))).size;
     expect(await bytes(motion.outDir)).toBeGreaterThan((await bytes(still.outDir)) * 5);
