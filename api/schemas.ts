@@ -101,6 +101,12 @@ export const releaseFields = {
 };
 export const releaseRequestSchema = z.object(releaseFields).strict();
 
+/** A SHA-256 as clients send it: 64 hex characters, either case (kept lower-case). */
+export const sha256Hex = z
+  .string()
+  .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters')
+  .transform((v) => v.toLowerCase());
+
 export function uploadRequestSchema(maxUploadBytes: number) {
   return z
     .object({
@@ -115,11 +121,7 @@ export function uploadRequestSchema(maxUploadBytes: number) {
         .int('must be a whole number of bytes')
         .min(1, 'must be at least 1 byte')
         .max(maxUploadBytes, `must be at most MAX_UPLOAD_BYTES (${maxUploadBytes})`),
-      checksumSha256: z
-        .string()
-        .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hexadecimal characters')
-        .transform((v) => v.toLowerCase())
-        .optional(),
+      checksumSha256: sha256Hex.optional(),
       metadata: metadataSchema.optional(),
       /** Where it may be watched, as PUT /media/:id/regions takes it; bound from the first delivery URL on. */
       regions: regionsBody.optional(),

@@ -147,7 +147,8 @@ async function uploadOnce(
     const completed = await call(
       client.api.POST('/media/{id}/complete', {
         params: { path: { id: ticket.assetId } },
-        body: completeBody,
+        // The server checks the stored bytes against the hash taken while they were read here.
+        body: { ...completeBody, checksumSha256: sha256 },
         signal: opts.signal,
       }),
     );

@@ -131,6 +131,57 @@ describe('upload → verify → ready, against real Temporal, S3 and Postgres', 
     expect(await platform.store.head(key)).toBeNull();
   });
 
+  it('checks the stored bytes against a checksum given at completion; refuses one that contradicts the declared', async () => {
+    const data = someBytes(4096);
+    const ticket = await requestUpload(platform.baseUrl, token, {
+      filename: 'late.pdf',
+      contentType: 'application/pdf',
+      sizeBytes: data.length,
+    });
+    await putBytes(ticket.body, data);
+    // The client hashed other bytes than those stored (the file changed while it was sent).
+    const completed = await request('POST', `${platform.baseUrl}/media/${ticket.body.assetId}/complete`, {
+      token,
+      body: { checksumSha256: sha256(Buffer.from('what the client read')) },
+    });
+    expect(completed.status).toBe(202);
+    const asset = await waitForStatus(platform.baseUrl, token, ticket.body.assetId, ['ready', 'rejected']);
+    expect(asset.status).toBe('rejected');
+    expect(asset.statusReason).toContain('SHA-256 mismatch');
+
+    const png = await noisyPng(20, 20);
+    const declared = await requestUpload(platform.baseUrl, token, {
+      filename: 'declared.png',
+      contentType: 'image/png',
+      sizeBytes: png.length,
+      checksumSha256: sha256(png),
+    });
+    await putBytes(declared.body, png);
+    const contradicting = await request(
+      'POST',
+      `${platform.baseUrl}/media/${declared.body.assetId}/complete`,
+      {
+        token,
+        body: { checksumSha256: sha256(Buffer.from('other')) },
+      },
+    );
+    expect(contradicting.status).toBe(409);
+    expect(contradicting.body.detail).toContain('declared when the upload began');
+    const malformed = await request('POST', `${platform.baseUrl}/media/${declared.body.assetId}/complete`, {
+      token,
+      body: { checksumSha256: 'abc' },
+    });
+    expect(malformed.status).toBe(400);
+    const agreeing = await request('POST', `${platform.baseUrl}/media/${declared.body.assetId}/complete`, {
+      token,
+      body: { checksumSha256: sha256(png).toUpperCase() },
+    });
+    expect(agreeing.status).toBe(202);
+    expect(
+      await waitForStatus(platform.baseUrl, token, declared.body.assetId, ['ready', 'rejected']),
+    ).toMatchObject({ status: 'ready', checksumSha256: sha256(png) });
+  });
+
   it('accepts a correct declared checksum in upper case', async () => {
     const data = await noisyPng(20, 20);
     const ticket = await requestUpload(platform.baseUrl, token, {

@@ -100,6 +100,8 @@ export interface UploadCompleted {
    * ones and answered at once, so no client waits on the storage's join of a large object.
    */
   assemble?: MultipartAssembly;
+  /** The SHA-256 the client computed while sending, when none was declared at upload-url: verified the same way. */
+  checksumSha256?: string;
 }
 
 export interface MultipartAssembly {

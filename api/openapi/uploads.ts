@@ -154,6 +154,11 @@ export function uploadsArea({ maxUploadBytes, multipartPartBytes }: ApiDeps['set
                   'Required for a multipart upload: every part with the ETag S3 answered, in any order; ignored ' +
                   'for a single PUT.',
               },
+              checksumSha256: {
+                description:
+                  'The SHA-256 the client computed while sending: the stored bytes must hash to it, or the asset ' +
+                  'is rejected at verify. 409 when it contradicts the checksumSha256 declared at upload-url.',
+              },
             }),
             false,
           ),
@@ -167,7 +172,8 @@ export function uploadsArea({ maxUploadBytes, multipartPartBytes }: ApiDeps['set
               [
                 409,
                 'A multipart upload without `parts`, a part listed twice, parts that do not match what storage ' +
-                  'holds (InvalidPart, EntityTooSmall; see GET /media/{id}/upload), or a multipart upload that is gone.',
+                  'holds (InvalidPart, EntityTooSmall; see GET /media/{id}/upload), a multipart upload that is gone, ' +
+                  'or a checksumSha256 other than the one declared at upload-url.',
               ],
               503,
             ),

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { idempotencyKeySchema, parseAssetId, parseOr400, uploadRequestSchema } from '../schemas';
+import { idempotencyKeySchema, parseAssetId, parseOr400, sha256Hex, uploadRequestSchema } from '../schemas';
 import { principalOf, type RouteContext } from '../route-context';
 import { maxPartsFor } from '../upload-session';
 
@@ -19,6 +19,8 @@ export const completeBodySchema = (maxParts: number) =>
         .min(1, 'must list at least one part')
         .max(maxParts, `must list at most ${maxParts} parts, the most an upload here can have`)
         .optional(),
+      // The SHA-256 the client computed while sending: the stored bytes are checked against it.
+      checksumSha256: sha256Hex.optional(),
     })
     .strict();
 
@@ -47,7 +49,7 @@ export function uploadRoutes({ deps, services }: RouteContext): Router {
   router.post('/media/:id/complete', async (req, res) => {
     const asset = await access.require(principalOf(req), parseAssetId(req.params.id), 'write');
     const body = parseOr400(completeBody, req.body ?? {});
-    res.status(202).json(await uploads.complete(asset, body.parts));
+    res.status(202).json(await uploads.complete(asset, body.parts, body.checksumSha256));
   });
 
   router.get('/media/:id/upload', async (req, res) => {

@@ -263,13 +263,22 @@ export class UploadService {
    * The client says the bytes are there. A multipart upload's part list is checked here and assembled by the
    * workflow, before it verifies the bytes (a list S3 refuses then rejects the asset with S3's reason).
    */
-  async complete(target: AuthorisedAsset, parts: UploadPart[] | undefined) {
+  async complete(target: AuthorisedAsset, parts: UploadPart[] | undefined, checksumSha256?: string) {
     const asset = AuthorisedAsset.row(target);
+    const declared = asset.declared_checksum_sha256;
+    if (checksumSha256 && declared && checksumSha256 !== declared) {
+      throw conflict(
+        `checksumSha256 ${checksumSha256} is not the ${declared} declared when the upload began`,
+      );
+    }
     if (asset.status !== 'pending') return currentStatus(this.deps.assets, asset);
     const assemble = asset.multipart_upload_id
       ? await this.partsToAssemble(asset, asset.multipart_upload_id, partListFor(parts))
       : undefined;
-    await this.deps.workflows.completeUpload(this.input(asset), 'api', assemble);
+    await this.deps.workflows.completeUpload(this.input(asset), 'api', {
+      ...(assemble ? { assemble } : {}),
+      ...(checksumSha256 && !declared ? { checksumSha256 } : {}),
+    });
     return currentStatus(this.deps.assets, asset);
   }
 

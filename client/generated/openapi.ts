@@ -596,6 +596,73 @@ export interface components {
       durationSeconds: number | null;
       sizeBytes: number;
     };
+    /** @description The per-title ladder of a video: complexity from constant-quality probe encodes, each rung’s capped-CRF rate and the bound that set it, dropped rungs, and each encode’s SSIM/PSNR. */
+    LadderDecision: {
+      /** @enum {string} */
+      mode: 'per-title';
+      probe: {
+        width: number;
+        height: number;
+        frameRate: number;
+        crf: number;
+        preset: string;
+        windows: {
+          startSeconds: number;
+          seconds: number;
+          bytes: number;
+          bitsPerPixel: number;
+        }[];
+      };
+      /** @description The hardest probe window's bits per pixel. */
+      complexityBitsPerPixel: number;
+      sourceVideoKbps?: number;
+      margins: {
+        fixed: number;
+        source: number;
+        minStep: number;
+        headroom: number;
+      };
+      rungs: {
+        /** @enum {string} */
+        name: '360p' | '480p' | '720p' | '1080p' | '1440p' | '2160p';
+        width: number;
+        height: number;
+        crf: number;
+        capKbps: number;
+        bufsizeKbps: number;
+        /** @description The fixed ladder's rate for this rung. */
+        fixedKbps: number;
+        predictedKbps: number;
+        /** @enum {string} */
+        limitedBy: 'complexity' | 'fixed-margin' | 'source-margin' | 'floor' | 'no-probe';
+        why: string;
+        /** @description Every encode of the rung, first first. */
+        attempts: {
+          crf: number;
+          capKbps: number;
+          /** @description Mean SSIM over qualityWindows, source scaled down to the rung size. */
+          ssim?: number;
+          /** @description Mean PSNR (dB), likewise. */
+          psnr?: number;
+          /** @description The encoded rung: all segments over its duration. */
+          encodedKbps?: number;
+        }[];
+        /** @description Index in `attempts` of the published encode (a re-encode that did not help is undone). */
+        publishedAttempt: number;
+      }[];
+      dropped: {
+        /** @enum {string} */
+        name: '360p' | '480p' | '720p' | '1080p' | '1440p' | '2160p';
+        width: number;
+        height: number;
+        capKbps: number;
+        why: string;
+      }[];
+      qualityWindows: {
+        startSeconds: number;
+        seconds: number;
+      }[];
+    };
     AssetSummary: {
       /** Format: uuid */
       assetId: string;
@@ -622,7 +689,9 @@ export interface components {
       metadata: {
         [key: string]: string;
       };
-      media: Record<string, never> | null;
+      media: {
+        ladder?: components['schemas']['LadderDecision'];
+      } | null;
       scan: {
         /** @enum {string} */
         status: 'pending' | 'clean' | 'infected' | 'skipped';
@@ -675,7 +744,9 @@ export interface components {
       metadata: {
         [key: string]: string;
       };
-      media: Record<string, never> | null;
+      media: {
+        ladder?: components['schemas']['LadderDecision'];
+      } | null;
       scan: {
         /** @enum {string} */
         status: 'pending' | 'clean' | 'infected' | 'skipped';
@@ -1602,6 +1673,8 @@ export interface operations {
             partNumber: number;
             etag: string;
           }[];
+          /** @description The SHA-256 the client computed while sending: the stored bytes must hash to it, or the asset is rejected at verify. 409 when it contradicts the checksumSha256 declared at upload-url. */
+          checksumSha256?: string;
         };
       };
     };
@@ -1652,7 +1725,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description A multipart upload without `parts`, a part listed twice, parts that do not match what storage holds (InvalidPart, EntityTooSmall; see GET /media/{id}/upload), or a multipart upload that is gone. */
+      /** @description A multipart upload without `parts`, a part listed twice, parts that do not match what storage holds (InvalidPart, EntityTooSmall; see GET /media/{id}/upload), a multipart upload that is gone, or a checksumSha256 other than the one declared at upload-url. */
       409: {
         headers: {
           [name: string]: unknown;

@@ -28,7 +28,7 @@ import {
   type AssetLifecycleInput,
   type AssetState,
   type CompletionSource,
-  type MultipartAssembly,
+  type UploadCompleted,
   type ReleaseSchedule,
 } from '../../workflows/definitions';
 
@@ -76,9 +76,9 @@ export class WorkflowGateway {
   async completeUpload(
     pending: AssetLifecycleInput,
     source: CompletionSource,
-    assemble?: MultipartAssembly,
+    extra: Omit<UploadCompleted, 'source'> = {},
   ): Promise<boolean> {
-    return this.signalPending(pending, uploadCompletedSignal, assemble ? { source, assemble } : { source });
+    return this.signalPending(pending, uploadCompletedSignal, { source, ...extra });
   }
 
   /**

@@ -22,11 +22,11 @@ export async function verifyAndDedup(
   const { input } = run;
   // Verification: the bytes in storage must be the bytes the client declared.
   enter(run, 'verify');
-  const assemble = run.requests.completion?.assemble;
+  const { assemble, checksumSha256 } = run.requests.completion ?? {};
   const verified = await upload.verify({
     objectKey: input.objectKey,
     declaredSizeBytes: input.declaredSizeBytes,
-    declaredChecksumSha256: input.declaredChecksumSha256,
+    declaredChecksumSha256: input.declaredChecksumSha256 ?? checksumSha256 ?? null,
     ...(assemble ? { assemble } : {}),
   });
   if (!verified.ok) return reject(run, verified.reason, verified.details, 'verify');
