@@ -1,5 +1,6 @@
 import type { BlobRenditionRow, BlobRow, MediaAssetRow } from '../infra/db/schema';
 import { regionPolicyOf } from '../domain/delivery/regions';
+import { advanceRelease, type ReleaseVisibility, type Visibility } from '../domain/visibility';
 
 /** Extracted media facts are kept as media.* metadata; the user's own tags are everything else. */
 export const MEDIA_METADATA_PREFIX = 'media.';
@@ -66,3 +67,38 @@ export function renderAssetSummary(
 }
 
 export type AssetSummary = ReturnType<typeof renderAssetSummary>;
+
+interface ReleaseFields {
+  visibility: Visibility;
+  publishAt: string | null;
+  publishAs: ReleaseVisibility | null;
+  unpublishAt: string | null;
+  releasedAt: string | null;
+}
+
+/**
+ * The release as of `now`: a publish or unpublish that is due shows from its instant, as every access check already
+ * decides, not from when the release clock writes it to the row (seconds later under load; a cached copy later still).
+ */
+export function releaseAsOf<T extends ReleaseFields>(doc: T, now = new Date()): T {
+  const date = (t: string | null) => (t ? new Date(t) : null);
+  const { release } = advanceRelease(
+    {
+      visibility: doc.visibility,
+      releaseVisibility: doc.publishAs,
+      publishAt: date(doc.publishAt),
+      unpublishAt: date(doc.unpublishAt),
+      releasedAt: date(doc.releasedAt),
+    },
+    now,
+  );
+  const text = (d: Date | null) => (d ? d.toISOString() : null);
+  return {
+    ...doc,
+    visibility: release.visibility,
+    publishAs: release.releaseVisibility,
+    publishAt: text(release.publishAt),
+    unpublishAt: text(release.unpublishAt),
+    releasedAt: text(release.releasedAt),
+  };
+}

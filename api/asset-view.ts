@@ -1,7 +1,7 @@
 import type { AssetView } from '../infra/adapters/asset-repository';
 import type { BlobRenditionRow, BlobRow } from '../infra/db/schema';
 import type { AssetState } from '../workflows/definitions';
-import { renderAssetSummary } from './asset-summary';
+import { releaseAsOf, renderAssetSummary } from './asset-summary';
 
 export { MEDIA_METADATA_PREFIX } from './asset-summary';
 
@@ -29,5 +29,5 @@ export type AssetRecord = ReturnType<typeof renderAssetRecord>;
 
 /** The JSON shape of an asset: its record and the workflow's live stage, which is never cached. */
 export function withLiveStage(record: AssetRecord, live: AssetState | null) {
-  return { ...record, stage: live ? { name: live.stage, percent: live.percent } : null };
+  return { ...releaseAsOf(record), stage: live ? { name: live.stage, percent: live.percent } : null };
 }

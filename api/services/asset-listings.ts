@@ -4,7 +4,7 @@ import type { ListedAsset, SearchFilter, SearchRepository } from '../../infra/ad
 import type { AssetStatus } from '../../domain/asset-status';
 import type { Visibility } from '../../domain/visibility';
 import { ALLOWED_CONTENT_TYPES } from '../../domain/media-types';
-import { renderAssetSummary } from '../asset-summary';
+import { releaseAsOf, renderAssetSummary } from '../asset-summary';
 import type { Principal } from '../auth';
 import { assetIdSchema } from '../schemas';
 import { principalsOf } from './access-control';
@@ -72,7 +72,7 @@ export class AssetListings {
     const items = page.map((a) => {
       const blob = a.blob_sha256 ? details.blobs.get(a.blob_sha256) : undefined;
       const renditions = (a.blob_sha256 && details.renditions.get(a.blob_sha256)) || [];
-      return renderAssetSummary(a, details.metadata.get(a.asset_id) ?? {}, blob, renditions);
+      return releaseAsOf(renderAssetSummary(a, details.metadata.get(a.asset_id) ?? {}, blob, renditions));
     });
     const last = page.at(-1);
     return { items, next: rows.length > f.limit && last ? encodeSearchCursor(last) : null };
