@@ -4,18 +4,12 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { verifyUploadActivity } from '../activities/verify-upload';
 import { MIN_PART_BYTES, partsMisfit } from '../domain/multipart-parts';
 import { request } from './helpers/http';
+import { putPart } from './helpers/media';
 import { startPlatform, type TestPlatform } from './helpers/stack';
 
 interface MultipartTicket {
   assetId: string;
   upload: { uploadId: string; partSizeBytes: number; parts: { partNumber: number; url: string }[] };
-}
-
-async function putPart(url: string, body: Buffer): Promise<string> {
-  const res = await fetch(url, { method: 'PUT', body });
-  await res.arrayBuffer();
-  expect(res.status).toBe(200);
-  return res.headers.get('etag')!;
 }
 
 describe('partsMisfit: the checks S3 makes, made before the answer', () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sha256OfStream } from '../activities/hashing/hash';
 import { request } from './helpers/http';
 import { largePdf, noisyPng } from './helpers/generate-media';
-import { putBytes, requestUpload, SETTLED, uploadFile, waitForStatus } from './helpers/media';
+import { putBytes, putPart, requestUpload, SETTLED, uploadFile, waitForStatus } from './helpers/media';
 import { startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
 
 interface MultipartTicket {
@@ -27,13 +27,6 @@ async function readRange(file: string, start: number, length: number): Promise<B
   } finally {
     await handle.close();
   }
-}
-
-async function putPart(url: string, body: Buffer): Promise<string> {
-  const res = await fetch(url, { method: 'PUT', body });
-  await res.arrayBuffer();
-  expect(res.status).toBe(200);
-  return res.headers.get('etag')!;
 }
 
 describe('multipart and resumable uploads', () => {

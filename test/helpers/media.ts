@@ -20,6 +20,14 @@ export async function requestUpload(
   return request<UploadTicket>('POST', `${baseUrl}/media/upload-url`, { token, body });
 }
 
+/** One part to its pre-signed URL; the ETag S3 answered (a part S3 refuses fails the test). */
+export async function putPart(url: string, body: Buffer): Promise<string> {
+  const res = await fetch(url, { method: 'PUT', body });
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`part PUT answered ${res.status}`);
+  return res.headers.get('etag')!;
+}
+
 export async function putBytes(ticket: UploadTicket, data: Buffer): Promise<number> {
   const res = await fetch(ticket.upload.url, { method: 'PUT', headers: ticket.upload.headers, body: data });
   await res.arrayBuffer();
