@@ -192,14 +192,18 @@ async function expectOnlyTheCanaryLeft(ctx: HostileContext, uploadTtlSeconds: nu
   expect(usage).toEqual({ bytes: canary.data.length, assets: 1 });
 
   // Once the trash is purged, S3 holds the canary's original and renditions and nothing else; Postgres one blob.
-  const keys = await eventually(
+  // A purge removes the objects first and the blob's row last (under its lock), so both are waited for.
+  const { keys, blobs } = await eventually(
     'the deleted assets to be purged',
-    () => platform.store.list(''),
-    (list) => list.every((k) => k === blob.object_key || k.startsWith(blob.rendition_prefix!)),
+    async () => ({
+      keys: await platform.store.list(''),
+      blobs: (await platform.db.selectFrom('blobs').select('sha256').execute()).map((b) => b.sha256),
+    }),
+    ({ keys, blobs }) =>
+      blobs.length === 1 && keys.every((k) => k === blob.object_key || k.startsWith(blob.rendition_prefix!)),
   );
   expect(keys).toContain(blob.object_key);
-  const blobs = await platform.db.selectFrom('blobs').select('sha256').execute();
-  expect(blobs.map((b) => b.sha256)).toEqual([blob.sha256]);
+  expect(blobs).toEqual([blob.sha256]);
 }
 
 function markdownTable(rows: [HostileCase, string][]): string {
