@@ -2,11 +2,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { freePort, startNginx, type NginxHandle } from '../devstack';
+import { freePort, type NginxHandle } from '../devstack';
 import { request, eventually } from './helpers/http';
 import { uploadFile, waitForStatus } from './helpers/media';
 import { clip, noisyPng } from './helpers/generate-media';
-import { DELIVERY_SECRET, startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
+import { uniqueName, type TestPlatform } from './helpers/stack';
+import { startPlatformBehindEdge } from './helpers/edge';
 import { checkPage, launchChromium } from './helpers/console-page';
 
 /**
@@ -33,23 +34,16 @@ describe('web console in Chromium', () => {
   let video: { id: string; name: string };
 
   beforeAll(async () => {
-    const [port, edgePort] = [await freePort(), await freePort()];
+    const port = await freePort();
     work = path.join(inject('stack').tmpDir, uniqueName('console'));
     await fs.mkdir(work, { recursive: true });
     // The console is the API's own origin; its uploads PUT to the bucket, whose CORS names that origin. Bytes come
     // from the nginx edge on another origin, as with npm start.
-    platform = await startPlatform({
+    ({ platform, nginx: edge } = await startPlatformBehindEdge(work, {
       port,
       corsAllowedOrigins: [`http://127.0.0.1:${port}`],
       console: { temporalUiUrl: TEMPORAL_UI, temporalNamespace: 'default' },
-      deliveryBaseUrl: `http://127.0.0.1:${edgePort}`,
-    });
-    edge = await startNginx({
-      dataDir: path.join(work, 'nginx'),
-      port: edgePort,
-      originUrl: platform.baseUrl,
-      signingSecret: DELIVERY_SECRET,
-    });
+    }));
     browser = await launchChromium();
     owner = await platform.token('4101');
   }, 120_000);

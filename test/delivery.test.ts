@@ -2,14 +2,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ffprobe } from './helpers/ffmpeg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startNginx, type NginxHandle } from '../devstack/nginx';
-import { freePort } from '../devstack/ports';
+import type { NginxHandle } from '../devstack/nginx';
 import { parseMaster, parseMasterMedia, parseMediaPlaylist } from '../activities/media/tools/hls-playlist';
 import { queryString, signQuery } from '../domain/delivery/secure-link';
 import { eventually, request } from './helpers/http';
 import { clip, noisyPng } from './helpers/generate-media';
 import { SETTLED, requestUpload, sha256, uploadFile, waitForStatus } from './helpers/media';
-import { DELIVERY_SECRET, startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
+import { DELIVERY_SECRET, uniqueName, type TestPlatform } from './helpers/stack';
+import { startPlatformBehindEdge } from './helpers/edge';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
@@ -26,17 +26,7 @@ describe('delivery: signed URLs, the origin and an nginx edge', () => {
   beforeAll(async () => {
     const dir = path.join(inject('stack').tmpDir, uniqueName('delivery'));
     await fs.mkdir(dir, { recursive: true });
-    const edgePort = await freePort();
-    platform = await startPlatform({
-      deliveryBaseUrl: `http://127.0.0.1:${edgePort}`,
-      releaseWarmSeconds: 4,
-    });
-    nginx = await startNginx({
-      dataDir: path.join(dir, 'nginx'),
-      port: edgePort,
-      originUrl: platform.baseUrl,
-      signingSecret: DELIVERY_SECRET,
-    });
+    ({ platform, nginx } = await startPlatformBehindEdge(dir, { releaseWarmSeconds: 4 }));
     owner = await platform.token('4001');
     stranger = await platform.token('4002');
     image = await noisyPng(300, 200);

@@ -3,8 +3,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startNginx, type NginxHandle } from '../devstack/nginx';
-import { freePort } from '../devstack/ports';
+import type { NginxHandle } from '../devstack/nginx';
 import { thumbnailWorkflowId } from '../workflows/definitions';
 import { colourClip, nearest } from './helpers/colour-clip';
 import { ffmpeg } from './helpers/ffmpeg';
@@ -15,7 +14,8 @@ import { noisyPng } from './helpers/generate-media';
 import { request } from './helpers/http';
 import { SETTLED, uploadFile, waitForStatus, type RenditionView } from './helpers/media';
 import { parseThumbnailVtt } from './helpers/vtt';
-import { DELIVERY_SECRET, startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
+import { uniqueName, type TestPlatform } from './helpers/stack';
+import { startPlatformBehindEdge } from './helpers/edge';
 
 /** Storyboards, previews, thumbnails at a time and AVIF, through the API and a real nginx edge. */
 describe('previews on the real stack', () => {
@@ -29,17 +29,7 @@ describe('previews on the real stack', () => {
   beforeAll(async () => {
     const dir = path.join(inject('stack').tmpDir, uniqueName('previews'));
     await fs.mkdir(dir, { recursive: true });
-    const edgePort = await freePort();
-    platform = await startPlatform({
-      deliveryBaseUrl: `http://127.0.0.1:${edgePort}`,
-      thumbnailsPerAsset: 3,
-    });
-    nginx = await startNginx({
-      dataDir: path.join(dir, 'nginx'),
-      port: edgePort,
-      originUrl: platform.baseUrl,
-      signingSecret: DELIVERY_SECRET,
-    });
+    ({ platform, nginx } = await startPlatformBehindEdge(dir, { thumbnailsPerAsset: 3 }));
     owner = await platform.token('7001');
     stranger = await platform.token('7002');
     await colourClip(path.join(dir, 'colours.mp4'));
