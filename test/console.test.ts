@@ -107,8 +107,12 @@ describe('web console in Chromium', () => {
         { name: 'noise.png', mimeType: 'image/png', buffer: png },
         { name: 'clip.mp4', mimeType: 'video/mp4', buffer: await fs.readFile(clipFile) },
       ]);
+    // Uppy moves focus onto its Cancel button while files wait or upload: checked in that state on purpose.
+    await page.locator('.uppy-DashboardContent-back').focus();
+    await checkPage(page, 'upload-ready');
     await page.locator('.uppy-StatusBar-actionBtn--upload').click();
     await page.locator('.uploaded li').nth(1).waitFor({ timeout: 60_000 });
+    await page.locator('.uppy-StatusBar.is-complete').waitFor();
     await checkPage(page, 'upload');
     const uploaded = await page
       .locator('.uploaded li')
