@@ -83,6 +83,17 @@ describe(`GET /media's and GET /catalog's queries at ${ASSETS.toLocaleString('en
     expect(indexesUsed('type family filter')).toContain('media_assets_owner_created_desc_idx');
   });
 
+  it("walks at most four pages of the owner's rows for a tag, one index probe per row, no sort", () => {
+    const nodes = plan('tag filter, the walk first');
+    const scan = nodes.find((n) => n['Index Name'] === 'media_assets_owner_created_desc_idx');
+    expect(scan).toMatchObject({ 'Node Type': 'Index Scan' });
+    expect(scan!['Actual Rows']).toBeLessThanOrEqual(4 * 51);
+    const probes = nodes.filter((n) => n['Index Name']?.startsWith('asset_metadata_'));
+    expect(probes.length).toBeGreaterThan(0);
+    for (const probe of probes) expect(probe['Actual Rows']).toBeLessThanOrEqual(1);
+    expect(nodes.filter((n) => /Sort|Hash/.test(n['Node Type']))).toEqual([]);
+  });
+
   it('finds shared assets through the ACL index and fetches them by primary key', () => {
     expect(indexesUsed('shared listing')).toEqual(
       expect.arrayContaining(['asset_acl_principal_idx', 'media_assets_pkey']),
