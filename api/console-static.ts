@@ -12,6 +12,37 @@ export interface ConsoleSettings {
   temporalNamespace?: string | undefined;
   /** The built console; CONSOLE_DIST unless a test says otherwise. */
   dir?: string;
+  /**
+   * Origins other than the API's that the page reaches, for its Content-Security-Policy: where delivery URLs point
+   * (DELIVERY_BASE_URL: thumbnails, posters, HLS) and where browsers upload (S3_PUBLIC_ENDPOINT, else S3_ENDPOINT).
+   */
+  origins?: { delivery?: string | undefined; uploads?: string | undefined };
+}
+
+/**
+ * The console holds a bearer token in its tab: nothing but its own files may run (no inline script: its settings
+ * are JSON data blocks), it reaches only the API, the edge and the bucket, and no other site may frame it. Styles
+ * may be inline (Uppy and the player set style attributes); hls.js runs its demuxer in a blob: worker and plays
+ * through a blob: MediaSource URL; Uppy previews are blob: and data: images.
+ */
+export function consolePolicy(origins: ConsoleSettings['origins'] = {}): string {
+  const originOf = (url: string | undefined) => (url ? [new URL(url).origin] : []);
+  const delivery = originOf(origins.delivery);
+  const uploads = originOf(origins.uploads);
+  const list = (...sources: string[]) => [...new Set(sources)].join(' ');
+  return [
+    `default-src 'self'`,
+    `script-src 'self'`,
+    `worker-src 'self' blob:`,
+    `style-src 'self' 'unsafe-inline'`,
+    `img-src ${list(`'self'`, 'data:', 'blob:', ...delivery)}`,
+    `media-src ${list(`'self'`, 'blob:', ...delivery)}`,
+    `connect-src ${list(`'self'`, ...delivery, ...uploads)}`,
+    `object-src 'none'`,
+    `base-uri 'self'`,
+    `form-action 'self'`,
+    `frame-ancestors 'none'`,
+  ].join('; ');
 }
 
 /** The JSON the shell carries, safe inside <script>: `<` never appears literally. */
@@ -34,6 +65,7 @@ export function consoleStatic(settings: ConsoleSettings): RequestHandler {
     temporalUiUrl: settings.temporalUiUrl ?? null,
     temporalNamespace: settings.temporalNamespace ?? 'default',
   });
+  const policy = consolePolicy(settings.origins);
   let shell: string | undefined;
   return (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
@@ -61,6 +93,7 @@ export function consoleStatic(settings: ConsoleSettings): RequestHandler {
         'Cache-Control': 'no-cache',
         'X-Content-Type-Options': 'nosniff',
         'Referrer-Policy': 'no-referrer',
+        'Content-Security-Policy': policy,
       })
       .send(shell);
   };

@@ -83,7 +83,11 @@ const settings = {
   storageEventsSecret: config.STORAGE_EVENTS_SECRET,
   deliverySigningSecret: config.DELIVERY_SIGNING_SECRET,
   corsAllowedOrigins: config.CORS_ALLOWED_ORIGINS,
-  console: { temporalUiUrl: config.CONSOLE_TEMPORAL_UI_URL, temporalNamespace: config.TEMPORAL_NAMESPACE },
+  console: {
+    temporalUiUrl: config.CONSOLE_TEMPORAL_UI_URL,
+    temporalNamespace: config.TEMPORAL_NAMESPACE,
+    origins: { delivery: config.DELIVERY_BASE_URL, uploads: config.S3_PUBLIC_ENDPOINT ?? config.S3_ENDPOINT },
+  },
 };
 // Browsers PUT straight to the bucket: it must answer their preflights. An S3 server without bucket CORS leaves the
 // API serving everyone else, so this is reported rather than fatal.

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { freePort, type NginxHandle } from '../devstack';
 import { request, eventually } from './helpers/http';
@@ -8,7 +8,7 @@ import { uploadFile, waitForStatus } from './helpers/media';
 import { clip, noisyPng } from './helpers/generate-media';
 import { uniqueName, type TestPlatform } from './helpers/stack';
 import { startPlatformBehindEdge } from './helpers/edge';
-import { checkPage, launchChromium } from './helpers/console-page';
+import { checkPage, launchChromium, watchPolicyViolations } from './helpers/console-page';
 
 /**
  * The web console (/console) in Debian's headless Chromium against the real stack: sign-in by link, uploads through
@@ -20,6 +20,8 @@ const TEMPORAL_UI = 'http://temporal-ui.invalid:8233';
 /** What the test touches of a <video> (the root tsconfig has no DOM types). */
 interface MediaElement {
   muted: boolean;
+  currentTime: number;
+  getAttribute(name: string): string | null;
   play(): Promise<void>;
   pause(): void;
 }
@@ -53,9 +55,16 @@ describe('web console in Chromium', () => {
     await edge?.stop();
   });
 
+  /** Everything the console's Content-Security-Policy refused on the pages of the test under way: nothing, ever. */
+  const refused: string[] = [];
+  afterEach(() => {
+    expect(refused.splice(0), 'refused by the console CSP').toEqual([]);
+  });
+
   async function signedInPage(token: string): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     const page = await context.newPage();
+    watchPolicyViolations(page, refused);
     await page.goto(`${platform.baseUrl}/console/#token=${token}`);
     await page.getByRole('heading', { name: 'Library', level: 1 }).waitFor();
     return { context, page };
@@ -149,15 +158,19 @@ describe('web console in Chromium', () => {
       void v.play().catch(() => undefined);
     });
     // The clock moved past 1 s and hls.js counted its loaded fragments on the element.
-    await page
-      .waitForFunction(
-        "(v => v.currentTime > 1 && Number(v.getAttribute('data-fragments')) >= 1)(document.querySelector('video'))",
-        undefined,
-        { timeout: 30_000 },
-      )
-      .catch((err: Error) => {
-        throw new Error(`${err.message}\npage log:\n${pageLog.join('\n')}`);
-      });
+    // (Polled from here: waitForFunction evaluates a string in the page, which the console's CSP refuses.)
+    await eventually(
+      'the clip to play past 1 s from loaded fragments',
+      () =>
+        player.evaluate((v: MediaElement) => ({
+          time: v.currentTime,
+          fragments: Number(v.getAttribute('data-fragments')),
+        })),
+      (p) => p.time > 1 && p.fragments >= 1,
+      30_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\npage log:\n${pageLog.join('\n')}`);
+    });
     const segments = await page.evaluate(
       () =>
         performance.getEntriesByType('resource').filter((e) => /\/hls\/.*\.(m4s|mp4|ts)(\?|$)/.test(e.name))
@@ -289,6 +302,35 @@ describe('web console in Chromium', () => {
     await page.getByLabel('Bearer token').fill(owner);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Library', level: 1 }).waitFor();
+    await context.close();
+  });
+
+  it('runs no script but its own: an injected inline script or a foreign one is refused, and nothing may frame it', async () => {
+    const shell = await fetch(`${platform.baseUrl}/console/`);
+    const policy = shell.headers.get('content-security-policy') ?? '';
+    expect(policy).toContain(`script-src 'self'`);
+    expect(policy).toContain(`frame-ancestors 'none'`);
+    // The edge and the bucket are the only other origins it reaches.
+    expect(policy).toContain(`connect-src 'self' ${new URL(platform.deliveryBaseUrl).origin}`);
+
+    const { context, page } = await signedInPage(owner);
+    // What markup injected through some hole would do: an inline script, and a script from another origin.
+    // (A string: the root tsconfig has no DOM types.)
+    await page.evaluate(`
+      const inline = document.createElement('script');
+      inline.textContent = 'window.injected = "ran"';
+      document.body.append(inline);
+      const remote = document.createElement('script');
+      remote.src = ${JSON.stringify(`${platform.deliveryBaseUrl}/evil.js`)};
+      document.body.append(remote);`);
+    await eventually(
+      'both scripts to be refused',
+      async () => refused.length,
+      (n) => n >= 2,
+      5_000,
+    );
+    expect(await page.evaluate('window.injected')).toBeUndefined();
+    expect(refused.splice(0).join('\n')).toMatch(/script-src/);
     await context.close();
   });
 });

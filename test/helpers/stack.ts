@@ -304,7 +304,10 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     storageEventsSecret: STORAGE_EVENTS_SECRET,
     deliverySigningSecret: DELIVERY_SECRET,
     corsAllowedOrigins: opts.corsAllowedOrigins ?? [],
-    console: opts.console,
+    console: {
+      ...opts.console,
+      origins: { delivery: deliveryBaseUrl, uploads: opts.s3Endpoint ?? inject('stack').s3Endpoint },
+    },
     thumbnailsPerAsset: opts.thumbnailsPerAsset,
   };
   // A test's own S3 server may only come up after the platform: that test sets its bucket's CORS itself.
