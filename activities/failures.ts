@@ -11,11 +11,15 @@ export async function classifyMediaErrors<T>(work: () => Promise<T>): Promise<T>
     const cancelled = Context.current().cancellationSignal;
     if (cancelled.aborted) throw cancelled.reason;
     if (err instanceof MediaStalled) {
-      throw ApplicationFailure.create({ message: err.message, type: MEDIA_STALLED, nonRetryable: true });
+      throw ApplicationFailure.create({
+        message: withoutPaths(err.message),
+        type: MEDIA_STALLED,
+        nonRetryable: true,
+      });
     }
     if (err instanceof MediaError) {
       throw ApplicationFailure.create({
-        message: err.message,
+        message: withoutPaths(err.message),
         type: err instanceof MediaRejected ? MEDIA_REJECTED : MEDIA_FAILURE,
         nonRetryable: true,
         details: [err.details],
@@ -23,4 +27,13 @@ export async function classifyMediaErrors<T>(work: () => Promise<T>): Promise<T>
     }
     throw err;
   }
+}
+
+/**
+ * A failure's message becomes the asset's reason, which its owner reads. The tools name their files by absolute
+ * paths into the worker's scratch directories: only the file's own name says anything to the owner, the rest is
+ * the worker's layout. (URLs and relative names such as hls/480p are left alone.)
+ */
+export function withoutPaths(message: string): string {
+  return message.replace(/(?<![\w:/.~-])\/(?:[\w.+@-]+\/)+([\w.+@-]+)/g, '$1');
 }
