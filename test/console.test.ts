@@ -2,10 +2,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { freePort, type NginxHandle } from '../devstack';
 import { request, eventually } from './helpers/http';
 import { uploadFile, waitForStatus } from './helpers/media';
-import { clip, noisyPng } from './helpers/generate-media';
+import { clip, noisyPng, onePagePdf, tone } from './helpers/generate-media';
 import { uniqueName, type TestPlatform } from './helpers/stack';
 import { startPlatformBehindEdge } from './helpers/edge';
 import { checkPage, launchChromium, watchPolicyViolations } from './helpers/console-page';
@@ -178,6 +179,39 @@ describe('web console in Chromium', () => {
     );
     expect(segments).toBeGreaterThan(0);
     await player.evaluate((v: MediaElement) => v.pause());
+
+    // Seek previews: hovering the strip under the player shows the storyboard's tile for that time (from the
+    // sprite, through the edge), a different picture further on; a click seeks there.
+    const scrub = page.locator('.scrub');
+    await scrub.waitFor();
+    const strip = (await scrub.boundingBox())!;
+    const tileAt = async (fraction: number) => {
+      await page.mouse.move(strip.x + strip.width * fraction, strip.y + strip.height / 2);
+      const frame = page.locator('.scrub-frame');
+      await frame.waitFor();
+      expect(
+        await frame.evaluate((el: { style: { backgroundImage: string } }) => el.style.backgroundImage),
+      ).toMatch(/storyboard-\d+\.jpg\?/);
+      // Until the sprite has loaded the box is empty: wait for a picture in it.
+      let tile = await frame.screenshot();
+      await eventually(
+        'the storyboard tile to show a picture',
+        async () =>
+          Math.max(...(await sharp((tile = await frame.screenshot())).stats()).channels.map((c) => c.stdev)),
+        (stdev) => stdev > 10,
+        10_000,
+      );
+      return sharp(tile).resize(64, 48, { fit: 'fill' }).raw().toBuffer();
+    };
+    const early = await tileAt(0.1);
+    const later = await tileAt(0.7);
+    const difference = early.reduce((sum, v, i) => sum + Math.abs(v - later[i]!), 0) / early.length;
+    expect(difference).toBeGreaterThan(5);
+    await page.mouse.click(strip.x + strip.width * 0.5, strip.y + strip.height / 2);
+    const seekedTo = await player.evaluate((v: MediaElement) => v.currentTime);
+    expect(Math.abs(seekedTo - 3)).toBeLessThan(1);
+    await page.mouse.move(0, 0);
+
     expect(await page.getByRole('link', { name: 'Run in the Temporal UI' }).getAttribute('href')).toBe(
       `${TEMPORAL_UI}/namespaces/default/workflows/asset-${video.id}`,
     );
@@ -233,6 +267,61 @@ describe('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Restore' }).click();
     await expect.poll(() => statusOf(page), { timeout: 30_000 }).toBe('ready');
     expect((await read()).body.status).toBe('ready');
+    await context.close();
+  }, 120_000);
+
+  it("shows an audio file's waveform and plays it, and a PDF's first page", async () => {
+    const wav = path.join(work, 'tone.wav');
+    await tone(wav, 3);
+    const audioId = await uploadFile(
+      platform.baseUrl,
+      owner,
+      await fs.readFile(wav),
+      'audio/wav',
+      'tone.wav',
+    );
+    const pdfId = await uploadFile(platform.baseUrl, owner, onePagePdf(), 'application/pdf', 'page.pdf');
+    await waitForStatus(platform.baseUrl, owner, audioId, ['ready'], 60_000);
+    await waitForStatus(platform.baseUrl, owner, pdfId, ['ready'], 60_000);
+    const { context, page } = await signedInPage(owner);
+
+    await page.goto(`${platform.baseUrl}/console/#/asset/${audioId}`);
+    const waveform = page.locator('img[data-rendition="waveform"]');
+    await waveform.waitFor();
+    await expect
+      .poll(() => waveform.evaluate((i: { naturalWidth: number }) => i.naturalWidth))
+      .toBeGreaterThan(0);
+    // A drawn waveform, not a blank picture.
+    const drawn = await sharp(await waveform.screenshot()).stats();
+    expect(Math.max(...drawn.channels.map((c) => c.stdev))).toBeGreaterThan(10);
+    const audio = page.locator('audio');
+    await expect
+      .poll(() => audio.evaluate((a: { duration: number }) => a.duration), { timeout: 10_000 })
+      .toBeGreaterThan(2.5);
+    await checkPage(page, 'asset-audio');
+
+    await page.goto(`${platform.baseUrl}/console/#/asset/${pdfId}`);
+    const firstPage = page.locator('img[data-rendition="page-1"]');
+    await firstPage.waitFor();
+    await expect
+      .poll(() => firstPage.evaluate((i: { naturalWidth: number }) => i.naturalWidth))
+      .toBeGreaterThan(0);
+    // The page's blue rectangle (100–400 pt across, 192–592 pt down a 612 × 792 pt page) is where it belongs.
+    const shot = sharp(await firstPage.screenshot());
+    const { width, height } = await shot.metadata();
+    const pixel = async (x: number, y: number) =>
+      [
+        ...(await shot
+          .clone()
+          .extract({ left: Math.round(x * width!), top: Math.round(y * height!), width: 1, height: 1 })
+          .raw()
+          .toBuffer()),
+      ].slice(0, 3);
+    const [r = 0, g = 0, b = 0] = await pixel(250 / 612, 392 / 792);
+    expect(b).toBeGreaterThan(200);
+    expect(r + g).toBeLessThan(100);
+    expect(Math.min(...(await pixel(50 / 612, 50 / 792)))).toBeGreaterThan(200);
+    await checkPage(page, 'asset-pdf');
     await context.close();
   }, 120_000);
 

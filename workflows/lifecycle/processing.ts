@@ -80,7 +80,8 @@ async function processBlob(run: RunState, { blob, sizeBytes, family }: ClaimedUp
     failBlob,
   );
   await runStage(run, 'publish', () => blobs.publishRenditions({ sha256: blob.sha256, ...rendered }));
-  return { status: 'ready', reason: `${rendered.renditions.length} renditions published` };
+  const n = rendered.renditions.length;
+  return { status: 'ready', reason: `${n} rendition${n === 1 ? '' : 's'} published` };
 }
 
 /** The end state, with the blob's facts copied onto the asset. From here on a delete sends it to the trash. */
