@@ -164,13 +164,20 @@ export function parseOr400<T extends z.ZodType>(
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => {
+    const given = valueAt(value, i.path);
+    // A malformed or unexpected short value is named, so a list's bad entry is found without counting.
+    const shown =
+      (i.code === 'invalid_format' || i.code === 'invalid_value') &&
+      ((typeof given === 'string' && given.length <= 64) || typeof given === 'number')
+        ? ` (got ${JSON.stringify(given)})`
+        : '';
     const field = i.path.length ? i.path.join('.') : what;
     const message =
       (i.code === 'invalid_type' || i.code === 'invalid_value') && valueAt(value, i.path) === undefined
         ? 'is required'
         : i.code === 'unrecognized_keys'
           ? `has unknown field(s): ${i.keys.join(', ')}`
-          : i.message;
+          : i.message + shown;
     return { field, message };
   });
   throw badRequest(`invalid ${what}: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, {

@@ -63,7 +63,7 @@ describe('web console in Chromium', () => {
   });
 
   async function signedInPage(token: string): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, timezoneId: 'UTC' });
     const page = await context.newPage();
     watchPolicyViolations(page, refused);
     await page.goto(`${platform.baseUrl}/console/#token=${token}`);
@@ -253,6 +253,37 @@ describe('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Save visibility' }).click();
     await page.getByText('Visibility saved.').waitFor();
     expect((await read()).body.visibility).toBe('public');
+
+    // A scheduled end: one before the start is refused with the API's reason and changes nothing; then a window.
+    const panel = (title: string) => page.locator(`section[aria-labelledby="${title}-title"]`);
+    const alertIn = async (section: ReturnType<typeof panel>) => {
+      const alert = section.getByRole('alert');
+      await alert.waitFor();
+      return alert.textContent();
+    };
+    await page.getByLabel('Publish at (optional)', { exact: true }).fill('2030-01-02T10:00');
+    await page.getByLabel('Unpublish at (optional)').fill('2030-01-01T10:00');
+    await page.getByRole('button', { name: 'Save visibility' }).click();
+    expect(await alertIn(panel('visibility'))).toContain('unpublishAt');
+    expect((await read()).body.publishAt ?? null).toBeNull();
+    await page.getByLabel('Unpublish at (optional)').fill('2030-02-01T10:00');
+    await page.getByRole('button', { name: 'Save visibility' }).click();
+    await panel('visibility').getByText('Visibility saved.').waitFor();
+    const scheduled = (await read()).body;
+    // The page's zone is UTC (signedInPage), so these local times are these instants.
+    expect(Date.parse(String(scheduled.publishAt))).toBe(Date.parse('2030-01-02T10:00:00Z'));
+    expect(Date.parse(String(scheduled.unpublishAt))).toBe(Date.parse('2030-02-01T10:00:00Z'));
+
+    // Regions: an unknown code is refused by name; a block list is saved upper-cased.
+    await page.getByLabel('Policy').selectOption('block');
+    await page.getByLabel('Countries (ISO codes)').fill('de, XX');
+    await page.getByRole('button', { name: 'Save regions' }).click();
+    expect(await alertIn(panel('regions'))).toContain('XX');
+    expect((await read()).body.regions ?? null).toBeNull();
+    await page.getByLabel('Countries (ISO codes)').fill('de, fr');
+    await page.getByRole('button', { name: 'Save regions' }).click();
+    await panel('regions').getByText('Regions saved.').waitFor();
+    expect((await read()).body.regions).toEqual({ mode: 'block', countries: ['DE', 'FR'] });
 
     await page.getByLabel('Principal').fill('user:4199');
     await page.getByLabel('Permission').selectOption('read');
