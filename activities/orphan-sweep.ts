@@ -8,6 +8,8 @@ import { blobKey, blobOfKey, quarantineKey, renditionsRoot, type SweptPrefix } f
 
 export interface SweepDeps {
   store: ObjectStore;
+  /** REPLICA_S3_BUCKET's store: swept for the copies no blob row accounts for any more. */
+  replica?: ObjectStore | undefined;
   sweeps: SweepRepository;
   assets: AssetRepository;
   blobs: BlobRepository;
@@ -19,11 +21,12 @@ export interface PageResult {
   next: ListCursor;
 }
 
-/** Which of a page of objects no database row accounts for. */
+/** Which of a page of objects no database row accounts for, in the primary bucket or the replica. */
 async function orphansAmong(
   deps: SweepDeps,
   prefix: SweptPrefix,
   objects: ListedObject[],
+  inReplica: boolean,
 ): Promise<string[]> {
   const keys = objects.map((o) => o.key);
   if (prefix === 'uploads/') {
@@ -37,7 +40,8 @@ async function orphansAmong(
     const sha = blobOfKey(key);
     const blob = sha ? blobs.get(sha) : undefined;
     if (!sha || !blob) return true;
-    if (prefix === 'blobs/') return key !== blobKey(sha);
+    // A replica copy counts once the claim recorded it (the grace period covers the copy before that).
+    if (prefix === 'blobs/') return key !== (inReplica ? blob.replicaKey : blobKey(sha));
     if (prefix === 'quarantine/') return key !== quarantineKey(sha);
     // Renditions: only the published attempt counts; others are leftovers of retries or crashes.
     return !(
@@ -55,16 +59,21 @@ export function sweepOrphanObjectsActivity(deps: SweepDeps) {
     cursor: ListCursor;
     graceSeconds: number;
     pageSize: number;
+    /** 'replica': the replica bucket's copies (nothing to do without one). */
+    store?: 'replica';
   }): Promise<PageResult & { deleted: number }> {
+    const inReplica = input.store === 'replica';
+    const store = inReplica ? deps.replica : deps.store;
+    if (!store) return { scanned: 0, deleted: 0, next: null };
     const cutoff = Date.now() - input.graceSeconds * 1000;
-    const page = await deps.store.listPage(input.prefix, input.cursor, input.pageSize);
+    const page = await store.listPage(input.prefix, input.cursor, input.pageSize);
     const old = page.objects.filter((o) => o.lastModified.getTime() <= cutoff);
-    const orphans = await orphansAmong(deps, input.prefix, old);
+    const orphans = await orphansAmong(deps, input.prefix, old, inReplica);
     // Each delete beats; no periodic beats, so a stuck store shows at the heartbeat timeout.
     await keepBeating(
       async (beat) => {
         for (const [i, key] of orphans.entries()) {
-          await deps.store.delete(key);
+          await store.delete(key);
           beat.now({ deleted: i + 1 });
         }
       },

@@ -12,6 +12,8 @@
 /** The prefixes the platform writes under; anything there that no row accounts for is an orphan. */
 export const SWEPT_PREFIXES = ['uploads/', 'blobs/', 'renditions/', 'quarantine/'] as const;
 export type SweptPrefix = (typeof SWEPT_PREFIXES)[number];
+/** What a replica bucket holds: copies of blobs (at their replica_key) and of published renditions. */
+export const REPLICA_SWEPT_PREFIXES = ['blobs/', 'renditions/'] as const satisfies readonly SweptPrefix[];
 
 const SHA256 = /^[0-9a-f]{64}$/;
 

@@ -14,6 +14,7 @@ import {
   waitForStatus,
   type UploadTicket,
 } from './helpers/media';
+import { recordHistory } from './helpers/histories';
 import { startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
 
 const DEFAULTS = loadConfig(['sweeps', 'uploads'], {});
@@ -33,12 +34,17 @@ describe('orphan sweep', () => {
   };
   const multipartKey = `uploads/1/${randomUUID()}`;
 
-  const sweep = (input: Partial<OrphanSweepInput> = {}) =>
-    platform.temporal.workflow.execute('orphanSweep', {
+  let sweeps = 0;
+  const sweep = async (input: Partial<OrphanSweepInput> = {}) => {
+    const handle = await platform.temporal.workflow.start('orphanSweep', {
       taskQueue: platform.taskQueue,
       workflowId: uniqueName('sweep'),
       args: [{ graceSeconds: 0, multipartOlderThanSeconds: 0, pageSize: 2, ...input }],
-    }) as Promise<SweepReport>;
+    });
+    const report = (await handle.result()) as SweepReport;
+    await recordHistory(handle, `orphan-sweep-${++sweeps}`);
+    return report;
+  };
   const exists = async (key: string) => (await platform.store.head(key)) !== null;
   const openMultipart = async () =>
     (await platform.store.listMultipartUploadsPage('uploads/', null, 100)).uploads.map((u) => u.key);

@@ -7,8 +7,9 @@ import proto from '@temporalio/proto';
 const HISTORIES_DIR = path.join(import.meta.dirname, 'fixtures', 'histories');
 
 /**
- * Histories (binary protobuf) recorded from earlier versions of the workflow, one directory per version
- * (RECORD_HISTORIES=v3-phases npx vitest run test/workflow-lifecycle.test.ts), replay against the code as
+ * Histories (binary protobuf) recorded from earlier versions of the workflows, one directory per version
+ * (RECORD_HISTORIES=v3-phases npx vitest run test/workflow-lifecycle.test.ts; the orphan sweep's from
+ * test/orphan-sweep*.test.ts, v7 holding runs before and after it swept the replica), replay against the code as
  * it is now. A change that would break running assets fails here; wrap it in patched() instead.
  */
 describe('workflow replay of recorded histories', async () => {
@@ -26,6 +27,7 @@ describe('workflow replay of recorded histories', async () => {
       'v4-phases-poison-guard',
       'v5-release-clock',
       'v6-reads-by-their-time',
+      'v7-orphan-sweep',
     ]);
     for (const version of versions) {
       expect(files.filter((f) => path.dirname(f) === version).length).toBeGreaterThanOrEqual(5);

@@ -1,7 +1,7 @@
-import { continueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { IoActivities } from '../activities';
 import type { ListCursor } from '../infra/adapters/object-store';
-import { SWEPT_PREFIXES } from '../domain/object-keys';
+import { REPLICA_SWEPT_PREFIXES, SWEPT_PREFIXES } from '../domain/object-keys';
 
 export interface SweepReport {
   orphanObjectsDeleted: number;
@@ -12,7 +12,7 @@ export interface SweepReport {
   scanned: number;
 }
 
-type Phase = 'objects' | 'multipart' | 'records';
+type Phase = 'objects' | 'replica-objects' | 'multipart' | 'records';
 
 interface Position {
   phase: Phase;
@@ -40,8 +40,8 @@ const sweep = proxyActivities<IoActivities>({
 const PAGES_PER_RUN = 200;
 
 /**
- * Removes what no row accounts for and fails what lost its bytes: orphan objects under the platform's prefixes,
- * stale multipart uploads, and ready blobs whose object is gone. Each page is one activity, so nothing holds the
+ * Removes what no row accounts for and fails what lost its bytes: orphan objects under the platform's prefixes
+ * (in the replica bucket too), stale multipart uploads, and ready blobs whose object is gone. Each page is one activity, so nothing holds the
  * whole bucket; the position and the report travel across continue-as-new.
  */
 export async function orphanSweep(input: OrphanSweepInput): Promise<SweepReport> {
@@ -86,8 +86,26 @@ async function sweepPage(
     report.scanned += page.scanned;
     report.orphanObjectsDeleted += page.deleted;
     if (page.next) return { ...at, cursor: page.next };
-    return at.prefixIndex + 1 < SWEPT_PREFIXES.length
-      ? { phase: 'objects', prefixIndex: at.prefixIndex + 1, cursor: null }
+    if (at.prefixIndex + 1 < SWEPT_PREFIXES.length)
+      return { phase: 'objects', prefixIndex: at.prefixIndex + 1, cursor: null };
+    // Sweeps that began before the replica was swept go on as they were recorded.
+    return patched('sweep-replica')
+      ? { phase: 'replica-objects', prefixIndex: 0, cursor: null }
+      : { phase: 'multipart', prefixIndex: 0, cursor: null };
+  }
+  if (at.phase === 'replica-objects') {
+    const page = await sweep.sweepOrphanObjects({
+      prefix: REPLICA_SWEPT_PREFIXES[at.prefixIndex]!,
+      cursor: at.cursor,
+      graceSeconds: input.graceSeconds,
+      pageSize,
+      store: 'replica',
+    });
+    report.scanned += page.scanned;
+    report.orphanObjectsDeleted += page.deleted;
+    if (page.next) return { ...at, cursor: page.next };
+    return at.prefixIndex + 1 < REPLICA_SWEPT_PREFIXES.length
+      ? { phase: 'replica-objects', prefixIndex: at.prefixIndex + 1, cursor: null }
       : { phase: 'multipart', prefixIndex: 0, cursor: null };
   }
   if (at.phase === 'multipart') {

@@ -19,14 +19,18 @@ export class SweepRepository {
   }
 
   /** The blobs among these hashes, with the attempt prefix their renditions were published under. */
-  async blobsByHash(shas: string[]): Promise<Map<string, { renditionPrefix: string | null }>> {
+  async blobsByHash(
+    shas: string[],
+  ): Promise<Map<string, { renditionPrefix: string | null; replicaKey: string | null }>> {
     if (shas.length === 0) return new Map();
     const rows = await this.db
       .selectFrom('blobs')
-      .select(['sha256', 'rendition_prefix'])
+      .select(['sha256', 'rendition_prefix', 'replica_key'])
       .where('sha256', 'in', shas)
       .execute();
-    return new Map(rows.map((r) => [r.sha256, { renditionPrefix: r.rendition_prefix }]));
+    return new Map(
+      rows.map((r) => [r.sha256, { renditionPrefix: r.rendition_prefix, replicaKey: r.replica_key }]),
+    );
   }
 
   /** One page of ready blobs in hash order, after the given hash. */

@@ -1,0 +1,23 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import proto from '@temporalio/proto';
+import type { WorkflowHandle } from '@temporalio/client';
+
+/** Where test/replay.test.ts finds the histories earlier versions of the workflows recorded. */
+export const HISTORIES_DIR = path.join(import.meta.dirname, '..', 'fixtures', 'histories');
+
+/**
+ * With RECORD_HISTORIES=<version label>, saves a run's history as <label>/<name>.binpb for test/replay.test.ts:
+ * later code must replay it, or runs under way would break on deploy. Without it, nothing.
+ */
+export async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  const label = process.env.RECORD_HISTORIES;
+  if (!label) return;
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 60);
+  const history = proto.temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish();
+  await fs.mkdir(path.join(HISTORIES_DIR, label), { recursive: true });
+  await fs.writeFile(path.join(HISTORIES_DIR, label, `${slug}.binpb`), history);
+}
