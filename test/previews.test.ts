@@ -112,6 +112,19 @@ describe('previews on the real stack', () => {
     }
     // Without the token the same sheet is refused at the edge.
     expect((await fetch(new URL('storyboard-0.jpg', vttUrl).toString())).status).toBe(403);
+    // A sheet is a rendition like any other: its own content URL serves the same bytes.
+    const [sheetUrl, sheet] = [...sheets].find(([url]) =>
+      new URL(url).pathname.endsWith('/storyboard-0.jpg'),
+    )!;
+    expect((await bytes(await located(videoId, 'storyboard-0.jpg'))).data).toEqual(sheet.data);
+    expect(sheetUrl).toContain('storyboard-0.jpg');
+    for (const bad of ['storyboard-0..jpg', '.jpg', 'storyboard-0.', '../hls']) {
+      const refused = await request('GET', `${platform.baseUrl}/media/${videoId}/content?rendition=${bad}`, {
+        token: owner,
+        redirect: 'manual',
+      });
+      expect(refused.status, bad).toBe(400);
+    }
   });
 
   it('makes a thumbnail at a time on the first request, then serves the cached rendition', async () => {

@@ -7,7 +7,11 @@ import { viewerCountry } from '../viewer-country';
 export const contentQuery = z.object({
   rendition: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a rendition name such as thumb-256, poster or hls')
+    // Dots only between letters or digits: storyboard-0.jpg, never "..".
+    .regex(
+      /^[a-z0-9](?:[a-z0-9-]|\.(?=[a-z0-9])){0,63}$/,
+      'must be a rendition name such as thumb-256, poster, hls or storyboard-0.jpg',
+    )
     .optional(),
 });
 
