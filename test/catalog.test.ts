@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogRepository } from '../infra/adapters/catalog-repository';
+import { ReleaseRepository } from '../infra/adapters/release-repository';
+import { advanceRelease } from '../domain/visibility';
 import { SecureLinkCdn } from '../infra/adapters/secure-link-cdn';
 import { createLogger } from '../infra/logger';
 import { CatalogService } from '../api/services/catalog';
@@ -230,6 +232,55 @@ describe('GET /catalog', () => {
     expect(await inCountry('US')).toEqual(listed.filter((id) => id !== made.blockedInUS));
     expect(await inCountry('FR')).toEqual(listed);
     expect(await inCountry(undefined)).toEqual(listed);
+  });
+
+  it('lists a release to public from its instant, before the release clock writes it, where it stays after', async () => {
+    const past = (iso: string) => ({ publish_at: iso, release_visibility: 'public' as const });
+    // Due: a private asset (its stale stamp from an earlier release must not place it) and an unlisted one (it keeps
+    // the place of its first release). Not due, or not to public, or unpublished as well: never listed.
+    const due = await fabricate('duePrivate', { visibility: 'private', releasedAt: '2025-01-01T00:00:00Z' });
+    const dueUnlisted = await fabricate('dueUnlisted', {
+      visibility: 'unlisted',
+      releasedAt: '2026-03-15T00:00:00Z',
+    });
+    const notYet = await fabricate('notYet', { visibility: 'private' });
+    const toUnlisted = await fabricate('toUnlisted', { visibility: 'private' });
+    const dueAndGone = await fabricate('dueAndGone', {
+      visibility: 'private',
+      unpublishAt: '2026-05-01T00:00:00Z',
+    });
+    const schedule = async (id: string, set: Record<string, unknown>) =>
+      platform.db.updateTable('media_assets').set(set).where('asset_id', '=', id).execute();
+    await schedule(due, past('2026-04-01T00:00:00Z'));
+    await schedule(dueUnlisted, past('2026-04-02T00:00:00Z'));
+    await schedule(notYet, past('2099-01-01T00:00:00Z'));
+    await schedule(toUnlisted, { publish_at: '2026-04-03T00:00:00Z', release_visibility: 'unlisted' });
+    await schedule(dueAndGone, past('2026-04-04T00:00:00Z'));
+
+    // Newer than the fabricated ones (2026-03-01), older than the ties (2026-06-01); the unlisted one at 2026-03-15.
+    const expected = [...listed.slice(0, 3), due, dueUnlisted, ...listed.slice(3)];
+    expect(ids((await catalog()).body)).toEqual(expected);
+    const paged: string[] = [];
+    for (let query = '?limit=2'; ;) {
+      const res = await catalog(query);
+      paged.push(...ids(res.body));
+      if (!res.body.next) break;
+      query = `?limit=2&cursor=${res.body.next}`;
+    }
+    expect(paged).toEqual(expected);
+    expect((await catalog()).body.items.find((i) => i.assetId === due)?.releasedAt).toBe(
+      '2026-04-01T00:00:00.000000Z',
+    );
+
+    // The release clock catches up (the domain's own step, written as it writes it): nothing moves.
+    const releases = new ReleaseRepository(platform.db);
+    for (const id of [due, dueUnlisted, notYet, toUnlisted, dueAndGone])
+      await releases.apply(id, (current) => advanceRelease(current, new Date()), 'release clock');
+    expect(ids((await catalog()).body)).toEqual(expected);
+    expect((await releases.read(due))!.release.visibility).toBe('public');
+
+    for (const id of [due, dueUnlisted, notYet, toUnlisted, dueAndGone])
+      await schedule(id, { status: 'deleted' });
   });
 
   it.each([

@@ -139,12 +139,15 @@ describe(`GET /media's and GET /catalog's queries at ${ASSETS.toLocaleString('en
       // Every filter (type, country, unpublish instant) is answered from the index's included columns.
       expect(walk, name).toMatchObject({ 'Node Type': 'Index Only Scan' });
       expect(walk!['Actual Rows'], name).toBeLessThanOrEqual(21);
-      // No sort: the index order is the answer's order.
+      // No sort of the released: the index order is the answer's order. The one sort is of releases due and not
+      // yet written by the release clock, found through the schedule's index (none in this corpus).
       expect(
-        nodes.filter((n) => n['Node Type'] === 'Sort'),
+        nodes.filter((n) => n['Node Type'] === 'Sort').map((n) => n['Actual Rows']),
         name,
-      ).toEqual([]);
-      expect(indexesUsed(name), name).toContain('media_assets_pkey');
+      ).toEqual([0]);
+      expect(indexesUsed(name), name).toEqual(
+        expect.arrayContaining(['media_assets_pkey', 'media_assets_scheduled_idx']),
+      );
     }
     const scan = plan('catalogue second page by cursor').find(
       (n) => n['Index Name'] === 'media_assets_catalog_idx',

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database';
 import type { RegionMode } from '../../domain/delivery/regions';
 import type { ReleaseVisibility, Visibility } from '../../domain/visibility';
@@ -40,28 +40,27 @@ export interface CatalogEntry {
  * GET /catalog: public, ready assets newest release first. The page is found by an index-only walk of
  * media_assets_catalog_idx (every filter is on a column it includes) and stops at limit + 1 entries; only those
  * rows are then read from the heap, so a filter that leaves out many does not cost a heap fetch each.
+ *
+ * A release to public whose instant has passed is listed from that instant, as every other read decides
+ * (domain/visibility.ts visibilityAt), not from when the release clock writes the row: those few rows come from
+ * media_assets_scheduled_idx, at the position the clock will give them (the publish instant, or the earlier release
+ * of an unlisted asset), so paging is the same before and after it does.
  */
 export class CatalogRepository {
   constructor(private readonly db: Db) {}
 
   pageQuery(f: CatalogFilter) {
-    let q = this.db
-      .selectFrom('media_assets as c')
-      .select(['c.asset_id', 'c.released_at'])
-      .where('c.visibility', '=', 'public')
-      .where('c.status', '=', 'ready')
-      // A public asset not yet stamped has no place in the order; none should exist (publishing stamps it).
-      .where('c.released_at', 'is not', null)
-      .where((eb) => eb.or([eb('c.unpublish_at', 'is', null), eb('c.unpublish_at', '>', f.now)]))
-      .where(regionAllowsSql(f.viewerCountry, 'c'));
-    if (f.mimeTypes) q = q.where('c.mime_type', 'in', f.mimeTypes);
-    if (f.after) {
-      const { releasedAt, assetId } = f.after;
-      q = q.where(sql<boolean>`(c.released_at, c.asset_id) < (${releasedAt}::timestamptz, ${assetId}::uuid)`);
-    }
-    const page = q
-      .orderBy('c.released_at', 'desc')
-      .orderBy('c.asset_id', 'desc')
+    const page = this.db
+      .selectFrom((eb) =>
+        eb
+          .selectFrom(this.releasedQuery(f).as('released'))
+          .selectAll()
+          .unionAll(eb.selectFrom(this.dueQuery(f).as('due')).selectAll())
+          .as('listed'),
+      )
+      .selectAll()
+      .orderBy('position_at', 'desc')
+      .orderBy('asset_id', 'desc')
       .limit(f.limit + 1);
     return this.db
       .selectFrom(page.as('page'))
@@ -77,12 +76,62 @@ export class CatalogRepository {
         'a.unpublish_at',
         'a.region_mode',
         'a.regions',
-        sql<string>`to_char(a.released_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as(
+        sql<string>`to_char(page.position_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as(
           'position',
         ),
       ])
-      .orderBy('page.released_at', 'desc')
+      .orderBy('page.position_at', 'desc')
       .orderBy('page.asset_id', 'desc');
+  }
+
+  /** What is public now, by its release instant. */
+  private releasedQuery(f: CatalogFilter) {
+    const q = this.db
+      .selectFrom('media_assets as c')
+      .select(['c.asset_id', sql<Date>`c.released_at`.as('position_at')])
+      .where('c.visibility', '=', 'public')
+      .where('c.status', '=', 'ready')
+      // A public asset not yet stamped has no place in the order; none should exist (publishing stamps it).
+      .where('c.released_at', 'is not', null);
+    return q
+      .where(this.filters(f, sql`c.released_at`))
+      .orderBy('c.released_at', 'desc')
+      .orderBy('c.asset_id', 'desc')
+      .limit(f.limit + 1);
+  }
+
+  /** Releases to public whose instant has passed and that the release clock has not written yet. */
+  private dueQuery(f: CatalogFilter) {
+    const position = sql<Date>`(case when c.visibility = 'unlisted' then c.released_at else c.publish_at end)`;
+    const q = this.db
+      .selectFrom('media_assets as c')
+      .select(['c.asset_id', position.as('position_at')])
+      .where('c.publish_at', 'is not', null)
+      .where('c.publish_at', '<=', f.now)
+      .where('c.release_visibility', '=', 'public')
+      .where('c.visibility', '<>', 'public')
+      .where('c.status', '=', 'ready');
+    return q
+      .where(this.filters(f, position))
+      .orderBy(position, 'desc')
+      .orderBy('c.asset_id', 'desc')
+      .limit(f.limit + 1);
+  }
+
+  /** The unpublish instant, the viewer's country, the types and the cursor, on either branch. */
+  private filters(f: CatalogFilter, position: RawBuilder<unknown>): RawBuilder<boolean> {
+    const conditions: RawBuilder<boolean>[] = [
+      sql<boolean>`(c.unpublish_at is null or c.unpublish_at > ${f.now})`,
+      regionAllowsSql(f.viewerCountry, 'c'),
+    ];
+    if (f.mimeTypes) conditions.push(sql<boolean>`c.mime_type in (${sql.join(f.mimeTypes)})`);
+    if (f.after) {
+      const { releasedAt, assetId } = f.after;
+      conditions.push(
+        sql<boolean>`(${position}, c.asset_id) < (${releasedAt}::timestamptz, ${assetId}::uuid)`,
+      );
+    }
+    return sql<boolean>`${sql.join(conditions, sql` and `)}`;
   }
 
   /** limit + 1 entries, so the caller knows whether there is a next page. */
