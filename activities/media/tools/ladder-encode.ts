@@ -39,20 +39,40 @@ const hlsOptions = (streamMap: string) => [
   ...['-hls_segment_filename', 'hls/%v/seg-%03d.m4s', '-var_stream_map', streamMap],
 ];
 
+/** A poster picked in the ladder's own run: the most representative of `frames` frames from `startSeconds`. */
+export interface PosterSpec {
+  file: string;
+  width: number;
+  height: number;
+  startSeconds: number;
+  frames: number;
+}
+
 /**
  * The whole ladder from one decode: -filter_complex splits the (auto-rotated) picture once per rung and scales
  * each branch; one HLS output holds a video-only variant per rung and, with sound, one AAC rendition in the audio
- * group. The progressive MP4 is remuxed from a rung afterwards, so nothing is encoded twice.
+ * group. The progressive MP4 is remuxed from a rung afterwards, so nothing is encoded twice. With `poster`, one more
+ * branch of the same decode picks the poster (ffmpeg's thumbnail filter over a bounded run of frames), so the source
+ * is not decoded again for it.
  */
 export function buildLadderCommand(
   command: ffmpeg.FfmpegCommand,
   ladder: readonly Rung[],
   frameRate: number,
   hasAudio: boolean,
+  poster?: PosterSpec,
 ): void {
   const n = ladder.length;
-  const graph = [`[0:v:0]split=${n}${ladder.map((_, i) => `[s${i}]`).join('')}`];
+  const branches = ladder.map((_, i) => `[s${i}]`).join('') + (poster ? '[sp]' : '');
+  const graph = [`[0:v:0]split=${n + (poster ? 1 : 0)}${branches}`];
   ladder.forEach((rung, i) => graph.push(`[s${i}]${scale(rung)}[v${i}]`));
+  if (poster) {
+    // The branch ends after `frames` frames (trim), so it costs nothing for the rest of the video.
+    graph.push(
+      `[sp]trim=start=${poster.startSeconds.toFixed(3)},trim=end_frame=${poster.frames},` +
+        `scale=${poster.width}:${poster.height},setsar=1,thumbnail=${poster.frames}[poster]`,
+    );
+  }
   command.complexFilter(graph.join(';'));
 
   const args: string[] = [];
@@ -69,6 +89,10 @@ export function buildLadderCommand(
   args.push(...hlsOptions(streamMap));
   // Several arguments at once: fluent-ffmpeg then takes them verbatim (a lone 'a b' string would be split).
   command.output('hls/%v/index.m3u8').outputOptions(...args);
+  if (poster)
+    command
+      .output(poster.file)
+      .outputOptions('-map', '[poster]', '-frames:v', '1', '-q:v', '3', '-update', '1');
 }
 
 /** One rung again (a re-encode with more bits), on the same keyframe grid, into the same place. */
