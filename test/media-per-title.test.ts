@@ -36,6 +36,8 @@ beforeAll(async () => {
     ...['-vf', "select='lt(n,30)+not(mod(n,3))'", '-fps_mode', 'vfr', ...X264, clip('vfr.mp4')],
   );
   await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=641x361:rate=30:duration=3', ...X264, clip('odd.mp4'));
+  // A minute, small: its probe windows are far apart (each one seeks), unlike a short clip's (one decode).
+  await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=30:duration=60', ...X264, clip('minute.mp4'));
   // Shorter than one probe window (2 s), and exactly one second.
   await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=0.5', ...X264, clip('half.mp4'));
   await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=1', ...X264, clip('one.mp4'));
@@ -98,6 +100,15 @@ describe('per-title ladder', () => {
     const passed = await validateVideo(clip('small.mp4'), fixed.outDir, fixed.info, fixed.renditions);
     expect(passed.reason).toBeUndefined();
     expect(passed.measurements['hls/480p.ssim']).toBeGreaterThanOrEqual(0.9);
+    // Each rung's figures are x264's own (every frame, luma SSIM), in ladder order: the starved rung's is the low
+    // one, and each agrees with the validation's measurement on the sampled windows.
+    expect(bad.ladder.rungs.map((r) => r.attempts[0]!.ssim! < 0.9)).toEqual([false, true]);
+    for (const rung of fixed.ladder.rungs) {
+      const published = rung.attempts[rung.publishedAttempt]!;
+      expect(published.ssim).toBeCloseTo(passed.measurements[`hls/${rung.name}.ssim`] as number, 1);
+      expect(published.psnr).toBeGreaterThan(25);
+    }
+    expect(fixed.phasesMs.quality).toBeLessThan(100);
   }, 300_000);
 
   it('does not encode again a rung below the target whose cap is spent and may not rise', async () => {
@@ -131,6 +142,19 @@ describe('per-title ladder', () => {
       const report = await validateVideo(clip(name), t.outDir, t.info, t.renditions);
       expect(report.reason).toBeUndefined();
     }
+  }, 120_000);
+
+  it('probes far-apart windows of a long clip, each from its own seek', async () => {
+    const minute = await run('minute.mp4', 'out-minute', { maxReencodes: 0 });
+    expect(minute.ladder.probe.windows.map((w) => [w.startSeconds, w.seconds])).toEqual([
+      [8, 2],
+      [28, 2],
+      [48, 2],
+    ]);
+    for (const w of minute.ladder.probe.windows) expect(w.bytes).toBeGreaterThan(0);
+    // The same picture everywhere: the windows are alike.
+    const bpp = minute.ladder.probe.windows.map((w) => w.bitsPerPixel);
+    expect(Math.max(...bpp) / Math.min(...bpp)).toBeLessThan(1.5);
   }, 120_000);
 
   it('keeps variable-frame-rate and odd-sized clips working: probed, encoded, validated', async () => {

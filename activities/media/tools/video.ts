@@ -5,7 +5,7 @@ import { probeComplexity, sampleWindows } from './complexity-probe';
 import { runFfmpeg } from './ffmpeg-run';
 import { AUDIO_RENDITION, writeMasterPlaylist } from './hls-playlist';
 import { planLadder, progressiveRung, type Rung, type RungName } from './ladder';
-import { buildLadderCommand, buildRungCommand, SEGMENT_SECONDS } from './ladder-encode';
+import { buildLadderCommand, buildRungCommand, SEGMENT_SECONDS, x264StatsCollector } from './ladder-encode';
 import {
   BUFSIZE_FACTOR,
   decidedRungs,
@@ -14,7 +14,7 @@ import {
   type RungDecision,
 } from './per-title';
 import { num, probeAv } from './probe';
-import { measureRungQuality, rungKbps, SSIM_THRESHOLD } from './rung-quality';
+import { measureRungQuality, rungKbps, SSIM_THRESHOLD, type RungQuality } from './rung-quality';
 import { MediaError, type AvInfo, type RenditionFile, type WorkControl } from './types';
 
 export { SEGMENT_SECONDS } from './ladder-encode';
@@ -108,23 +108,36 @@ export async function transcodeVideo(
         }
       : r,
   );
+  const encoder = x264StatsCollector();
   await runFfmpeg({
     src: source,
     cwd: outDir,
     durationSeconds: info.durationSeconds,
     what: 'video transcode',
+    logLevel: 'info',
+    onStderrLine: encoder.onLine,
     control,
     progressRange: [0, ENCODE_SHARE],
     build: (command) =>
       buildLadderCommand(command, first, video.frameRate, hasAudio, {
-        file: POSTER,
-        ...pick(progressiveRung(ladder)),
-        startSeconds: posterSeekSeconds(info.durationSeconds),
-        frames: POSTER_CANDIDATE_FRAMES,
+        stats: true,
+        poster: {
+          file: POSTER,
+          ...pick(progressiveRung(ladder)),
+          startSeconds: posterSeekSeconds(info.durationSeconds),
+          frames: POSTER_CANDIDATE_FRAMES,
+        },
       }),
   });
+  // x264's own figures when it gave one per rung; otherwise checkAndReencode measures on the sampled windows.
+  const stats = encoder.stats.length === first.length ? encoder.stats : [];
   decision.rungs.forEach((d, i) => {
-    d.attempts.push({ crf: first[i]!.crf!, capKbps: first[i]!.maxrateKbps });
+    const s = stats[i];
+    d.attempts.push({
+      crf: first[i]!.crf!,
+      capKbps: first[i]!.maxrateKbps,
+      ...(s ? { ssim: round(s.ssim, 5), psnr: round(s.psnr, 3) } : {}),
+    });
     d.publishedAttempt = 0;
   });
   lap('encode');
@@ -190,8 +203,12 @@ async function checkAndReencode(
   const keptDir = path.join(outDir, '.kept');
   const target = options.targetSsim ?? TARGET_SSIM;
   const maxReencodes = options.maxReencodes ?? MAX_REENCODES;
+  // The encoder's SSIM/PSNR when it reported them, else measured on the sampled windows (one more decode).
   const measure = async (rungs: RungDecision[]) => {
-    const quality = await measureRungQuality(source, hlsDir, rungs, decision.qualityWindows, control);
+    const unmeasured = rungs.filter((d) => d.attempts.at(-1)!.ssim === undefined);
+    const quality = unmeasured.length
+      ? await measureRungQuality(source, hlsDir, unmeasured, decision.qualityWindows, control)
+      : new Map<string, RungQuality>();
     for (const d of rungs) {
       const last = d.attempts[d.attempts.length - 1]!;
       Object.assign(last, quality.get(d.name), { encodedKbps: await rungKbps(hlsDir, d.name) });
@@ -232,15 +249,19 @@ async function checkAndReencode(
       // The previous encode is kept aside: a re-encode that does not help is undone rather than published.
       await fs.mkdir(keptDir, { recursive: true });
       await fs.rename(path.join(hlsDir, d.name), path.join(keptDir, d.name));
+      const encoder = x264StatsCollector();
       await runFfmpeg({
         src: source,
         cwd: outDir,
         durationSeconds: info.durationSeconds,
         what: `re-encode of hls/${d.name}`,
+        logLevel: 'info',
+        onStderrLine: encoder.onLine,
         control: control && { signal: control.signal, stallMs: control.stallMs },
-        build: (command) => buildRungCommand(command, rung, info.video?.frameRate ?? 0),
+        build: (command) => buildRungCommand(command, rung, info.video?.frameRate ?? 0, true),
       });
-      d.attempts.push({ crf, capKbps });
+      const [s] = encoder.stats;
+      d.attempts.push({ crf, capKbps, ...(s ? { ssim: round(s.ssim, 5), psnr: round(s.psnr, 3) } : {}) });
     }
     lap('reencode');
     await measure(low.map((l) => l.d));
@@ -306,6 +327,7 @@ function posterSeekSeconds(duration: number): number {
 }
 
 const pick = ({ width, height }: Rung) => ({ width, height });
+const round = (n: number, digits: number) => Number(n.toFixed(digits));
 
 async function assertWritten(file: string, what: string): Promise<void> {
   const stat = await fs.stat(file).catch(() => undefined);
