@@ -51,7 +51,7 @@ export type CapLimit = 'complexity' | 'fixed-margin' | 'source-margin' | 'floor'
 export interface QualityAttempt {
   crf: number;
   capKbps: number;
-  /** mean over the sampled windows, at the rung's size */
+  /** x264's luma SSIM over every frame against the source at the rung's size (else mean over the sampled windows) */
   ssim?: number;
   psnr?: number;
   /** bits per second of the encoded rung (all segments) */
@@ -95,7 +95,7 @@ export interface LadderDecision {
   margins: { fixed: number; source: number; minStep: number; headroom: number };
   rungs: RungDecision[];
   dropped: DroppedRung[];
-  /** windows the rungs' SSIM/PSNR were measured on (source scaled down to each rung's size) */
+  /** windows the validate stage measures SSIM/PSNR on (the transcode's own figures are x264's, every frame) */
   qualityWindows: { startSeconds: number; seconds: number }[];
 }
 
