@@ -24,7 +24,9 @@ const POSTER_CANDIDATE_FRAMES = 100;
 const ENCODE_SHARE = 85;
 /**
  * A rung whose SSIM (at its own size) is below this, the validation threshold, is encoded again with more bits (a
- * rung above it would pass validation: more bits there buy SSIM the per-title rule chose not to pay for)...
+ * rung above it would pass validation: more bits there buy SSIM the per-title rule chose not to pay for). It is
+ * compared with x264's luma SSIM, which runs below the validation's Y+U+V figure, so what validation would fail is
+ * caught here...
  */
 export const TARGET_SSIM = SSIM_THRESHOLD;
 /** ...at most this many times (each time CRF − 3 and the cap × 1.5, within the margins) while it helps. */
