@@ -10,7 +10,7 @@ import { buildLadderCommand, SEGMENT_SECONDS } from '../activities/media/tools/l
 import { decidedRungs } from '../activities/media/tools/per-title';
 import { probeAv } from '../activities/media/tools/probe';
 import { measureRungQuality } from '../activities/media/tools/rung-quality';
-import { transcodeVideo } from '../activities/media/tools/video';
+import { transcodeVideo, type VideoOutput } from '../activities/media/tools/video';
 import type { Bench, Measurement } from './types';
 
 const run = promisify(execFile);
@@ -20,6 +20,7 @@ const run = promisify(execFile);
  * through the per-title transcode (probe, capped CRF, per-rung checks, MP4 remux, poster), the bytes of the HLS
  * video rungs and each rung's SSIM/PSNR on the same sampled windows (source scaled down to the rung's size).
  * Time: the per-title transcodeVideo against one bare ffmpeg run making the same decided ladder from the local file.
+ * Both ladders' SSIM/PSNR are measured here the same way (the transcode's own are the encoder's, kept in `decision`).
  */
 const SECONDS = Number(process.env.BENCH_LADDER_SECONDS ?? 10);
 const CORPUS: { name: string; size: string; graph: string }[] = [
@@ -77,13 +78,35 @@ export const ladderBench: Bench = async (ctx) => {
 
     const ptDir = path.join(dir, `${c.name}-per-title`);
     let started = performance.now();
-    const { ladder } = await transcodeVideo(src, ptDir, info);
-    const ms = performance.now() - started;
+    const { ladder, phasesMs } = await transcodeVideo(src, ptDir, info);
+    let ms = performance.now() - started;
 
+    // Measured here like the fixed ladder (the transcode's own figures are x264's luma SSIM over every frame).
+    const ptQuality = await measureRungQuality(
+      src,
+      path.join(ptDir, 'hls'),
+      decidedRungs(fixed, ladder),
+      windows,
+    );
+
+    // Time: the bare run, then the transcode and the bare run once more, interleaved; the faster of each pair
+    // (one sample each is at the mercy of whatever else the machine does for those seconds).
     const bareDir = path.join(dir, `${c.name}-bare`);
+    const bareRun = async () => {
+      await fs.rm(bareDir, { recursive: true, force: true });
+      const t = performance.now();
+      await encodeLadder(src, bareDir, decidedRungs(fixed, ladder), video.frameRate, info.durationSeconds);
+      return performance.now() - t;
+    };
+    const bareSamples = [await bareRun()];
+    const againDir = path.join(dir, `${c.name}-per-title-again`);
     started = performance.now();
-    await encodeLadder(src, bareDir, decidedRungs(fixed, ladder), video.frameRate, info.durationSeconds);
-    const bare = performance.now() - started;
+    await transcodeVideo(src, againDir, info);
+    const msSamples = [ms, performance.now() - started];
+    await fs.rm(againDir, { recursive: true, force: true });
+    bareSamples.push(await bareRun());
+    const bare = Math.min(...bareSamples);
+    ms = Math.min(...msSamples);
     transcodeMs += ms;
     bareMs += bare;
 
@@ -91,7 +114,7 @@ export const ladderBench: Bench = async (ctx) => {
     for (const rung of fixed) {
       const q = fixedQuality.get(rung.name)!;
       const decided = ladder.rungs.find((r) => r.name === rung.name);
-      const last = decided?.attempts[decided.publishedAttempt];
+      const last = decided && ptQuality.get(decided.name);
       rungs.push({
         name: rung.name,
         fixedBytes: await rungBytes(path.join(fixedDir, 'hls'), rung.name),
@@ -120,6 +143,9 @@ export const ladderBench: Bench = async (ctx) => {
       bytesRatio: round(perTitleBytes / fixedBytes, 3),
       transcodeMs: Math.round(ms),
       bareFfmpegMs: Math.round(bare),
+      transcodeSamplesMs: msSamples.map(Math.round),
+      bareSamplesMs: bareSamples.map(Math.round),
+      phasesMs,
       rungs,
       decision: ladder.rungs.map((r) => ({
         name: r.name,
@@ -134,12 +160,15 @@ export const ladderBench: Bench = async (ctx) => {
     await Promise.all([fixedDir, ptDir, bareDir].map((d) => fs.rm(d, { recursive: true, force: true })));
   }
 
+  const clipPhases: VideoOutput['phasesMs'][] = clips.map((c) => c.phasesMs);
   const compared = clips.flatMap((c) =>
     c.rungs.filter((r) => r.perTitleSsim !== undefined).map((r) => ({ clip: c.name, ...r })),
   );
   const worse = compared.filter((r) => r.perTitleSsim! < r.fixedSsim);
   const hardest = clips.reduce((a, b) => (b.complexityBitsPerPixel > a.complexityBitsPerPixel ? b : a));
-  const hardTop = hardest.rungs.filter((r) => r.perTitleSsim !== undefined).at(-1)!;
+  const hardRungs = hardest.rungs.filter((r) => r.perTitleSsim !== undefined);
+  const hardTop = hardRungs.at(-1)!;
+  const hardEveryRung = hardRungs.every((r) => r.perTitleSsim! > r.fixedSsim);
   const bytesRatio = round(perTitleTotal / fixedTotal, 3);
   const timeRatio = round(transcodeMs / bareMs, 3);
   const corpus = `${CORPUS.length} generated clips, ${SECONDS} s each`;
@@ -174,13 +203,16 @@ export const ladderBench: Bench = async (ctx) => {
     },
     {
       id: 'ladder-hardest-ssim',
-      title: `SSIM of the hardest clip’s top rung (${hardest.name} ${hardTop.name})`,
+      title: `SSIM of the hardest clip’s top rung (${hardest.name} ${hardTop.name}); met when every rung beats fixed`,
       value: hardTop.perTitleSsim!,
       unit: 'SSIM',
       baseline: { value: hardTop.fixedSsim, unit: 'SSIM', what: 'fixed ladder' },
       ratio: round(hardTop.perTitleSsim! / hardTop.fixedSsim, 4),
-      target: '> 1',
-      met: hardTop.perTitleSsim! > hardTop.fixedSsim,
+      target: '> 1 on every rung',
+      met: hardEveryRung,
+      details: {
+        rungs: hardRungs.map((r) => ({ rung: r.name, fixed: r.fixedSsim, perTitle: r.perTitleSsim })),
+      },
     },
     {
       id: 'ladder-transcode-time',
@@ -195,6 +227,14 @@ export const ladderBench: Bench = async (ctx) => {
       ratio: timeRatio,
       target: '≤ 1.2',
       met: timeRatio <= 1.2,
+      details: {
+        phasesMs: Object.fromEntries(
+          (['probe', 'encode', 'quality', 'reencode', 'finish'] as const).map((k) => [
+            k,
+            sum(clipPhases.map((c) => c[k])),
+          ]),
+        ),
+      },
     },
   ];
   return measurements;

@@ -3,6 +3,7 @@ import { planLadder, progressiveRung } from '../activities/media/tools/ladder';
 import type { VideoStreamInfo } from '../activities/media/tools/types';
 import { sampleWindows } from '../activities/media/tools/complexity-probe';
 import {
+  BUFSIZE_FACTOR,
   decidedRungs,
   decidePerTitle,
   FIXED_MARGIN,
@@ -150,7 +151,7 @@ describe('decidePerTitle', () => {
       expect(rung.capKbps).toBeGreaterThan(easy.rungs[i]!.capKbps);
       expect(rung.capKbps).toBe(Math.round(rung.fixedKbps * FIXED_MARGIN));
       expect(rung.limitedBy).toBe('fixed-margin');
-      expect(rung.bufsizeKbps).toBe(rung.capKbps * 2);
+      expect(rung.bufsizeKbps).toBe(Math.round(rung.capKbps * BUFSIZE_FACTOR));
     }
     expect(easy.rungs.map((r) => r.limitedBy)).toEqual([
       'complexity',
@@ -164,9 +165,28 @@ describe('decidePerTitle', () => {
     expect(lowSource.rungs.at(-1)!.why).toContain('the source');
   });
 
+  it('gives hard content no more than 0.8× the fixed rate on any rung, easy content what the probe predicts', () => {
+    // What the fixed ABR encode spends on hard content is its rate or less; a capped CRF encode spends its cap.
+    expect(FIXED_MARGIN).toBe(0.8);
+    for (const bpp of [0.2, 1.2, 5]) {
+      const decision = decidePerTitle(fixed, probe([bpp]), undefined);
+      expect(decision.rungs.map((r) => r.name)).toEqual(fixed.map((r) => r.name));
+      for (const rung of decision.rungs) {
+        expect(rung.capKbps).toBe(Math.round(rung.fixedKbps * 0.8));
+        expect(rung.why).toContain(`capped at 0.8× the fixed ${rung.fixedKbps} kbps`);
+      }
+    }
+    const easy = decidePerTitle(fixed, probe([0.03]), undefined);
+    for (const rung of easy.rungs) {
+      expect(rung.limitedBy).toBe('complexity');
+      expect(rung.capKbps).toBe(Math.round(rung.predictedKbps * easy.margins.headroom));
+      expect(rung.capKbps).toBeLessThan(rung.fixedKbps * 0.8);
+    }
+  });
+
   it('drops rungs that add too little over the one below, never the top or the lowest, and never adds sizes', () => {
-    // A 900 kbps source: every rung from 480p up would be capped near the same rate.
-    const decision = decidePerTitle(fixed, probe([0.4]), 900);
+    // A 700 kbps source: every rung from 480p up would be capped at 1.25× that, under 1.4× the 360p rung's cap.
+    const decision = decidePerTitle(fixed, probe([0.4]), 700);
     expect(decision.rungs.map((r) => r.name)).toEqual(['360p', '1080p']);
     expect(decision.dropped.map((r) => r.name)).toEqual(['480p', '720p']);
     expect(decision.dropped[0]!.why).toMatch(/less than 1\.4× the 360p rung/);
@@ -178,10 +198,10 @@ describe('decidePerTitle', () => {
     );
   });
 
-  it('falls back to the fixed rates when the probe measured nothing', () => {
+  it('takes a clip the probe measured nothing of as hard content: the fixed-margin caps', () => {
     const decision = decidePerTitle(fixed, probe([]), undefined);
     expect(decision.rungs.map((r) => [r.limitedBy, r.capKbps])).toEqual(
-      fixed.map((r) => ['no-probe', r.videoBitrateKbps]),
+      fixed.map((r) => ['no-probe', Math.round(r.videoBitrateKbps * FIXED_MARGIN)]),
     );
   });
 });

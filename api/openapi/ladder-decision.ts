@@ -12,9 +12,11 @@ const attempt = object(
     capKbps: int,
     ssim: {
       type: 'number',
-      description: 'Mean SSIM over qualityWindows, source scaled down to the rung size.',
+      description:
+        'Luma SSIM over every frame, reported by the encoder against the source scaled down to the rung size ' +
+        '(measured on qualityWindows instead when the encoder gave none).',
     },
-    psnr: { type: 'number', description: 'Mean PSNR (dB), likewise.' },
+    psnr: { type: 'number', description: 'Mean PSNR (dB) over every frame and plane, likewise.' },
     encodedKbps: { type: 'integer', description: 'The encoded rung: all segments over its duration.' },
   },
   ['crf', 'capKbps'],
@@ -70,7 +72,12 @@ export const ladderDecisionSchema: Json = {
         type: 'array',
         items: object({ name: rungName, width: int, height: int, capKbps: int, why: { type: 'string' } }),
       },
-      qualityWindows: { type: 'array', items: window },
+      qualityWindows: {
+        type: 'array',
+        items: window,
+        description:
+          'Windows the validate stage measures SSIM/PSNR on (Y, U and V), the source scaled to each rung.',
+      },
     },
     ['mode', 'probe', 'complexityBitsPerPixel', 'margins', 'rungs', 'dropped', 'qualityWindows'],
   ),

@@ -640,9 +640,9 @@ export interface components {
         attempts: {
           crf: number;
           capKbps: number;
-          /** @description Mean SSIM over qualityWindows, source scaled down to the rung size. */
+          /** @description Luma SSIM over every frame, reported by the encoder against the source scaled down to the rung size (measured on qualityWindows instead when the encoder gave none). */
           ssim?: number;
-          /** @description Mean PSNR (dB), likewise. */
+          /** @description Mean PSNR (dB) over every frame and plane, likewise. */
           psnr?: number;
           /** @description The encoded rung: all segments over its duration. */
           encodedKbps?: number;
@@ -658,6 +658,7 @@ export interface components {
         capKbps: number;
         why: string;
       }[];
+      /** @description Windows the validate stage measures SSIM/PSNR on (Y, U and V), the source scaled to each rung. */
       qualityWindows: {
         startSeconds: number;
         seconds: number;

@@ -35,9 +35,13 @@ export function sampleWindows(durationSeconds: number, segmentSeconds: number): 
     .filter((w) => w.seconds > 0);
 }
 
+/** Windows closer than this are probed from one decode (decoding the gap is cheaper than seeking from a keyframe). */
+const SPAN_GAP_SECONDS = 10;
+
 /**
- * Complexity: a constant-quality x264 encode of each window at the lowest rung's size, in one ffmpeg run (it
- * seeks to every window, so a long video costs no more than a short one). Bits per pixel of each encode.
+ * Complexity: a constant-quality x264 encode of each window at the lowest rung's size, in one ffmpeg run. Windows
+ * close together are cut (trim) from one decode; far apart ones are separate inputs that seek, so a long video costs
+ * no more than a short one.
  */
 export async function probeComplexity(
   src: string,
@@ -49,33 +53,48 @@ export async function probeComplexity(
 ): Promise<ComplexityProbe> {
   await fs.mkdir(workDir, { recursive: true });
   const fps = frameRate > 0 ? frameRate : 30;
-  const [first, ...rest] = windows;
-  if (!first) throw new RangeError('no windows to probe');
+  if (windows.length === 0) throw new RangeError('no windows to probe');
+  const spans: { start: number; end: number; windows: number[] }[] = [];
+  windows.forEach((w, i) => {
+    const last = spans[spans.length - 1];
+    if (last && w.startSeconds - last.end <= SPAN_GAP_SECONDS) {
+      last.end = Math.max(last.end, w.startSeconds + w.seconds);
+      last.windows.push(i);
+    } else spans.push({ start: w.startSeconds, end: w.startSeconds + w.seconds, windows: [i] });
+  });
+  const seek = (span: (typeof spans)[number]) => [
+    '-ss',
+    span.start.toFixed(3),
+    '-t',
+    (span.end - span.start).toFixed(3),
+  ];
   const file = (i: number) => `probe-${i}.h264`;
   await runFfmpeg({
     src: path.resolve(src),
     cwd: workDir,
-    inputOptions: ['-ss', first.startSeconds.toFixed(3), '-t', first.seconds.toFixed(3)],
+    inputOptions: seek(spans[0]!),
     durationSeconds: 0,
     what: 'complexity probe',
     control: control && { signal: control.signal, stallMs: control.stallMs },
     build: (command) => {
-      for (const w of rest) {
-        command
-          .input(path.resolve(src))
-          .inputOptions('-ss', w.startSeconds.toFixed(3), '-t', w.seconds.toFixed(3));
-      }
+      for (const span of spans.slice(1)) command.input(path.resolve(src)).inputOptions(...seek(span));
+      const graph: string[] = [];
+      spans.forEach((span, k) => {
+        graph.push(`[${k}:v:0]split=${span.windows.length}${span.windows.map((i) => `[c${i}]`).join('')}`);
+        for (const i of span.windows) {
+          const w = windows[i]!;
+          graph.push(
+            `[c${i}]trim=start=${(w.startSeconds - span.start).toFixed(3)}:duration=${w.seconds.toFixed(3)},` +
+              `setpts=PTS-STARTPTS,scale=${size.width}:${size.height}:flags=bicubic,format=yuv420p[w${i}]`,
+          );
+        }
+      });
+      command.complexFilter(graph.join(';'));
       windows.forEach((_, i) => {
         command
           .output(file(i))
           .outputOptions(
-            ...[
-              '-map',
-              `${i}:v:0`,
-              '-an',
-              '-vf',
-              `scale=${size.width}:${size.height}:flags=bicubic,format=yuv420p`,
-            ],
+            ...['-map', `[w${i}]`, '-an'],
             ...[
               '-c:v',
               'libx264',

@@ -8,12 +8,17 @@ import type { Rung, RungName } from './ladder';
 /** CRF of every rung's first encode (x264, veryfast). */
 export const LADDER_CRF = 22;
 /**
- * The cap may exceed the fixed ladder's rate by this factor: hard content gets a little more than the fixed ladder,
- * not half again (at 1.5 the three hard clips of the bench took 1.08–1.64× the fixed bytes, the total 1.11×).
+ * The cap is at most this share of the fixed ladder's rate: no higher than what the fixed ABR encode actually spends
+ * on hard content (it spends its target or, on hard edges, 0.6–0.8× of it), since a capped CRF encode spends its cap
+ * in full there. At 0.8× (VBV as the fixed ladder's) the bench's hard clips lost ≤ 0.003 SSIM per rung on high
+ * motion and grain and the hardest (animation) stayed better than the fixed ladder on every rung; at 1.15× (and
+ * 1.5× before) the hard clips took 1.08–1.64× the fixed bytes, the corpus 0.98–1.11×.
  */
-export const FIXED_MARGIN = 1.15;
+export const FIXED_MARGIN = 0.8;
 /** ... and the source's own video bitrate by this factor (re-encoding cannot add detail the source lacks). */
 export const SOURCE_MARGIN = 1.25;
+/** VBV buffer as a multiple of the cap, as the fixed ladder's (1.5× its rate): room for keyframes, little overshoot. */
+export const BUFSIZE_FACTOR = 1.5;
 /** The cap is the predicted CRF rate times this, so it trims peaks rather than setting the rate. */
 const HEADROOM = 1.3;
 /** Lowest cap, as a share of the fixed rate: a near-static probe must not starve the first scene change. */
@@ -46,7 +51,7 @@ export type CapLimit = 'complexity' | 'fixed-margin' | 'source-margin' | 'floor'
 export interface QualityAttempt {
   crf: number;
   capKbps: number;
-  /** mean over the sampled windows, at the rung's size */
+  /** x264's luma SSIM over every frame against the source at the rung's size (else mean over the sampled windows) */
   ssim?: number;
   psnr?: number;
   /** bits per second of the encoded rung (all segments) */
@@ -90,13 +95,14 @@ export interface LadderDecision {
   margins: { fixed: number; source: number; minStep: number; headroom: number };
   rungs: RungDecision[];
   dropped: DroppedRung[];
-  /** windows the rungs' SSIM/PSNR were measured on (source scaled down to each rung's size) */
+  /** windows the validate stage measures SSIM/PSNR on (the transcode's own figures are x264's, every frame) */
   qualityWindows: { startSeconds: number; seconds: number }[];
 }
 
 /**
  * Turns the fixed ladder (sizes and rates from planLadder) and the probe into the per-title ladder. Never adds a
  * size (so never upscales) and never lets a cap exceed fixed × FIXED_MARGIN or source × SOURCE_MARGIN.
+ * Easy content gets what the probe predicts (far below the fixed rate); hard content gets FIXED_MARGIN × fixed.
  */
 export function decidePerTitle(
   fixed: readonly Rung[],
@@ -132,8 +138,8 @@ export function decidePerTitle(
     if (complexity <= 0) {
       [limitedBy, cap, why] = [
         'no-probe',
-        rung.videoBitrateKbps,
-        'the probe encodes measured nothing: the fixed rate',
+        rung.videoBitrateKbps * FIXED_MARGIN,
+        `the probe encodes measured nothing: taken as hard content, ${FIXED_MARGIN}× the fixed rate`,
       ];
     } else {
       cap = predictedKbps * HEADROOM;
@@ -153,7 +159,7 @@ export function decidePerTitle(
       height: rung.height,
       crf: LADDER_CRF,
       capKbps,
-      bufsizeKbps: capKbps * 2,
+      bufsizeKbps: Math.round(capKbps * BUFSIZE_FACTOR),
       fixedKbps: rung.videoBitrateKbps,
       predictedKbps,
       limitedBy,

@@ -6,6 +6,9 @@ import { parseMediaPlaylist } from './hls-playlist';
 import type { Rung } from './ladder';
 import { MediaError, type WorkControl } from './types';
 
+/** Lowest SSIM a rung may have (validation fails it below; transcodeVideo encodes it again with more bits). */
+export const SSIM_THRESHOLD = 0.9;
+
 export interface RungQuality {
   /** mean SSIM ('All') over the windows, weighted by their length */
   ssim: number;

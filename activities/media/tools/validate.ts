@@ -6,7 +6,7 @@ import { AUDIO_GROUP, parseMaster, parseMasterMedia } from './hls-playlist';
 import { planLadder, progressiveRung, type Rung } from './ladder';
 import { SEGMENT_SECONDS } from './ladder-encode';
 import { probeAv } from './probe';
-import { measureRungQuality } from './rung-quality';
+import { measureRungQuality, SSIM_THRESHOLD } from './rung-quality';
 import type { AvInfo, RenditionFile, ValidationReport } from './types';
 
 export interface VideoValidationOptions {
@@ -19,7 +19,7 @@ export interface VideoValidationOptions {
 }
 
 const DEFAULTS: Required<VideoValidationOptions> = {
-  ssimThreshold: 0.9,
+  ssimThreshold: SSIM_THRESHOLD,
   psnrThreshold: 25,
   durationToleranceSeconds: 0.5,
 };
