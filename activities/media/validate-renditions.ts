@@ -3,7 +3,7 @@ import { validateAudio, validateVideo } from './tools/validate';
 import { checkPreviews, mergeReports } from './tools/preview-checks';
 import type { MediaInfo, RenditionFile, ValidationReport } from './tools/types';
 import { classifyMediaErrors } from '../failures';
-import type { BlobRef, MediaDeps } from './deps';
+import { stallMs, type BlobRef, type MediaDeps } from './deps';
 import { keepBeating } from '../heartbeat';
 
 const PROGRESS = { details: { percent: 0 } };
@@ -17,7 +17,7 @@ export function validateRenditionsActivity(deps: MediaDeps) {
     input: BlobRef & { info: MediaInfo; prefix: string; renditions: NewRendition[] },
   ): Promise<ValidationReport> {
     const report = await classifyMediaErrors(() =>
-      keepBeating(async () => {
+      keepBeating(async (beat) => {
         const { info } = input;
         if (info.kind !== 'video' && info.kind !== 'audio') {
           const empty = input.renditions.filter((r) => r.sizeBytes === 0).map((r) => r.name);
@@ -40,7 +40,8 @@ export function validateRenditionsActivity(deps: MediaDeps) {
             ...(r.durationSeconds !== undefined ? { durationSeconds: r.durationSeconds } : {}),
           }));
           if (info.kind === 'audio') return await validateAudio(src, dir, info, files);
-          const ladder = await validateVideo(src, dir, info, files);
+          const control = { signal: beat.signal, stallMs: stallMs(deps.limits) };
+          const ladder = await validateVideo(src, dir, info, files, { control });
           return mergeReports(ladder, await checkPreviews(dir, info, files));
         } finally {
           await deps.workspace.release(dir);

@@ -7,7 +7,13 @@ import { planLadder, progressiveRung, type Rung } from './ladder';
 import { SEGMENT_SECONDS } from './ladder-encode';
 import { probeAv } from './probe';
 import { measureRungQuality, SSIM_THRESHOLD } from './rung-quality';
-import type { AvInfo, RenditionFile, ValidationReport } from './types';
+import {
+  MediaStalled,
+  type AvInfo,
+  type RenditionFile,
+  type ValidationReport,
+  type WorkControl,
+} from './types';
 
 export interface VideoValidationOptions {
   /** Lowest acceptable SSIM (0-1) of every rung against the source scaled to the rung's size. */
@@ -16,9 +22,14 @@ export interface VideoValidationOptions {
   psnrThreshold?: number;
   /** Allowed difference between a rendition's duration and the source's. */
   durationToleranceSeconds?: number;
+  /**
+   * Cancellation and the stall watchdog for the SSIM/PSNR run, the one long decode here (the source and every rung
+   * again): a hung ffmpeg is killed and reported as MediaStalled, as in rendering.
+   */
+  control?: WorkControl;
 }
 
-const DEFAULTS: Required<VideoValidationOptions> = {
+const DEFAULTS: Required<Omit<VideoValidationOptions, 'control'>> = {
   ssimThreshold: SSIM_THRESHOLD,
   psnrThreshold: 25,
   durationToleranceSeconds: 0.5,
@@ -101,7 +112,7 @@ export async function validateVideo(
     const windows = sampleWindows(info.durationSeconds, SEGMENT_SECONDS);
     try {
       const hlsDir = path.dirname(path.join(outDir, hls.relativePath));
-      const quality = await measureRungQuality(src, hlsDir, measured, windows);
+      const quality = await measureRungQuality(src, hlsDir, measured, windows, opts.control);
       for (const rung of measured) {
         const { ssim, psnr } = quality.get(rung.name)!;
         checks.measurements[`hls/${rung.name}.ssim`] = round(ssim, 4);
@@ -121,6 +132,8 @@ export async function validateVideo(
         .map((w) => `${w.startSeconds}+${w.seconds}s`)
         .join(' ');
     } catch (err) {
+      // Stopped (cancelled, or stalled and killed) is not a verdict on the renditions: the attempt ends, not the check.
+      if (err instanceof MediaStalled || (err as Error).name === 'AbortError') throw err;
       checks.fail(`SSIM/PSNR could not be measured: ${message(err)}`);
     }
   }
