@@ -2,11 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobKey, renditionsRoot } from '../domain/object-keys';
 import type { S3ObjectStore } from '../infra/adapters/s3-object-store';
-import type { OrphanSweepInput, SweepReport } from '../workflows/orphan-sweep';
 import { noisyPng } from './helpers/generate-media';
 import { sha256, uploadFile, waitForStatus } from './helpers/media';
-import { recordHistory } from './helpers/histories';
-import { freshStore, startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
+import { orphanSweeps } from './helpers/histories';
+import { freshStore, startPlatform, type TestPlatform } from './helpers/stack';
 
 /**
  * With a replica bucket, the orphan sweep clears the replica too: copies no blob row accounts for (a claim that
@@ -19,22 +18,13 @@ describe('orphan sweep of the replica', () => {
   let token: string;
   let readySha: string;
 
-  let sweeps = 0;
-  const sweep = async (input: Partial<OrphanSweepInput> = {}) => {
-    const handle = await platform.temporal.workflow.start('orphanSweep', {
-      taskQueue: platform.taskQueue,
-      workflowId: uniqueName('sweep'),
-      args: [{ graceSeconds: 0, multipartOlderThanSeconds: 3600, pageSize: 2, ...input }],
-    });
-    const report = (await handle.result()) as SweepReport;
-    await recordHistory(handle, `orphan-sweep-replica-${++sweeps}`);
-    return report;
-  };
+  let sweep: ReturnType<typeof orphanSweeps>;
   const inReplica = async (key: string) => (await replica.head(key)) !== null;
 
   beforeAll(async () => {
     replica = await freshStore();
     platform = await startPlatform({ replica });
+    sweep = orphanSweeps(platform, 'orphan-sweep-replica', { multipartOlderThanSeconds: 3600 });
     token = await platform.token('4343');
     const png = await noisyPng(48, 48);
     readySha = sha256(png);

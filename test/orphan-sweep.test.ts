@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../infra/config';
 import { blobKey, renditionsRoot } from '../domain/object-keys';
-import type { OrphanSweepInput, SweepReport } from '../workflows/orphan-sweep';
 import { scheduleSpecs } from '../worker/schedules';
 import { request } from './helpers/http';
 import { noisyPng } from './helpers/generate-media';
@@ -14,8 +13,8 @@ import {
   waitForStatus,
   type UploadTicket,
 } from './helpers/media';
-import { recordHistory } from './helpers/histories';
-import { startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
+import { orphanSweeps } from './helpers/histories';
+import { startPlatform, type TestPlatform } from './helpers/stack';
 
 const DEFAULTS = loadConfig(['sweeps', 'uploads'], {});
 
@@ -34,23 +33,14 @@ describe('orphan sweep', () => {
   };
   const multipartKey = `uploads/1/${randomUUID()}`;
 
-  let sweeps = 0;
-  const sweep = async (input: Partial<OrphanSweepInput> = {}) => {
-    const handle = await platform.temporal.workflow.start('orphanSweep', {
-      taskQueue: platform.taskQueue,
-      workflowId: uniqueName('sweep'),
-      args: [{ graceSeconds: 0, multipartOlderThanSeconds: 0, pageSize: 2, ...input }],
-    });
-    const report = (await handle.result()) as SweepReport;
-    await recordHistory(handle, `orphan-sweep-${++sweeps}`);
-    return report;
-  };
+  let sweep: ReturnType<typeof orphanSweeps>;
   const exists = async (key: string) => (await platform.store.head(key)) !== null;
   const openMultipart = async () =>
     (await platform.store.listMultipartUploadsPage('uploads/', null, 100)).uploads.map((u) => u.key);
 
   beforeAll(async () => {
     platform = await startPlatform();
+    sweep = orphanSweeps(platform, 'orphan-sweep', {});
     token = await platform.token('4242');
     const png = await noisyPng(40, 40);
     readySha = sha256(png);
