@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ObjectStore } from './object-store';
+import { blobOfKey } from '../../domain/object-keys';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
@@ -26,6 +27,7 @@ export const contentTypeFor = (file: string) =>
  * crash (kill -9 leaves them behind) can tell its dead predecessor's from those of a live process sharing the disk.
  */
 const OWNER = `${hostname()}~${process.pid}`;
+const outputsOfBlob = (sha256: string) => `${OWNER}~outputs-${sha256.slice(0, 16)}-`;
 
 function leftByDeadProcess(name: string): boolean {
   const parts = name.replace(/\.part$/, '').split('~');
@@ -98,14 +100,24 @@ export class LocalWorkspace {
     return (await fsp.stat(dir).catch(() => undefined))?.isDirectory() ? dir : undefined;
   }
 
+  /** Named for the blob too, so the blob's last stage can find the outputs of render attempts nobody validated. */
   private outputsDir(prefix: string): string {
     const id = createHash('sha256').update(prefix).digest('hex').slice(0, 32);
-    return path.join(this.root, 'scratch', `${OWNER}~outputs-${id}`);
+    return path.join(this.root, 'scratch', `${outputsOfBlob(blobOfKey(prefix) ?? 'none')}${id}`);
   }
 
-  /** Once the blob's media stages are done, its local copy is of no further use. */
+  /**
+   * Once the blob's media stages are done, its local copy is of no further use; nor are the outputs this process
+   * kept for attempts whose completion Temporal never recorded (a server restart or a timeout under the render:
+   * the retry rendered again under another prefix, and validation read that one).
+   */
   async dropSource(sha256: string): Promise<void> {
     await fsp.rm(path.join(this.root, 'sources', sha256), { force: true });
+    const scratch = path.join(this.root, 'scratch');
+    const unclaimed = (await fsp.readdir(scratch).catch(() => [] as string[])).filter((name) =>
+      name.startsWith(outputsOfBlob(sha256)),
+    );
+    for (const name of unclaimed) await fsp.rm(path.join(scratch, name), { recursive: true, force: true });
   }
 
   /** Uploads every file below dir under prefix, keeping relative paths; returns each key with its size. */
