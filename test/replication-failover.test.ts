@@ -13,7 +13,8 @@ import { DELIVERY_SECRET, freshStore, startPlatform, uniqueName, type TestPlatfo
 /**
  * REPLICA_S3_BUCKET end to end: the primary bucket on an S3 server of this test's own, the replica on the run's
  * server, the real nginx edge in front of the API. Once the primary's process is stopped, every kind of delivery
- * read (original, HLS master, media playlist, init, segment, thumbnail, poster) still answers 200 with the same bytes.
+ * read (original, HLS master, media playlist, init, segment, thumbnail, poster, a thumbnail at a time made after
+ * publishing) still answers 200 with the same bytes.
  */
 describe('replication: renditions are replicated, and delivery reads fail over while the primary is down', () => {
   let dir: string;
@@ -92,6 +93,16 @@ describe('replication: renditions are replicated, and delivery reads fail over w
     return res.headers.get('location')!;
   }
 
+  /** The edge URL of a thumbnail at a time, made by the worker on the first request. */
+  async function thumbnailAt(id: string, query: string): Promise<string> {
+    const res = await fetch(`${platform.baseUrl}/media/${id}/thumbnail?${query}`, {
+      headers: { authorization: `Bearer ${owner}` },
+      redirect: 'manual',
+    });
+    expect(res.status, await res.clone().text()).toBe(302);
+    return res.headers.get('location')!;
+  }
+
   const fetchBytes = async (url: string) => {
     const res = await fetch(url);
     return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
@@ -132,6 +143,8 @@ describe('replication: renditions are replicated, and delivery reads fail over w
       'HLS media playlist': variantUrl,
       'HLS init': new URL(playlist.map!, variantUrl).toString(),
       'HLS segment': new URL(playlist.segments[0]!.uri, variantUrl).toString(),
+      // Made on this request (GET /media/{id}/thumbnail), after publishing: copied to the replica as it is made.
+      'thumbnail at 1 s': await thumbnailAt(clipId, 'time=1&width=160'),
     };
 
     // With the primary up: what the edge serves is what was uploaded and what was published.

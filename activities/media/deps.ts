@@ -14,6 +14,8 @@ export interface MediaDeps {
   decoders: DecoderPool;
   /** Thumbnails at a time, cached as renditions (renderFrame); absent, a worker cannot make them. */
   thumbnails?: ThumbnailRepository | undefined;
+  /** REPLICA_S3_BUCKET's store: a thumbnail at a time is copied there, as published renditions are. */
+  replica?: ObjectStore | undefined;
   /** The tiers' stores: a thumbnail reads the original wherever tiering has moved it. */
   buckets?: BucketRouter | undefined;
   /** Test-only trigger (ASSETLINE_TEST_POISON_MARKER): see activities/media/tools/test-poison.ts. */

@@ -51,7 +51,9 @@ export function renderFrameActivity(deps: MediaDeps) {
           );
           const data = await fs.readFile(path.join(dir, FRAME_FILE));
           const key = `${prefix}${thumbnailObjectPath(req.name)}`;
+          // Both copies before the row: a listed thumbnail reads from the replica too while the primary is down.
           await deps.store.write(key, data, { contentType: 'image/jpeg' });
+          await deps.replica?.write(key, data, { contentType: 'image/jpeg' });
           const outcome = await deps.thumbnails.add(
             req.sha256,
             prefix,
@@ -60,6 +62,7 @@ export function renderFrameActivity(deps: MediaDeps) {
           );
           if (outcome === 'limit' || outcome === 'gone') {
             await deps.store.delete(key);
+            await deps.replica?.delete(key);
             return { made: false, reason: outcome };
           }
           return { made: true, name: req.name };

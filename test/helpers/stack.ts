@@ -276,6 +276,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
           store,
           blobs,
           thumbnails: new ThumbnailRepository(db),
+          replica: opts.replica,
           buckets,
           workspace,
           limits: { maxImagePixels: opts.maxImagePixels ?? 100_000_000 },
