@@ -1,8 +1,5 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import proto from '@temporalio/proto';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -15,6 +12,7 @@ import {
   uploadCompletedSignal,
   type AssetLifecycleInput,
 } from '../workflows/definitions';
+import { historySlug, recordHistory } from './helpers/histories';
 import { eventually } from './helpers/http';
 import { uniqueName } from './helpers/stack';
 
@@ -25,7 +23,6 @@ import { uniqueName } from './helpers/stack';
  * loss there. So the heartbeat timeouts here take their real 20 s.
  */
 const SHA = 'c'.repeat(64);
-const HISTORIES_DIR = path.join(import.meta.dirname, 'fixtures', 'histories');
 
 interface Fake {
   io: Partial<IoActivities>;
@@ -152,18 +149,9 @@ describe('poison guard: lost attempts counted by the asset workflow', { timeout:
   // RECORD_HISTORIES=<label> keeps these runs for test/replay.test.ts, as test/workflow-lifecycle.test.ts does.
   afterEach(async () => {
     const handles = started.splice(0);
-    const label = process.env.RECORD_HISTORIES;
-    if (!label) return;
     const name = expect.getState().currentTestName?.split(' > ').at(-1) ?? 'unnamed';
-    const slug = `poison-${name
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .slice(0, 50)}`;
-    for (const [i, handle] of handles.entries()) {
-      const history = proto.temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish();
-      await fs.mkdir(path.join(HISTORIES_DIR, label), { recursive: true });
-      await fs.writeFile(path.join(HISTORIES_DIR, label, `${slug}${i ? `-${i}` : ''}.binpb`), history);
-    }
+    for (const [i, handle] of handles.entries())
+      await recordHistory(handle, `poison-${historySlug(name, 50)}`, i);
   });
 
   const settled = (handle: WorkflowHandle, status: string) =>

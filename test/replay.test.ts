@@ -3,8 +3,7 @@ import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
-
-const HISTORIES_DIR = path.join(import.meta.dirname, 'fixtures', 'histories');
+import { HISTORIES_DIR } from './helpers/histories';
 
 /**
  * Histories (binary protobuf) recorded from earlier versions of the workflows, one directory per version

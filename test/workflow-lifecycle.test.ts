@@ -1,8 +1,5 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
-import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
@@ -26,12 +23,12 @@ import {
   type AssetLifecycleInput,
 } from '../workflows/definitions';
 import { registerSearchAttributes } from '../worker/search-attributes';
+import { historySlug, recordHistory } from './helpers/histories';
 import { uniqueName } from './helpers/stack';
 import { eventually } from './helpers/http';
 import { advanceRelease, type Release } from '../domain/visibility';
 
 const TTL_SECONDS = 900;
-export const HISTORIES_DIR = path.join(import.meta.dirname, 'fixtures', 'histories');
 const WEBHOOK_ACTIVITIES = new Set(['listWebhookTargets', 'deliverWebhook', 'abandonWebhookDelivery']);
 const SHA = 'b'.repeat(64);
 
@@ -210,18 +207,8 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
   };
   afterEach(async () => {
     const handles = startedHere.splice(0);
-    const label = process.env.RECORD_HISTORIES;
-    if (!label) return;
     const name = expect.getState().currentTestName?.split(' > ').at(-1) ?? 'unnamed';
-    const slug = name
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .slice(0, 60);
-    for (const [i, handle] of handles.entries()) {
-      const history = proto.temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish();
-      await fs.mkdir(path.join(HISTORIES_DIR, label), { recursive: true });
-      await fs.writeFile(path.join(HISTORIES_DIR, label, `${slug}${i ? `-${i}` : ''}.binpb`), history);
-    }
+    for (const [i, handle] of handles.entries()) await recordHistory(handle, historySlug(name), i);
   });
 
   it('expires at the TTL and not before, and discards whatever was uploaded', async () => {
