@@ -1,3 +1,4 @@
+import { round } from '../activities/media/tools/numbers';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -266,4 +267,3 @@ async function rungBytes(hlsDir: string, name: string): Promise<number> {
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-const round = (n: number, digits: number) => Number(n.toFixed(digits));

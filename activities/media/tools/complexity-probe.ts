@@ -1,3 +1,4 @@
+import { round } from './numbers';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ENCODER_THREADS, runFfmpeg } from './ffmpeg-run';
@@ -127,5 +128,3 @@ export async function probeComplexity(
     windows: measured,
   };
 }
-
-const round = (n: number, digits: number) => Number(n.toFixed(digits));

@@ -30,6 +30,9 @@ export interface FfmpegRun {
   progressRange?: [number, number];
 }
 
+/** What abortError makes: work stopped on purpose, not a verdict on the media. */
+export const isAbortError = (err: unknown) => err instanceof Error && err.name === 'AbortError';
+
 export function abortError(signal?: AbortSignal): Error {
   const reason: unknown = signal?.reason;
   const detail = reason instanceof Error ? `: ${reason.message}` : '';

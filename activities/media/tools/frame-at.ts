@@ -1,3 +1,4 @@
+import { roundEven } from './numbers';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -26,8 +27,8 @@ export async function frameAt(
   req: FrameRequest,
   control?: WorkControl,
 ): Promise<{ width: number; height: number }> {
-  const width = even(Math.min(req.width, req.displayWidth));
-  const height = even((width * req.displayHeight) / Math.max(1, req.displayWidth));
+  const width = roundEven(Math.min(req.width, req.displayWidth));
+  const height = roundEven((width * req.displayHeight) / Math.max(1, req.displayWidth));
   const out = path.join(req.dir, req.file);
   const grab = (inputOptions: string[], limit: string[], what: string) =>
     runFfmpeg({
@@ -64,8 +65,4 @@ export async function frameAt(
     .catch(() => undefined);
   if (!meta?.width) throw new MediaError(`no frame could be read at ${req.timeSeconds} s`, {});
   return { width: meta.width, height: meta.height };
-}
-
-function even(n: number): number {
-  return Math.max(2, Math.round(n / 2) * 2);
 }

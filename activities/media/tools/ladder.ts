@@ -1,3 +1,4 @@
+import { roundEven } from './numbers';
 import type { VideoStreamInfo } from './types';
 
 export type RungName = '360p' | '480p' | '720p' | '1080p' | '1440p' | '2160p';
@@ -86,5 +87,4 @@ function rung(spec: RungSpec, width: number, height: number): Rung {
   };
 }
 
-const roundEven = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 const floorEven = (n: number) => Math.max(2, Math.floor(n / 2) * 2);

@@ -1,3 +1,4 @@
+import { round } from './numbers';
 import type { Rung, RungName } from './ladder';
 
 /**
@@ -219,5 +220,3 @@ export function decidedRungs(fixed: readonly Rung[], decision: Pick<LadderDecisi
     };
   });
 }
-
-const round = (n: number, digits: number) => Number(n.toFixed(digits));

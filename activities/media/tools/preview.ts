@@ -2,6 +2,7 @@
  * The short animated preview (rendition `preview`, animated WebP): a few moments of the video stitched together,
  * small and slow enough to autoplay in a grid of cards.
  */
+import { roundEven } from './numbers';
 
 export const PREVIEW_FILE = 'preview.webp';
 export const PREVIEW_MAX_WIDTH = 320;
@@ -24,8 +25,8 @@ export function planPreview(
   displayWidth: number,
   displayHeight: number,
 ): PreviewPlan {
-  const width = even(Math.min(PREVIEW_MAX_WIDTH, displayWidth));
-  const height = even((width * displayHeight) / Math.max(1, displayWidth));
+  const width = roundEven(Math.min(PREVIEW_MAX_WIDTH, displayWidth));
+  const height = roundEven((width * displayHeight) / Math.max(1, displayWidth));
   const whole = PREVIEW_WINDOW_SECONDS * SPOTS.length;
   // A clip not much longer than the preview is the preview.
   if (durationSeconds <= whole + 1) {
@@ -48,10 +49,6 @@ export function previewFilter(plan: PreviewPlan): string {
     `fps=${plan.fps},select='${inside}',setpts=N/${plan.fps}/TB,` +
     `scale=${plan.width}:${plan.height}:flags=bicubic,setsar=1`
   );
-}
-
-function even(n: number): number {
-  return Math.max(2, Math.round(n / 2) * 2);
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;

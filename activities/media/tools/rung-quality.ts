@@ -1,3 +1,4 @@
+import { round } from './numbers';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Window } from './complexity-probe';
@@ -123,5 +124,3 @@ export async function rungKbps(hlsDir: string, name: string): Promise<number> {
   }
   return seconds > 0 ? Math.round((bytes * 8) / seconds / 1000) : 0;
 }
-
-const round = (n: number, digits: number) => Number(n.toFixed(digits));

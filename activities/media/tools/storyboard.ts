@@ -3,6 +3,7 @@
  * sheets of small frames and a WebVTT whose cues point at one tile each, `storyboard-<n>.jpg#xywh=x,y,w,h`,
  * relative to the VTT's own URL (both are renditions, delivered side by side under `r/`).
  */
+import { roundEven } from './numbers';
 
 /** Tile width in pixels (never above the video's own width). */
 export const TILE_WIDTH = 160;
@@ -39,8 +40,8 @@ export function planStoryboard(
   const duration = Math.max(durationSeconds, 0.001);
   const intervalSeconds = Math.max(MIN_INTERVAL_SECONDS, duration / MAX_TILES);
   const tiles = Math.max(1, Math.ceil(duration / intervalSeconds - 1e-6));
-  const tileWidth = even(Math.min(TILE_WIDTH, displayWidth));
-  const tileHeight = even((tileWidth * displayHeight) / Math.max(1, displayWidth));
+  const tileWidth = roundEven(Math.min(TILE_WIDTH, displayWidth));
+  const tileHeight = roundEven((tileWidth * displayHeight) / Math.max(1, displayWidth));
   const columns = Math.min(SHEET_COLUMNS, tiles);
   const rows = Math.min(SHEET_ROWS, Math.ceil(tiles / columns));
   const sheets = Math.ceil(tiles / (columns * rows));
@@ -94,8 +95,4 @@ export function vttTime(seconds: number): string {
   const s = Math.floor(ms / 1000) % 60;
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${pad(h)}:${pad(m)}:${pad(s)}.${pad(ms % 1000, 3)}`;
-}
-
-function even(n: number): number {
-  return Math.max(2, Math.round(n / 2) * 2);
 }

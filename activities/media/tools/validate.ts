@@ -1,3 +1,4 @@
+import { round } from './numbers';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -5,6 +6,7 @@ import { sampleWindows } from './complexity-probe';
 import { AUDIO_GROUP, parseMaster, parseMasterMedia } from './hls-playlist';
 import { planLadder, progressiveRung, type Rung } from './ladder';
 import { SEGMENT_SECONDS } from './ladder-encode';
+import { isAbortError } from './ffmpeg-run';
 import { probeAv } from './probe';
 import { measureRungQuality, SSIM_THRESHOLD } from './rung-quality';
 import {
@@ -133,7 +135,7 @@ export async function validateVideo(
         .join(' ');
     } catch (err) {
       // Stopped (cancelled, or stalled and killed) is not a verdict on the renditions: the attempt ends, not the check.
-      if (err instanceof MediaStalled || (err as Error).name === 'AbortError') throw err;
+      if (err instanceof MediaStalled || isAbortError(err)) throw err;
       checks.fail(`SSIM/PSNR could not be measured: ${message(err)}`);
     }
   }
@@ -307,5 +309,4 @@ async function checkImage(file: string, label: string, checks: Checks): Promise<
   }
 }
 
-const round = (n: number, digits: number) => Number(n.toFixed(digits));
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));

@@ -1,3 +1,4 @@
+import { round } from './numbers';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -5,7 +6,13 @@ import { probeComplexity, sampleWindows } from './complexity-probe';
 import { runFfmpeg } from './ffmpeg-run';
 import { AUDIO_RENDITION, writeMasterPlaylist } from './hls-playlist';
 import { planLadder, progressiveRung, type Rung, type RungName } from './ladder';
-import { buildLadderCommand, buildRungCommand, SEGMENT_SECONDS, x264StatsCollector } from './ladder-encode';
+import {
+  buildLadderCommand,
+  buildRungCommand,
+  SEGMENT_SECONDS,
+  x264StatsCollector,
+  type EncoderStats,
+} from './ladder-encode';
 import {
   BUFSIZE_FACTOR,
   decidedRungs,
@@ -138,7 +145,7 @@ export async function transcodeVideo(
     d.attempts.push({
       crf: first[i]!.crf!,
       capKbps: first[i]!.maxrateKbps,
-      ...(s ? { ssim: round(s.ssim, 5), psnr: round(s.psnr, 3) } : {}),
+      ...encoderQuality(s),
     });
     d.publishedAttempt = 0;
   });
@@ -263,7 +270,7 @@ async function checkAndReencode(
         build: (command) => buildRungCommand(command, rung, info.video?.frameRate ?? 0, true),
       });
       const [s] = encoder.stats;
-      d.attempts.push({ crf, capKbps, ...(s ? { ssim: round(s.ssim, 5), psnr: round(s.psnr, 3) } : {}) });
+      d.attempts.push({ crf, capKbps, ...encoderQuality(s) });
     }
     lap('reencode');
     await measure(low.map((l) => l.d));
@@ -329,7 +336,10 @@ function posterSeekSeconds(duration: number): number {
 }
 
 const pick = ({ width, height }: Rung) => ({ width, height });
-const round = (n: number, digits: number) => Number(n.toFixed(digits));
+
+/** An attempt's SSIM/PSNR as x264 reported them, when it did. */
+const encoderQuality = (s: EncoderStats | undefined) =>
+  s ? { ssim: round(s.ssim, 5), psnr: round(s.psnr, 3) } : {};
 
 async function assertWritten(file: string, what: string): Promise<void> {
   const stat = await fs.stat(file).catch(() => undefined);
