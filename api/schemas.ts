@@ -173,7 +173,7 @@ export function parseOr400<T extends z.ZodType>(
         : '';
     const field = i.path.length ? i.path.join('.') : what;
     const message =
-      (i.code === 'invalid_type' || i.code === 'invalid_value') && valueAt(value, i.path) === undefined
+      (i.code === 'invalid_type' || i.code === 'invalid_value') && given === undefined
         ? 'is required'
         : i.code === 'unrecognized_keys'
           ? `has unknown field(s): ${i.keys.join(', ')}`
