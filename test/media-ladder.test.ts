@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planLadder, progressiveRung } from '../activities/media/tools/ladder';
 import type { VideoStreamInfo } from '../activities/media/tools/types';
-import { sampleWindows } from '../activities/media/tools/complexity-probe';
+import { keyframeWindows, sampleWindows } from '../activities/media/tools/complexity-probe';
 import {
   BUFSIZE_FACTOR,
   decidedRungs,
@@ -222,5 +222,36 @@ describe('sampleWindows', () => {
       { startSeconds: 0, seconds: 2 },
       { startSeconds: 4, seconds: 0.5 },
     ]);
+  });
+});
+
+describe('keyframeWindows', () => {
+  const spread = sampleWindows(10, 4);
+
+  it('starts each probe window on the free keyframe nearest its spread window, one second long', () => {
+    // x264's default GOP on a 10 s clip: keyframes at 0 and 8.33 s only. Two windows, not three of the same one.
+    expect(keyframeWindows(spread, [0, 8.333333], 10)).toEqual([
+      { startSeconds: 0, seconds: 1 },
+      { startSeconds: 8.334, seconds: 1 },
+    ]);
+    // Keyframes every second: the spread windows' own starts.
+    const everySecond = Array.from({ length: 10 }, (_, i) => i);
+    expect(keyframeWindows(spread, everySecond, 10)).toEqual([
+      { startSeconds: 0, seconds: 1 },
+      { startSeconds: 4, seconds: 1 },
+      { startSeconds: 8, seconds: 1 },
+    ]);
+  });
+
+  it('drops a window that would overlap the one before, and cuts one at the end of the video', () => {
+    expect(keyframeWindows(spread, [0, 0.5], 10)).toEqual([{ startSeconds: 0, seconds: 1 }]);
+    expect(keyframeWindows(spread, [0, 9.6], 10)).toEqual([
+      { startSeconds: 0, seconds: 1 },
+      { startSeconds: 9.6, seconds: 0.4 },
+    ]);
+  });
+
+  it('falls back to the spread windows when no keyframe was listed', () => {
+    expect(keyframeWindows(spread, [], 10)).toEqual(spread);
   });
 });

@@ -1,11 +1,15 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ffmpeg } from './helpers/ffmpeg';
 import { probeAv } from '../activities/media/tools/probe';
 import { validateVideo } from '../activities/media/tools/validate';
 import { TARGET_SSIM, transcodeVideo, type TranscodeOptions } from '../activities/media/tools/video';
+
+const execFileP = promisify(execFile);
 
 /** Per-title decisions and the per-rung quality loop, with real ffmpeg on generated clips. */
 const X264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', '-pix_fmt', 'yuv420p'];
@@ -38,7 +42,7 @@ beforeAll(async () => {
   await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=641x361:rate=30:duration=3', ...X264, clip('odd.mp4'));
   // A minute, small: its probe windows are far apart (each one seeks), unlike a short clip's (one decode).
   await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=30:duration=60', ...X264, clip('minute.mp4'));
-  // Shorter than one probe window (2 s), and exactly one second.
+  // Shorter than one probe window (1 s), and exactly one.
   await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=0.5', ...X264, clip('half.mp4'));
   await ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=1', ...X264, clip('one.mp4'));
 }, 120_000);
@@ -144,14 +148,33 @@ describe('per-title ladder', () => {
     }
   }, 120_000);
 
-  it('probes far-apart windows of a long clip, each from its own seek', async () => {
+  it('probes a long clip on the keyframes nearest its spread windows, one second each', async () => {
     const minute = await run('minute.mp4', 'out-minute', { maxReencodes: 0 });
-    expect(minute.ladder.probe.windows.map((w) => [w.startSeconds, w.seconds])).toEqual([
-      [8, 2],
-      [28, 2],
-      [48, 2],
+    // x264's default GOP (250 frames): keyframes every 8.33 s. Listed here from every packet, independently.
+    const listed = await execFileP('ffprobe', [
+      ...['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags'],
+      ...['-of', 'csv=p=0', clip('minute.mp4')],
     ]);
-    for (const w of minute.ladder.probe.windows) expect(w.bytes).toBeGreaterThan(0);
+    const keyframes = listed.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('K'))
+      .map((l) => Number(l.split(',')[0]));
+    expect(keyframes.length).toBeGreaterThan(6);
+    const windows = minute.ladder.probe.windows;
+    expect(windows.map((w) => w.seconds)).toEqual([1, 1, 1]);
+    // Each window starts on a keyframe (so nothing before it is decoded), the one nearest its spread target.
+    windows.forEach((w, i) => {
+      const target = [8, 28, 48][i]!;
+      const nearest = keyframes.reduce((a, b) => (Math.abs(b - target) < Math.abs(a - target) ? b : a));
+      expect(w.startSeconds - nearest).toBeGreaterThanOrEqual(0);
+      expect(w.startSeconds - nearest).toBeLessThan(0.002);
+    });
+    expect(windows.map((w) => w.startSeconds)).toEqual([8.334, 25, 50]);
+    for (const w of windows) {
+      expect(w.bytes).toBeGreaterThan(0);
+      expect(w.keyFrameBytes).toBeGreaterThan(w.otherFrameBytes!);
+    }
     // The same picture everywhere: the windows are alike.
     const bpp = minute.ladder.probe.windows.map((w) => w.bitsPerPixel);
     expect(Math.max(...bpp) / Math.min(...bpp)).toBeLessThan(1.5);

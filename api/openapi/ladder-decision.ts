@@ -34,7 +34,26 @@ export const ladderDecisionSchema: Json = {
         preset: { type: 'string' },
         windows: {
           type: 'array',
-          items: object({ startSeconds: num, seconds: num, bytes: int, bitsPerPixel: num }),
+          items: object(
+            {
+              startSeconds: {
+                type: 'number',
+                description: 'On a keyframe of the source (found from packet flags).',
+              },
+              seconds: num,
+              bytes: int,
+              bitsPerPixel: {
+                type: 'number',
+                description: "Key frame and other frames weighed as in the ladder's 2 s GOP.",
+              },
+              keyFrameBytes: { type: 'integer', description: "x264's mean key-frame size in the window." },
+              otherFrameBytes: {
+                type: 'integer',
+                description: "x264's mean size of the window's other frames.",
+              },
+            },
+            ['startSeconds', 'seconds', 'bytes', 'bitsPerPixel'],
+          ),
         },
       }),
       complexityBitsPerPixel: { type: 'number', description: "The hardest probe window's bits per pixel." },

@@ -607,10 +607,16 @@ export interface components {
         crf: number;
         preset: string;
         windows: {
+          /** @description On a keyframe of the source (found from packet flags). */
           startSeconds: number;
           seconds: number;
           bytes: number;
+          /** @description Key frame and other frames weighed as in the ladder's 2 s GOP. */
           bitsPerPixel: number;
+          /** @description x264's mean key-frame size in the window. */
+          keyFrameBytes?: number;
+          /** @description x264's mean size of the window's other frames. */
+          otherFrameBytes?: number;
         }[];
       };
       /** @description The hardest probe window's bits per pixel. */

@@ -1,16 +1,26 @@
 import { round } from './numbers';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ENCODER_THREADS, runFfmpeg } from './ffmpeg-run';
+import { GOP_SECONDS } from './ladder-encode';
 import type { Rung } from './ladder';
 import { LADDER_CRF, type ComplexityProbe } from './per-title';
 import type { WorkControl } from './types';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 /** Seconds per sampled window: short, so probing and checking cost a few seconds of a long video. */
 export const WINDOW_SECONDS = 2;
 /** Windows spread through the video. */
 const WINDOWS = 3;
 const PROBE_PRESET = 'veryfast';
+/**
+ * Seconds per probe window. One second is enough: the probe weighs its key frame and the others as the ladder's GOP
+ * will (x264's per-type sizes), so a short window does not overstate a static picture.
+ */
+export const PROBE_WINDOW_SECONDS = 1;
 
 export interface Window {
   startSeconds: number;
@@ -36,13 +46,78 @@ export function sampleWindows(durationSeconds: number, segmentSeconds: number): 
     .filter((w) => w.seconds > 0);
 }
 
-/** Windows closer than this are probed from one decode (decoding the gap is cheaper than seeking from a keyframe). */
-const SPAN_GAP_SECONDS = 10;
+/** How far past each spread target the probe looks for a keyframe to start its window on. */
+const KEYFRAME_REACH_SECONDS = 6;
+const KEYFRAME_LIST_TIMEOUT_MS = 30_000;
 
 /**
- * Complexity: a constant-quality x264 encode of each window at the lowest rung's size, in one ffmpeg run. Windows
- * close together are cut (trim) from one decode; far apart ones are separate inputs that seek, so a long video costs
- * no more than a short one.
+ * Keyframe times near the targets (seconds from the file's start), from the demuxer's packet flags: nothing is
+ * decoded, and only the packets from the keyframe before each target to KEYFRAME_REACH_SECONDS past it are read.
+ * Empty when ffprobe cannot tell (the probe then seeks to the targets themselves).
+ */
+export async function keyframesNear(src: string, targets: readonly number[]): Promise<number[]> {
+  const intervals = targets
+    .map((t) => `${t.toFixed(3)}%${(t + KEYFRAME_REACH_SECONDS).toFixed(3)}`)
+    .join(',');
+  const listed = await run(
+    'ffprobe',
+    [
+      ...['-v', 'error', '-select_streams', 'v:0', '-read_intervals', intervals],
+      ...['-show_entries', 'packet=pts_time,dts_time,flags:format=start_time', '-of', 'json', src],
+    ],
+    { timeout: KEYFRAME_LIST_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
+  ).catch(() => undefined);
+  if (!listed) return [];
+  const data = parseJson(listed.stdout) as {
+    packets?: { pts_time?: string; dts_time?: string; flags?: string }[];
+    format?: { start_time?: string };
+  };
+  const origin = Number(data.format?.start_time ?? 0) || 0;
+  const times = (data.packets ?? [])
+    .filter((p) => p.flags?.startsWith('K'))
+    .map((p) => Number(p.pts_time ?? p.dts_time) - origin)
+    .filter((t) => Number.isFinite(t) && t >= 0);
+  return [...new Set(times.map((t) => round(t, 6)))].sort((a, b) => a - b);
+}
+
+/**
+ * The probe's windows: for each spread window, the nearest keyframe not taken yet (so a window decodes nothing but
+ * itself, however long the source's GOPs), PROBE_WINDOW_SECONDS from there; windows that would overlap are dropped. Without
+ * keyframes, the spread windows themselves.
+ */
+export function keyframeWindows(
+  spread: readonly Window[],
+  keyframes: readonly number[],
+  durationSeconds: number,
+): Window[] {
+  if (keyframes.length === 0) return [...spread];
+  const taken = new Set<number>();
+  const starts: number[] = [];
+  for (const w of spread) {
+    const free = keyframes.filter((k) => !taken.has(k) && k < durationSeconds);
+    if (free.length === 0) break;
+    const nearest = free.reduce((a, b) =>
+      Math.abs(b - w.startSeconds) < Math.abs(a - w.startSeconds) ? b : a,
+    );
+    taken.add(nearest);
+    starts.push(nearest);
+  }
+  const windows: Window[] = [];
+  for (const start of starts.sort((a, b) => a - b)) {
+    const last = windows[windows.length - 1];
+    if (last && start < last.startSeconds + last.seconds) continue;
+    const seconds = round(Math.min(PROBE_WINDOW_SECONDS, durationSeconds - start), 3);
+    // Rounded up to the millisecond: the seek then lands on this keyframe, not on the one before it.
+    if (seconds > 0)
+      windows.push({ startSeconds: Math.max(0, Math.ceil(start * 1000 - 1e-6)) / 1000, seconds });
+  }
+  return windows.length ? windows : [...spread];
+}
+
+/**
+ * Complexity: a constant-quality x264 encode of each window at the lowest rung's size, in one ffmpeg run. Each
+ * window is its own input, started on a keyframe (keyframeWindows), so the probe decodes only the windows: on a 10 s
+ * clip 4–6 s of it rather than all of it, on a long video a few seconds whatever its length.
  */
 export async function probeComplexity(
   src: string,
@@ -55,41 +130,32 @@ export async function probeComplexity(
   await fs.mkdir(workDir, { recursive: true });
   const fps = frameRate > 0 ? frameRate : 30;
   if (windows.length === 0) throw new RangeError('no windows to probe');
-  const spans: { start: number; end: number; windows: number[] }[] = [];
-  windows.forEach((w, i) => {
-    const last = spans[spans.length - 1];
-    if (last && w.startSeconds - last.end <= SPAN_GAP_SECONDS) {
-      last.end = Math.max(last.end, w.startSeconds + w.seconds);
-      last.windows.push(i);
-    } else spans.push({ start: w.startSeconds, end: w.startSeconds + w.seconds, windows: [i] });
-  });
-  const seek = (span: (typeof spans)[number]) => [
+  // Without accurate seeking the window starts on the keyframe at or before its start (its own, when keyframeWindows
+  // placed it): nothing before it is decoded.
+  const seek = (w: Window) => [
+    '-noaccurate_seek',
     '-ss',
-    span.start.toFixed(3),
+    w.startSeconds.toFixed(3),
     '-t',
-    (span.end - span.start).toFixed(3),
+    w.seconds.toFixed(3),
   ];
   const file = (i: number) => `probe-${i}.h264`;
+  const frames = x264FrameSizes();
   await runFfmpeg({
     src: path.resolve(src),
     cwd: workDir,
-    inputOptions: seek(spans[0]!),
+    inputOptions: seek(windows[0]!),
     durationSeconds: 0,
     what: 'complexity probe',
+    logLevel: 'info',
+    onStderrLine: frames.onLine,
     control: control && { signal: control.signal, stallMs: control.stallMs },
     build: (command) => {
-      for (const span of spans.slice(1)) command.input(path.resolve(src)).inputOptions(...seek(span));
-      const graph: string[] = [];
-      spans.forEach((span, k) => {
-        graph.push(`[${k}:v:0]split=${span.windows.length}${span.windows.map((i) => `[c${i}]`).join('')}`);
-        for (const i of span.windows) {
-          const w = windows[i]!;
-          graph.push(
-            `[c${i}]trim=start=${(w.startSeconds - span.start).toFixed(3)}:duration=${w.seconds.toFixed(3)},` +
-              `setpts=PTS-STARTPTS,scale=${size.width}:${size.height}:flags=bicubic,format=yuv420p[w${i}]`,
-          );
-        }
-      });
+      for (const w of windows.slice(1)) command.input(path.resolve(src)).inputOptions(...seek(w));
+      const graph = windows.map(
+        (_, i) =>
+          `[${i}:v:0]setpts=PTS-STARTPTS,scale=${size.width}:${size.height}:flags=bicubic,format=yuv420p[w${i}]`,
+      );
       command.complexFilter(graph.join(';'));
       windows.forEach((_, i) => {
         command
@@ -111,11 +177,26 @@ export async function probeComplexity(
       });
     },
   });
+  const sizes = frames.sizes.length === windows.length ? frames.sizes : [];
+  const gop = Math.max(1, Math.round(fps * GOP_SECONDS));
   const measured = await Promise.all(
     windows.map(async (w, i) => {
       const bytes = (await fs.stat(path.join(workDir, file(i))).catch(() => undefined))?.size ?? 0;
-      const bitsPerPixel = (bytes * 8) / (size.width * size.height * fps * w.seconds);
-      return { ...w, bytes, bitsPerPixel: round(bitsPerPixel, 5) };
+      const pixels = size.width * size.height;
+      const f = sizes[i];
+      // A GOP of the ladder: one key frame and the rest like the window's others. Without x264's figures (or a
+      // window of key frames only), the window's own bytes.
+      const bitsPerPixel =
+        f && f.otherBytes !== undefined
+          ? ((f.keyBytes + (gop - 1) * f.otherBytes) * 8) / (pixels * gop)
+          : (bytes * 8) / (pixels * fps * w.seconds);
+      return {
+        ...w,
+        bytes,
+        bitsPerPixel: round(bitsPerPixel, 5),
+        ...(f ? { keyFrameBytes: Math.round(f.keyBytes) } : {}),
+        ...(f?.otherBytes !== undefined ? { otherFrameBytes: Math.round(f.otherBytes) } : {}),
+      };
     }),
   );
   await fs.rm(workDir, { recursive: true, force: true });
@@ -127,4 +208,49 @@ export async function probeComplexity(
     preset: PROBE_PRESET,
     windows: measured,
   };
+}
+
+/** Mean key-frame and other-frame sizes of one x264 encode (its end-of-encode summary). */
+interface FrameSizes {
+  keyBytes: number;
+  otherBytes?: number;
+}
+
+/**
+ * Reads x264's "frame I:n Avg QP:q size: s" summaries from ffmpeg's stderr (log level info), per encoder, in the
+ * order ffmpeg closes them (output order, as x264StatsCollector relies on too).
+ */
+function x264FrameSizes(): { onLine(line: string): void; sizes: FrameSizes[] } {
+  const byEncoder = new Map<string, Partial<Record<'I' | 'P' | 'B', { n: number; size: number }>>>();
+  return {
+    onLine(line) {
+      const m =
+        /\[libx264 @ (0x[0-9a-f]+)\] frame ([IPB]):(\d+)\s+Avg QP:\s*[0-9.]+\s+size:\s*([0-9.]+)/.exec(line);
+      if (!m) return;
+      const types = byEncoder.get(m[1]!) ?? {};
+      types[m[2] as 'I' | 'P' | 'B'] = { n: Number(m[3]), size: Number(m[4]) };
+      byEncoder.set(m[1]!, types);
+    },
+    get sizes() {
+      return [...byEncoder.values()].flatMap((t): FrameSizes[] => {
+        if (!t.I || t.I.n <= 0) return [];
+        const others = [t.P, t.B].filter((x): x is { n: number; size: number } => !!x && x.n > 0);
+        const n = others.reduce((a, x) => a + x.n, 0);
+        return [
+          {
+            keyBytes: t.I.size,
+            ...(n > 0 ? { otherBytes: others.reduce((a, x) => a + x.n * x.size, 0) / n } : {}),
+          },
+        ];
+      });
+    },
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return {};
+  }
 }

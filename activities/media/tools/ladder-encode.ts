@@ -10,8 +10,11 @@ const X264_PRESET = 'veryfast';
 export const AUDIO_KBPS = 128;
 const AUDIO_OPTIONS = ['-c:a', 'aac', '-ac', '2', '-ar', '48000', '-b:a', `${AUDIO_KBPS}k`];
 
+/** Seconds between key frames within a segment (segments start on one too). */
+export const GOP_SECONDS = 2;
+
 function x264(frameRate: number): string[] {
-  const gop = String(Math.max(1, Math.round((frameRate > 0 ? frameRate : 30) * 2)));
+  const gop = String(Math.max(1, Math.round((frameRate > 0 ? frameRate : 30) * GOP_SECONDS)));
   return [
     ...['-c:v', 'libx264', '-preset', X264_PRESET, '-profile:v', 'high', '-pix_fmt', 'yuv420p'],
     ...['-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-threads', ENCODER_THREADS],

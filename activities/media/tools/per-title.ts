@@ -34,8 +34,11 @@ export interface ProbeWindow {
   startSeconds: number;
   seconds: number;
   bytes: number;
-  /** bits per pixel of the probe encode: the window's complexity */
+  /** bits per pixel of the probe encode, its key frame and other frames weighed as in the ladder's GOP */
   bitsPerPixel: number;
+  /** x264's mean key-frame and other-frame sizes in the window */
+  keyFrameBytes?: number;
+  otherFrameBytes?: number;
 }
 
 export interface ComplexityProbe {

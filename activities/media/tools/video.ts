@@ -2,7 +2,7 @@ import { round } from './numbers';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { probeComplexity, sampleWindows } from './complexity-probe';
+import { keyframesNear, keyframeWindows, probeComplexity, sampleWindows } from './complexity-probe';
 import { runFfmpeg } from './ffmpeg-run';
 import { AUDIO_RENDITION, writeMasterPlaylist } from './hls-playlist';
 import { planLadder, progressiveRung, type Rung, type RungName } from './ladder';
@@ -94,12 +94,16 @@ export async function transcodeVideo(
     mark = now;
   };
   const windows = sampleWindows(info.durationSeconds, SEGMENT_SECONDS);
+  const keyframes = await keyframesNear(
+    source,
+    windows.map((w) => w.startSeconds),
+  );
   const probe = await probeComplexity(
     source,
     path.join(outDir, '.probe'),
     fixed[0]!,
     video.frameRate,
-    windows,
+    keyframeWindows(windows, keyframes, info.durationSeconds),
     control,
   );
   const decision: LadderDecision = {
