@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ffmpeg, ffprobe, ffmpegChildren } from './helpers/ffmpeg';
 import { parseMaster, parseMasterMedia, parseMediaPlaylist } from '../activities/media/tools/hls-playlist';
 import type { LadderDecision } from '../activities/media/tools/per-title';
-import { probeAv } from '../activities/media/tools/probe';
+import { ffprobe as probeWithLimit, probeAv } from '../activities/media/tools/probe';
 import { MediaError, type AvInfo, type RenditionFile } from '../activities/media/tools/types';
 import { validateVideo } from '../activities/media/tools/validate';
 import { transcodeVideo } from '../activities/media/tools/video';
@@ -123,6 +123,22 @@ describe('probeAv', () => {
     await expect(probeAv(media.truncated)).rejects.toBeInstanceOf(MediaError);
     await expect(probeAv(media.garbage)).rejects.toBeInstanceOf(MediaError);
     await expect(probeAv(path.join(dir, 'missing.mp4'))).rejects.toBeInstanceOf(MediaError);
+    await expect(probeAv(media.truncated)).rejects.toThrow(
+      /ffprobe cannot read the file: .*moov atom not found/,
+    );
+  });
+
+  it('ends an ffprobe that does not finish in time: a MediaError naming the limit, and no process left', async () => {
+    // A named pipe nobody writes to: ffprobe blocks opening it, as it would on input built to stall it.
+    const fifo = path.join(dir, 'stalled.mp4');
+    execFileSync('mkfifo', [fifo]);
+    const started = Date.now();
+    await expect(probeWithLimit(fifo, 1_000)).rejects.toThrow(
+      new MediaError('ffprobe did not finish within 1 s', { src: fifo }),
+    );
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const left = execFileSync('ps', ['-eo', 'args']).toString().split('\n');
+    expect(left.filter((l) => l.startsWith('ffprobe') && l.includes(fifo))).toEqual([]);
   });
 });
 

@@ -1,21 +1,61 @@
-import ffmpeg from 'fluent-ffmpeg';
+import { execFile } from 'node:child_process';
 import { MediaError, type AudioStreamInfo, type AvInfo, type VideoStreamInfo } from './types';
 
-type ProbeData = ffmpeg.FfprobeData;
-type ProbeStream = ffmpeg.FfprobeStream;
+/** What ffprobe's JSON writer gives for the fields read here (numbers often as strings, or 'N/A'). */
+interface ProbeStream {
+  codec_type?: string;
+  codec_name?: string;
+  width?: unknown;
+  height?: unknown;
+  duration?: unknown;
+  bit_rate?: unknown;
+  avg_frame_rate?: unknown;
+  r_frame_rate?: unknown;
+  channels?: unknown;
+  sample_rate?: unknown;
+  tags?: Record<string, unknown>;
+  disposition?: Record<string, unknown>;
+  side_data_list?: { side_data_type?: string; rotation?: unknown }[];
+}
+interface ProbeData {
+  streams: ProbeStream[];
+  format: { duration?: unknown; bit_rate?: unknown; format_name?: unknown };
+}
 
-/** ffprobe through fluent-ffmpeg; a file ffprobe cannot read becomes a MediaError. */
-export function ffprobe(src: string): Promise<ProbeData> {
+/**
+ * How long ffprobe may take. It reads headers and a few packets, so well-formed files take milliseconds; a file
+ * built to make it read or wait forever (or a path that blocks) ends as a media error instead of holding the
+ * activity until its timeout, attempt after attempt.
+ */
+export const FFPROBE_TIME_LIMIT_MS = 60_000;
+
+/** ffprobe's streams and format as JSON; a file ffprobe cannot read, or does not finish in time, is a MediaError. */
+export function ffprobe(src: string, timeLimitMs = FFPROBE_TIME_LIMIT_MS): Promise<ProbeData> {
+  const args = ['-hide_banner', '-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', src];
   return new Promise((resolve, reject) => {
-    // Without the banner, the error's last lines are ffprobe's complaint rather than its library versions.
-    ffmpeg.ffprobe(src, ['-hide_banner'], (err: unknown, data: ProbeData) => {
-      if (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        reject(new MediaError(`ffprobe cannot read the file: ${lastLines(message)}`, { src }));
-      } else {
-        resolve(data);
-      }
-    });
+    execFile(
+      'ffprobe',
+      args,
+      { timeout: timeLimitMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err && err.killed) {
+          reject(new MediaError(`ffprobe did not finish within ${timeLimitMs / 1000} s`, { src }));
+          return;
+        }
+        if (err) {
+          // Without the banner, the error's last lines are ffprobe's complaint rather than its library versions.
+          const said = lastLines(String(stderr)) || err.message;
+          reject(new MediaError(`ffprobe cannot read the file: ${said}`, { src }));
+          return;
+        }
+        try {
+          const data = JSON.parse(stdout) as Partial<ProbeData>;
+          resolve({ streams: data.streams ?? [], format: data.format ?? {} });
+        } catch {
+          reject(new MediaError('ffprobe cannot read the file: no readable report', { src }));
+        }
+      },
+    );
   });
 }
 
@@ -81,12 +121,12 @@ function audioInfo(s: ProbeStream): AudioStreamInfo {
 
 /**
  * Rotation in degrees (0, 90, 180, 270) in the display-matrix sense: the angle ffprobe reports, i.e. the
- * counter-clockwise turn ffmpeg's auto-rotation applies. fluent-ffmpeg parses ffprobe's default output, which
- * flattens the display matrix side data into the stream as `rotation`. The legacy `rotate` tag of older
+ * counter-clockwise turn ffmpeg's auto-rotation applies: the display matrix side data's `rotation`. The legacy
+ * `rotate` tag of older
  * demuxers counts clockwise, so it is negated to land in the same convention.
  */
 function streamRotation(s: ProbeStream): number {
-  const sideData = num(s.rotation);
+  const sideData = num(s.side_data_list?.find((d) => d.rotation !== undefined)?.rotation);
   if (sideData !== undefined) return normaliseRotation(sideData);
   const tag = num(s.tags?.rotate);
   if (tag !== undefined) return normaliseRotation(-tag);
