@@ -92,9 +92,9 @@ export interface PosterSpec {
 /**
  * The whole ladder from one decode: -filter_complex splits the (auto-rotated) picture once per rung and scales
  * each branch; one HLS output holds a video-only variant per rung and, with sound, one AAC rendition in the audio
- * group. The progressive MP4 is remuxed from a rung afterwards, so nothing is encoded twice. With `poster`, one more
- * branch of the same decode picks the poster (ffmpeg's thumbnail filter over a bounded run of frames), so the source
- * is not decoded again for it. With `stats`, x264 reports each rung's SSIM/PSNR (see x264StatsCollector).
+ * group. The progressive MP4 is remuxed from a rung afterwards, so nothing is encoded twice. With `poster`, a branch
+ * of the same decode (the rung of its size, already scaled) picks the poster with ffmpeg's thumbnail filter over a
+ * bounded run of frames, so the source is not decoded or scaled again for it. With `stats`, x264 reports each rung's SSIM/PSNR (see x264StatsCollector).
  */
 export function buildLadderCommand(
   command: ffmpeg.FfmpegCommand,
@@ -104,14 +104,22 @@ export function buildLadderCommand(
   { poster, stats = false }: { poster?: PosterSpec; stats?: boolean } = {},
 ): void {
   const n = ladder.length;
-  const branches = ladder.map((_, i) => `[s${i}]`).join('') + (poster ? '[sp]' : '');
-  const graph = [`[0:v:0]split=${n + (poster ? 1 : 0)}${branches}`];
-  ladder.forEach((rung, i) => graph.push(`[s${i}]${scale(rung)}[v${i}]`));
+  // The poster is taken from the rung of its size as that rung's branch already scaled it (no second scale of its
+  // frames), else from a branch of its own.
+  const posterRung = poster
+    ? ladder.findIndex((r) => r.width === poster.width && r.height === poster.height)
+    : -1;
+  const ownBranch = poster !== undefined && posterRung < 0;
+  const branches = ladder.map((_, i) => `[s${i}]`).join('') + (ownBranch ? '[sp]' : '');
+  const graph = [`[0:v:0]split=${n + (ownBranch ? 1 : 0)}${branches}`];
+  ladder.forEach((rung, i) =>
+    graph.push(`[s${i}]${scale(rung)}${i === posterRung ? `,split=2[v${i}][sp]` : `[v${i}]`}`),
+  );
   if (poster) {
     // The branch ends after `frames` frames (trim), so it costs nothing for the rest of the video.
     graph.push(
       `[sp]trim=start=${poster.startSeconds.toFixed(3)},trim=end_frame=${poster.frames},` +
-        `scale=${poster.width}:${poster.height},setsar=1,thumbnail=${poster.frames}[poster]`,
+        `${ownBranch ? `scale=${poster.width}:${poster.height},setsar=1,` : ''}thumbnail=${poster.frames}[poster]`,
     );
   }
   command.complexFilter(graph.join(';'));
