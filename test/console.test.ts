@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -300,6 +302,74 @@ describe('web console in Chromium', () => {
     expect((await read()).body.status).toBe('ready');
     await context.close();
   }, 120_000);
+
+  it('shows the live stage and percent of a clip mid-transcode, then follows it to ready', async () => {
+    // Long enough to be caught encoding. Once ffmpeg reports a percent, it is stopped (SIGSTOP) so the percent holds
+    // still while the page is read, then let go.
+    const file = path.join(work, 'long.mp4');
+    await clip(file, { width: 640, height: 360, seconds: 40 });
+    const bytes = await fs.readFile(file);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const id = await uploadFile(platform.baseUrl, owner, bytes, 'video/mp4', 'long.mp4');
+    const read = () =>
+      request<{ status: string; stage: { name: string; percent: number | null } | null }>(
+        'GET',
+        `${platform.baseUrl}/media/${id}`,
+        { token: owner },
+      );
+    await eventually(
+      'the transcode to report a percent',
+      read,
+      (r) => r.body.stage?.name === 'renditions' && (r.body.stage.percent ?? 0) > 0,
+      90_000,
+    );
+    // The worker's ffmpeg works on the blob's copy, named by its SHA-256.
+    const encoders = execFileSync('ps', ['-eo', 'pid=,args='])
+      .toString()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter(
+        ([, command, ...args]) =>
+          path.basename(command ?? '') === 'ffmpeg' && args.join(' ').includes(sha256),
+      )
+      .map(([pid]) => Number(pid));
+    expect(encoders.length).toBeGreaterThan(0);
+    for (const pid of encoders) process.kill(pid, 'SIGSTOP');
+    try {
+      // The worker's last heartbeat reaches the server; from then on the percent holds.
+      let before: number | null | undefined;
+      const held = await eventually(
+        'the percent to hold',
+        async () => {
+          await new Promise((r) => setTimeout(r, 1_500));
+          const percent = (await read()).body.stage?.percent;
+          const same = percent === before;
+          before = percent;
+          return same ? percent : undefined;
+        },
+        (p) => typeof p === 'number' && p > 0 && p < 100,
+        30_000,
+      );
+      const { context, page } = await signedInPage(owner);
+      await page.goto(`${platform.baseUrl}/console/#/asset/${id}`);
+      const badge = page.locator('article.asset .badge[data-status]').first();
+      await expect.poll(() => badge.textContent()).toBe(`processing · renditions ${Math.round(held!)}%`);
+      expect(await page.locator('label[for="stage-progress"]').textContent()).toBe('Stage: renditions');
+      expect(Number(await page.locator('progress#stage-progress').getAttribute('value'))).toBeCloseTo(
+        held!,
+        3,
+      );
+      await checkPage(page, 'asset-processing');
+      for (const pid of encoders) process.kill(pid, 'SIGCONT');
+      encoders.length = 0;
+      // Let go, the page follows the clip on to ready by itself, and the progress bar goes.
+      await expect.poll(() => statusOf(page), { timeout: 120_000, interval: 500 }).toBe('ready');
+      expect(await page.locator('progress#stage-progress').count()).toBe(0);
+      await context.close();
+    } finally {
+      for (const pid of encoders) process.kill(pid, 'SIGCONT');
+    }
+  }, 240_000);
 
   it("shows an audio file's waveform and plays it, and a PDF's first page", async () => {
     const wav = path.join(work, 'tone.wav');
