@@ -23,10 +23,11 @@ COPY scripts/build-console.ts ./scripts/
 RUN node --import tsx scripts/build-console.ts
 
 FROM ${NODE_IMAGE} AS runtime
-# ffmpeg/ffprobe and poppler-utils (pdftoppm, pdfinfo) are what the media worker runs; Debian 12's, as on the
-# machines the tests run on. WORK_DIR for a volume: a new volume takes this directory's owner.
+# ffmpeg/ffprobe, poppler-utils (pdftoppm, pdfinfo) and libheif-examples (heif-convert, for HEVC HEIC) are what the
+# media worker runs; Debian 12's, as on the machines the tests run on. WORK_DIR for a volume: a new volume takes this
+# directory's owner.
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends ca-certificates ffmpeg poppler-utils \
+  && apt-get install -y --no-install-recommends ca-certificates ffmpeg poppler-utils libheif-examples \
   && rm -rf /var/lib/apt/lists/* \
   && install -d -o node -g node /var/lib/assetline/work
 ENV NODE_ENV=production

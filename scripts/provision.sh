@@ -10,9 +10,10 @@
 #   - Node $NODE_VERSION in .cache/node/ from the npm registry (package node-<os>-<arch>), when the machine's
 #     Node is older than 22; scripts/node-env.sh puts it first on PATH (`--node-only`: this step alone)
 #   - the npm dependencies, installed by that Node
-#   - Debian packages: postgresql, ffmpeg, clamav-daemon + clamav, poppler-utils,
-#     redis-server, nginx-light + libnginx-mod-http-geoip2 (plus a JRE/maven if those are missing); for tests,
-#     libtiff-tools, libheif-examples and python3-pil (real encoders of the layouts sniffing must recognise), and
+#   - Debian packages: postgresql, ffmpeg, clamav-daemon + clamav, poppler-utils, libheif-examples (heif-convert
+#     decodes phones' HEVC HEIC, which sharp cannot), redis-server, nginx-light + libnginx-mod-http-geoip2 (plus a
+#     JRE/maven if those are missing); for tests, libtiff-tools and python3-pil (with libheif's heif-enc: real encoders
+#     of the layouts sniffing must recognise), and
 #     chromium (headless, for the browser upload tests)
 #   - the `postgres` OS user (postgres refuses to run as root; devstack uses it)
 #   - Temporal CLI            ($TEMPORAL_CLI_PATH | PATH | GOPATH/bin | go install)
@@ -151,10 +152,12 @@ have_any nginx /usr/sbin/nginx || missing_pkgs+=(nginx-light)
 have_any runuser /usr/sbin/runuser /sbin/runuser || missing_pkgs+=(util-linux)
 have_any java || missing_pkgs+=(openjdk-17-jre-headless)
 have_any mvn || missing_pkgs+=(maven)
-# Test-only real encoders for sniffing's layouts (test/helpers/encoder-layouts.ts): libtiff's tiffcp (IFD at the end,
-# big-endian), libheif's heif-enc (HEVC HEIC via x265), Pillow (TIFF with its IFD first).
-have_any tiffcp || missing_pkgs+=(libtiff-tools)
+# The worker decodes HEVC HEIC with libheif's heif-convert (activities/media/tools/heif-hevc.ts); its heif-enc makes
+# the tests' HEIC. Test-only real encoders for sniffing's layouts (test/helpers/encoder-layouts.ts): libtiff's tiffcp
+# (IFD at the end, big-endian), Pillow (TIFF with its IFD first).
+have_any heif-convert || missing_pkgs+=(libheif-examples)
 have_any heif-enc || missing_pkgs+=(libheif-examples)
+have_any tiffcp || missing_pkgs+=(libtiff-tools)
 /usr/bin/python3 -c 'import PIL' 2>/dev/null || missing_pkgs+=(python3-pil)
 # Browser uploads (test/browser-upload.test.ts): stock Uppy in headless Chromium, driven by playwright-core with
 # this executable, so that nothing downloads a browser.

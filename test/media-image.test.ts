@@ -1,6 +1,8 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { thumbHashToRGBA } from 'thumbhash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +10,7 @@ import { probeImage, renderImage } from '../activities/media/tools/image';
 import { MediaError, type RenditionFile } from '../activities/media/tools/types';
 import { animatedGif, cameraJpeg, halfTransparentPng, pngBomb } from './helpers/generate-media';
 
+const execFileP = promisify(execFile);
 const limits = { maxPixels: 100_000_000 };
 const GREY = { r: 128, g: 128, b: 128 };
 let dir: string;
@@ -158,6 +161,62 @@ describe('animated GIF', () => {
       expect((await sharp(file).metadata()).pages ?? 1).toBe(1);
       expect(near(await pixel(file, 60, 40), [255, 0, 0], 20)).toBe(true);
     }
+  });
+});
+
+describe('HEVC HEIC, as phones write it', () => {
+  it('is decoded through libheif (sharp has no HEVC decoder) and rendered like any other picture', async () => {
+    // Left half red, right half blue, 1600×1200, through libheif's own encoder (x265).
+    const jpg = path.join(dir, 'halves.jpg');
+    const half = (colour: string) => ({
+      create: { width: 800, height: 1200, channels: 3 as const, background: colour },
+    });
+    await sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#ff0000' } })
+      .composite([{ input: await sharp(half('#0000ff')).png().toBuffer(), left: 800, top: 0 }])
+      .jpeg({ quality: 95 })
+      .toFile(jpg);
+    const heic = path.join(dir, 'halves.heic');
+    await execFileP('heif-enc', ['-q', '80', '-o', heic, jpg]);
+    // sharp alone reads its header but cannot decode it.
+    expect((await sharp(heic).metadata()).compression).toBe('hevc');
+    await expect(sharp(heic).raw().toBuffer()).rejects.toThrow(/HEVC/);
+
+    const info = await probeImage(heic, limits);
+    expect(info).toMatchObject({ format: 'heif', width: 1600, height: 1200 });
+    const outDir = path.join(dir, 'out-heic');
+    const { renditions, placeholder } = await renderImage(heic, outDir, info, limits);
+    expect(sizes(renditions).filter((r) => r.mimeType !== 'image/avif')).toEqual([
+      { name: 'thumb-256', mimeType: 'image/webp', width: 256, height: 192 },
+      { name: 'thumb-1024', mimeType: 'image/webp', width: 1024, height: 768 },
+      { name: 'preview-2048', mimeType: 'image/jpeg', width: 1600, height: 1200 },
+    ]);
+    await expectDecodable(outDir, renditions);
+    const preview = path.join(outDir, 'preview-2048.jpg');
+    expect(near(await pixel(preview, 200, 600), [255, 0, 0], 24)).toBe(true);
+    expect(near(await pixel(preview, 1400, 600), [0, 0, 255], 24)).toBe(true);
+    expect(placeholder.length).toBeGreaterThan(10);
+    // Nothing of the intermediate picture is left behind, in the output or the temporary directory.
+    expect((await readdir(outDir)).every((f) => /^(thumb|preview)-/.test(f))).toBe(true);
+    expect((await readdir(dir)).filter((f) => f.startsWith('.hevc-'))).toEqual([]);
+  });
+
+  it('fails a truncated HEIC with a reason, leaving nothing behind', async () => {
+    const heic = path.join(dir, 'halves.heic');
+    const cut = path.join(dir, 'cut.heic');
+    const bytes = await readFile(heic);
+    await writeFile(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const info = {
+      kind: 'image' as const,
+      format: 'heif',
+      width: 1600,
+      height: 1200,
+      hasAlpha: false,
+      frames: 1,
+    };
+    const failed = renderImage(cut, path.join(dir, 'out-cut'), info, limits);
+    await expect(failed).rejects.toBeInstanceOf(MediaError);
+    await expect(failed).rejects.toThrow(/heif image could not be decoded/);
+    expect((await readdir(dir)).filter((f) => f.startsWith('.hevc-'))).toEqual([]);
   });
 });
 

@@ -148,17 +148,32 @@ describe('sniffing reads stored objects where the parser looks', () => {
     expect((await sniff(zeros, 'image/jpeg')).verdict).toEqual({ ok: false, reason, detected: null });
   });
 
-  it('a big-endian 16-bit TIFF with its IFD at the end goes through the pipeline to ready as image/tiff', async () => {
+  it('a big-endian 16-bit TIFF with its IFD at the end and a phone-style HEVC HEIC go through the pipeline to ready', async () => {
     const tiff = layouts.find((l) => l.name === 'libtiff-16bit-be.tif')!;
+    const heic = layouts.find((l) => l.name === 'libheif.heic')!;
     const platform = await startPlatform();
     try {
       const token = await platform.token('8001');
       // Declared loosely, as a scanner's upload might be: the sniffed type replaces it within the family.
       const data = await fs.readFile(tiff.file);
       const id = await uploadFile(platform.baseUrl, token, data, 'image/heic', 'scan.tif');
+      const heicId = await uploadFile(
+        platform.baseUrl,
+        token,
+        await fs.readFile(heic.file),
+        'image/heic',
+        'IMG_0001.HEIC',
+      );
       const asset = await waitForStatus(platform.baseUrl, token, id, SETTLED, 120_000);
       expect(asset).toMatchObject({ status: 'ready', contentType: 'image/tiff' });
       expect((asset.renditions as { name: string }[]).map((r) => r.name)).toContain('thumb-256');
+      // sharp cannot decode HEVC; libheif's converter does it for the renderer.
+      const photo = await waitForStatus(platform.baseUrl, token, heicId, SETTLED, 120_000);
+      expect(photo).toMatchObject({ status: 'ready', contentType: 'image/heic' });
+      const thumb = (photo.renditions as { name: string; width: number; height: number }[]).find(
+        (r) => r.name === 'thumb-256',
+      );
+      expect(thumb && Math.max(thumb.width, thumb.height)).toBe(256);
     } finally {
       await platform.stop();
     }

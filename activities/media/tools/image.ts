@@ -8,6 +8,7 @@ import exifr from 'exifr';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
 import { avifWhereSmaller } from './image-avif';
+import { decodableHevc } from './heif-hevc';
 import { MediaError, MediaRejected, type ImageInfo, type RenditionFile } from './types';
 
 // libvips' operation cache keeps decoded regions of past images alive; a worker sees each image once.
@@ -74,8 +75,11 @@ export async function renderImage(
   // The only decode of the source: upright, sRGB, first frame, already shrunk to the largest rendition (libvips
   // uses shrink-on-load for JPEG/WebP), so everything after works on at most 2048×2048 pixels.
   let base: { data: Buffer; info: OutputInfo };
+  // Beside the output directory, not in it: everything in it is uploaded.
+  const hevc =
+    info.format === 'heif' ? await decodableHevc(src, path.dirname(path.resolve(outDir))) : undefined;
   try {
-    base = await sharp(src, {
+    base = await sharp(hevc?.path ?? src, {
       limitInputPixels: opts.maxPixels,
       autoOrient: true,
       pages: 1,
@@ -87,6 +91,8 @@ export async function renderImage(
       .toBuffer({ resolveWithObject: true });
   } catch (err) {
     throw undecodable(err, info.format);
+  } finally {
+    await hevc?.release();
   }
   const { width, height, channels } = base.info;
   const decoded = () => sharp(base.data, { raw: { width, height, channels } });
