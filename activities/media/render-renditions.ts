@@ -11,6 +11,7 @@ import { renditionAttemptPrefix } from '../../domain/object-keys';
 import { classifyMediaErrors } from '../failures';
 import { stallMs, type BlobRef, type MediaDeps } from './deps';
 import { keepBeating } from '../heartbeat';
+import { isStillKind } from '../../domain/still-renditions';
 
 const PROGRESS = { details: { percent: 0 } };
 
@@ -69,6 +70,9 @@ export function renderRenditionsActivity(deps: MediaDeps) {
             await deps.workspace.keepOutputs(outDir, prefix);
           if (placeholder !== undefined)
             await deps.blobs.setMediaInfo(input.sha256, { ...info }, placeholder);
+          // An image's or a page's renditions are checked by the workflow without a file (validation reads only
+          // audio and video): this was the blob's last media stage on this worker, so its local copy goes now.
+          if (isStillKind(info.kind)) await deps.workspace.dropSource(input.sha256);
           return {
             prefix,
             placeholder,
