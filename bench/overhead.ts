@@ -17,7 +17,7 @@ import { signDevToken } from '../devstack/dev-token';
 import { ClamdScanner } from '../infra/adapters/clamd-scanner';
 import { S3ObjectStore } from '../infra/adapters/s3-object-store';
 import { LocalWorkspace } from '../infra/adapters/workspace';
-import { upload } from './client';
+import { settledAt, upload } from './client';
 import { cpuByPart, cpuPerUnit } from './cpu';
 import { clip, clipCopies, jpegCopies, photo } from './media';
 import { rawPipeline } from './raw-pipeline';
@@ -31,6 +31,8 @@ const PHOTOS = Number(arg('photos', '20'));
 const CLIPS = Number(arg('clips', '0'));
 const ROUNDS = Number(arg('rounds', '3'));
 const RAW = process.argv.includes('--raw');
+/** With a number: wait as the benches do (bench/client.ts settledAt, polling every that many ms), to cost it. */
+const BENCH_POLL = process.argv.includes('--bench-poll') ? Number(arg('bench-poll', '1000')) : undefined;
 const PG_LOG = process.argv.includes('--pg-log');
 const CPU_PROF = process.argv.includes('--cpu-prof') ? path.resolve(arg('cpu-prof', '')) : undefined;
 
@@ -41,7 +43,11 @@ const platform = await startLocalPlatform({
   dataDir: path.join(workDir, 'platform'),
   clamd: true,
   env: { MEDIA_CONCURRENCY: '2', QUOTA_MAX_BYTES: String(1024 ** 4) },
-  ...(CPU_PROF ? { workerEnv: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROF}` } } : {}),
+  workerEnv: {
+    NODE_OPTIONS: [CPU_PROF ? `--cpu-prof --cpu-prof-dir=${CPU_PROF}` : '', arg('worker-node-options', '')]
+      .join(' ')
+      .trim(),
+  },
 });
 const raw = {
   store: new S3ObjectStore({
@@ -132,8 +138,18 @@ async function historyStats(ids: string[]): Promise<Record<string, number>> {
     const client = new Client({ connection });
     for (const id of ids) {
       const history = await client.workflow.getHandle(`asset-${id}`).fetchHistory();
+      let at = 0;
+      const timeOf = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+        Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
       for (const e of history.events ?? []) {
         const type = Object.keys(e).find((k) => k.endsWith('EventAttributes')) ?? 'unknown';
+        // Milliseconds from each event to the next, by the kind of gap: where the time between the stages goes.
+        const t = timeOf(e);
+        if (at) {
+          const gap = `ms before ${type.replace('EventAttributes', '')}`;
+          counts[gap] = (counts[gap] ?? 0) + (t - at);
+        }
+        at = t;
         counts[type.replace('EventAttributes', '')] = (counts[type.replace('EventAttributes', '')] ?? 0) + 1;
         counts.events = (counts.events ?? 0) + 1;
       }
@@ -183,7 +199,13 @@ try {
     const before = cpuByPart(parts());
     const t0 = Date.now();
     await Promise.all(uploads.map((u) => u.complete()));
-    const statuses = await waitSettled(uploads.map((u) => u.assetId));
+    const ids = uploads.map((u) => u.assetId);
+    const statuses =
+      BENCH_POLL === undefined
+        ? await waitSettled(ids)
+        : [...(await settledAt(platform.env.DATABASE_URL!, ids, undefined, BENCH_POLL)).values()].map(
+            (s) => s.status,
+          );
     const wallMs = Date.now() - t0;
     const perAsset = cpuPerUnit(before, cpuByPart(parts()), uploads.length);
     const threads = cpuPerUnit(threadsBefore, threadCpu(platform.worker.pid), uploads.length);
