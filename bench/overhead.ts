@@ -42,7 +42,16 @@ const log = (m: string) => console.log(`[overhead ${new Date().toISOString().sli
 const platform = await startLocalPlatform({
   dataDir: path.join(workDir, 'platform'),
   clamd: true,
-  env: { MEDIA_CONCURRENCY: '2', QUOTA_MAX_BYTES: String(1024 ** 4) },
+  env: {
+    MEDIA_CONCURRENCY: '2',
+    QUOTA_MAX_BYTES: String(1024 ** 4),
+    // --env KEY=VALUE (repeatable): the platform's configuration for an experiment, e.g. CDN_WARM_RENDITIONS=
+    ...Object.fromEntries(
+      process.argv.flatMap((a, i) =>
+        process.argv[i - 1] === '--env' ? [a.split(/=(.*)/s).slice(0, 2)] : [],
+      ),
+    ),
+  },
   workerEnv: {
     NODE_OPTIONS: [CPU_PROF ? `--cpu-prof --cpu-prof-dir=${CPU_PROF}` : '', arg('worker-node-options', '')]
       .join(' ')
