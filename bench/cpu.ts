@@ -36,8 +36,8 @@ function procStats(): ProcStat[] {
 }
 
 /**
- * CPU time used so far by each part of the platform: the named process trees by their root pids, the servers by
- * their command names, and this process (the load generator) unless it is named.
+ * CPU time used so far by each part of the platform: the named process trees by their root pids, the servers this
+ * process started by their command names, and this process (the load generator) unless it is named.
  */
 export function cpuByPart(roots: Record<string, number>): Record<string, number> {
   const stats = procStats();
@@ -51,11 +51,20 @@ export function cpuByPart(roots: Record<string, number>): Record<string, number>
     return undefined;
   };
   const parts: Record<string, number> = {};
+  const ours = (s: ProcStat): boolean => {
+    for (let p = byPid.get(s.ppid); p; p = byPid.get(p.ppid)) {
+      if (p.pid === process.pid) return true;
+      if (p.ppid <= 1) break;
+    }
+    return false;
+  };
   for (const s of stats) {
-    // The servers first: this process started them, so they would otherwise count as its own.
-    const part = SERVERS.includes(s.comm)
-      ? s.comm
-      : (rootOf(s) ?? (s.pid === process.pid ? 'load generator' : 'other'));
+    // The servers first: this process started them, so they would otherwise count as its own. Only ours: another
+    // platform on the machine (a test suite, another bench) runs servers of the same names, which are 'other'.
+    const part =
+      SERVERS.includes(s.comm) && ours(s)
+        ? s.comm
+        : (rootOf(s) ?? (s.pid === process.pid ? 'load generator' : 'other'));
     parts[part] = (parts[part] ?? 0) + s.cpuMs;
   }
   return parts;

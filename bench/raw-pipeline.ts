@@ -6,8 +6,9 @@ import { sha256OfObject } from '../activities/hashing/hash';
 import { sniffStoredObject } from '../activities/sniff-content';
 import { probeImage, renderImage } from '../activities/media/tools/image';
 import { probeAv } from '../activities/media/tools/probe';
-import { transcodeVideo } from '../activities/media/tools/video';
+import { videoWithPreviews } from '../activities/media/tools/video-with-previews';
 import { validateVideo } from '../activities/media/tools/validate';
+import { checkPreviews, mergeReports } from '../activities/media/tools/preview-checks';
 import type { RenditionFile } from '../activities/media/tools/types';
 
 export interface RawDeps {
@@ -19,9 +20,10 @@ export interface RawDeps {
 
 /**
  * The baseline: the pipeline's work on an object already in S3 — streamed SHA-256, sniffing, the copy to its
- * content address, the clamd scan, the download, the probe, the same sharp or ffmpeg calls, for video the same
- * validation (on the local outputs, as a plain script would), and the upload of the renditions — as one plain
- * function: no Temporal, no API, no database.
+ * content address, the clamd scan, the download, the probe, the same sharp or ffmpeg calls (for video the ladder
+ * and, beside it, the storyboard and animated preview), for video the same validation and preview checks (on the
+ * local outputs, as a plain script would), and the upload of the renditions — as one plain function: no Temporal,
+ * no API, no database.
  */
 export async function rawPipeline(deps: RawDeps, uploadKey: string, contentType: string): Promise<void> {
   const { store, workspace } = deps;
@@ -51,8 +53,12 @@ export async function rawPipeline(deps: RawDeps, uploadKey: string, contentType:
     } else if (sniffed.family === 'video') {
       const info = await probeAv(src);
       if (info.kind !== 'video') throw new Error(`${blobKey} has no video stream`);
-      const files: RenditionFile[] = (await transcodeVideo(src, outDir, info, {})).renditions;
-      const report = await validateVideo(src, outDir, info, files);
+      // The ladder beside the storyboard and animated preview, and the checks of both, as the platform makes them.
+      const files: RenditionFile[] = (await videoWithPreviews(src, outDir, info, {})).renditions;
+      const report = mergeReports(
+        await validateVideo(src, outDir, info, files),
+        await checkPreviews(outDir, info, files),
+      );
       if (!report.ok) throw new Error(`validation of ${blobKey}: ${report.reason}`);
       await workspace.uploadDir(store, outDir, prefix);
     } else {

@@ -91,6 +91,11 @@ describe('image and document pipeline', () => {
     expect(blob).toMatchObject({ refcount: 1, status: 'ready' });
     expect((await sha256OfStream(await platform.store.read(blob!.object_key))).sha256).toBe(sha256(data));
     expect(await platform.store.list(`uploads/6006/${assetId}`)).toEqual([]);
+    // Rendering was the blob's last media stage (the workflow checks an image's renditions itself): the worker's
+    // local copy of the original is gone.
+    expect(await fs.readdir(path.join(platform.workDir!, 'sources')).catch(() => [])).not.toContain(
+      sha256(data),
+    );
   });
 
   it('a PNG with alpha is never upscaled and keeps its transparency in WebP', async () => {

@@ -27,6 +27,7 @@ describe('workflow replay of recorded histories', async () => {
       'v5-release-clock',
       'v6-reads-by-their-time',
       'v7-orphan-sweep',
+      'v8-stills-checked-in-workflow',
     ]);
     for (const version of versions) {
       expect(files.filter((f) => path.dirname(f) === version).length).toBeGreaterThanOrEqual(5);

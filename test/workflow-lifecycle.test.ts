@@ -379,6 +379,8 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
   it('out-of-bounds output fails at validate with the numbers; a retry renders again', async () => {
     let validations = 0;
     const fake = fakeActivities({
+      // Video: its outputs are checked by the validate activity, which reads them.
+      extractMetadata: async () => ({ kind: 'video', container: 'mov,mp4', durationSeconds: 8 }),
       validateRenditions: async (): Promise<ValidationReport> => {
         validations += 1;
         return validations === 1
@@ -403,6 +405,48 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
       await env.sleep('10m');
       expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'ready' });
       expect(fake.names().filter((n) => n === 'renderRenditions')).toHaveLength(2);
+      expect(fake.names().filter((n) => n === 'publishRenditions')).toHaveLength(1);
+    });
+  });
+
+  it('an empty image rendition fails at validate, checked by the workflow without a media task; a retry renders again', async () => {
+    let renders = 0;
+    const fake = fakeActivities({
+      renderRenditions: async () => {
+        renders += 1;
+        const sizeBytes = renders === 1 ? 0 : 2048;
+        return {
+          prefix: 'p/',
+          renditions: [
+            { name: 'thumb-256', objectKey: 'p/thumb-256.webp', mimeType: 'image/webp', sizeBytes },
+            { name: 'web-1280', objectKey: 'p/web-1280.webp', mimeType: 'image/webp', sizeBytes: 4096 },
+          ],
+        };
+      },
+    });
+    await withWorkers(fake, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await handle.signal(uploadCompletedSignal, { source: 'api' });
+      await env.sleep('10m');
+      expect(await handle.query(assetStateQuery)).toMatchObject({
+        status: 'failed',
+        stage: 'failed',
+        reason: 'validate failed: empty renditions: thumb-256',
+      });
+      const failed = fake.calls.find(
+        (c) => c.name === 'recordTransition' && (c.arg as TransitionRecord).to === 'failed',
+      )!.arg as TransitionRecord;
+      expect(failed.stage).toBe('validate');
+      expect(fake.names()).not.toContain('publishRenditions');
+      await handle.signal(retryRequestedSignal, { requestedBy: 'ops' });
+      await env.sleep('10m');
+      expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'ready' });
+      expect(renders).toBe(2);
+      const validated = fake.calls.find(
+        (c) => c.name === 'recordTransition' && (c.arg as TransitionRecord).reason === 'renditions validated',
+      )!.arg as TransitionRecord;
+      expect(validated).toMatchObject({ stage: 'validate', details: { renditions: 2 } });
+      expect(fake.names()).not.toContain('validateRenditions');
       expect(fake.names().filter((n) => n === 'publishRenditions')).toHaveLength(1);
     });
   });

@@ -3,14 +3,14 @@ import type { NewRendition } from '../../infra/adapters/blob-repository';
 import { renderImageIsolated } from './tools/image-isolated';
 import { tripTestPoison } from './tools/test-poison';
 import { renderDocument } from './tools/document';
-import { transcodeVideo, type VideoOutput } from './tools/video';
-import { renderVideoPreviews } from './tools/video-previews';
+import { videoWithPreviews } from './tools/video-with-previews';
 import { transcodeAudio } from './tools/audio';
-import type { AvInfo, MediaInfo, RenditionFile, WorkControl } from './tools/types';
+import type { MediaInfo, RenditionFile } from './tools/types';
 import { renditionAttemptPrefix } from '../../domain/object-keys';
 import { classifyMediaErrors } from '../failures';
 import { stallMs, type BlobRef, type MediaDeps } from './deps';
 import { keepBeating } from '../heartbeat';
+import { isStillKind } from '../../domain/still-renditions';
 
 const PROGRESS = { details: { percent: 0 } };
 
@@ -69,6 +69,9 @@ export function renderRenditionsActivity(deps: MediaDeps) {
             await deps.workspace.keepOutputs(outDir, prefix);
           if (placeholder !== undefined)
             await deps.blobs.setMediaInfo(input.sha256, { ...info }, placeholder);
+          // An image's or a page's renditions are checked by the workflow without a file (validation reads only
+          // audio and video): this was the blob's last media stage on this worker, so its local copy goes now.
+          if (isStillKind(info.kind)) await deps.workspace.dropSource(input.sha256);
           return {
             prefix,
             placeholder,
@@ -89,37 +92,4 @@ export function renderRenditionsActivity(deps: MediaDeps) {
       }, PROGRESS),
     );
   };
-}
-
-/**
- * The ladder and the previews (storyboard, animated preview) side by side: the previews' decode fills the gaps the
- * encoders leave. The first failure stops the other run, and both have ended before the scratch directory goes.
- */
-async function videoWithPreviews(
-  src: string,
-  outDir: string,
-  info: AvInfo,
-  control: WorkControl,
-): Promise<VideoOutput> {
-  const both = new AbortController();
-  const stop = () => both.abort(control.signal?.reason);
-  control.signal?.addEventListener('abort', stop, { once: true });
-  let first: unknown;
-  const failFast = (err: unknown): never => {
-    first ??= err;
-    both.abort(err);
-    throw err;
-  };
-  try {
-    const [ladder, previews] = await Promise.allSettled([
-      transcodeVideo(src, outDir, info, { ...control, signal: both.signal }).catch(failFast),
-      renderVideoPreviews(src, outDir, info, { signal: both.signal, stallMs: control.stallMs }).catch(
-        failFast,
-      ),
-    ]);
-    if (ladder.status === 'rejected' || previews.status === 'rejected') throw first;
-    return { ...ladder.value, renditions: [...ladder.value.renditions, ...previews.value] };
-  } finally {
-    control.signal?.removeEventListener('abort', stop);
-  }
 }

@@ -5,6 +5,7 @@ import type { MediaInfo, RenditionFile, ValidationReport } from './tools/types';
 import { classifyMediaErrors } from '../failures';
 import { stallMs, type BlobRef, type MediaDeps } from './deps';
 import { keepBeating } from '../heartbeat';
+import { checkStillRenditions } from '../../domain/still-renditions';
 
 const PROGRESS = { details: { percent: 0 } };
 
@@ -19,12 +20,8 @@ export function validateRenditionsActivity(deps: MediaDeps) {
     const report = await classifyMediaErrors(() =>
       keepBeating(async (beat) => {
         const { info } = input;
-        if (info.kind !== 'video' && info.kind !== 'audio') {
-          const empty = input.renditions.filter((r) => r.sizeBytes === 0).map((r) => r.name);
-          return empty.length
-            ? { ok: false, reason: `empty renditions: ${empty.join(', ')}`, measurements: {} }
-            : { ok: true, measurements: { renditions: input.renditions.length } };
-        }
+        // Runs recorded before the workflow checked these itself still ask here.
+        if (info.kind !== 'video' && info.kind !== 'audio') return checkStillRenditions(input.renditions);
         const src = await deps.workspace.source(deps.store, input.sha256, input.blobKey, input.sizeBytes);
         const kept = await deps.workspace.keptOutputs(input.prefix);
         const dir = kept ?? (await deps.workspace.scratch());

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database';
 import type { AssetEventRow, MediaAssetRow, NewMediaAsset } from '../db/schema';
 import type { AssetStatus } from '../../domain/asset-status';
-import { notifyAssetChanged } from './asset-changes';
+import { ASSET_CHANGED_CHANNEL, notifyAssetChanged } from './asset-changes';
 import { lockOwnerUsage, QuotaExceededError, quotaExcess, type QuotaLimits } from './quota-repository';
 
 export interface TransitionRecord {
@@ -105,45 +105,33 @@ export class AssetRepository {
    * start (the API removed the row), so the workflow has nothing to record and nobody holds its URL.
    */
   async recordTransition(t: TransitionRecord): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
-      const asset = await tx
-        .selectFrom('media_assets')
-        .select('asset_id')
-        .where('asset_id', '=', t.assetId)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!asset) return false;
-      const inserted = await tx
-        .insertInto('asset_events')
-        .values({
-          event_id: t.eventId,
-          asset_id: t.assetId,
-          from_status: t.from,
-          to_status: t.to,
-          reason: t.reason,
-          details: JSON.stringify(t.details),
-          stage: t.stage ?? null,
-        })
-        .onConflict((oc) => oc.column('event_id').doNothing())
-        .returning('event_id')
-        .executeTakeFirst();
-      if (!inserted) return true;
-      await tx
-        .updateTable('media_assets')
-        .set({
-          status: t.to,
-          status_reason: t.reason,
-          updated_at: sql<Date>`now()`,
-          ...(t.checksumSha256 ? { checksum_sha256: t.checksumSha256 } : {}),
-          ...(t.to === 'failed'
-            ? { failed_stage: t.stage ?? null, failure_attempts: sql<number>`failure_attempts + 1` }
-            : {}),
-        })
-        .where('asset_id', '=', t.assetId)
-        .execute();
-      await notifyAssetChanged(tx, t.assetId);
-      return true;
-    });
+    // One statement, so one round trip and one commit (it was seven: begin, the lock, the event, the status, the
+    // version bump, the notification, commit). Its parts run in the order their data needs: the row is locked,
+    // the event inserted (nothing when its id is already there), and only then the row changed and announced.
+    const failed = t.to === 'failed';
+    const { rows } = await sql<{ found: boolean }>`
+      with asset as (
+        select asset_id from media_assets where asset_id = ${t.assetId} for update
+      ), event as (
+        insert into asset_events (event_id, asset_id, from_status, to_status, reason, details, stage)
+        select ${t.eventId}, asset_id, ${t.from}::text, ${t.to}::text, ${t.reason}::text,
+               ${JSON.stringify(t.details)}::jsonb, ${t.stage ?? null}::text
+          from asset
+        on conflict (event_id) do nothing
+        returning asset_id
+      ), changed as (
+        update media_assets a
+           set status = ${t.to}, status_reason = ${t.reason}, updated_at = now(),
+               doc_version = a.doc_version + 1
+               ${t.checksumSha256 ? sql`, checksum_sha256 = ${t.checksumSha256}` : sql``}
+               ${failed ? sql`, failed_stage = ${t.stage ?? null}, failure_attempts = a.failure_attempts + 1` : sql``}
+          from event
+         where a.asset_id = event.asset_id
+        returning pg_notify(${ASSET_CHANGED_CHANNEL}, ${t.assetId})
+      )
+      select exists (select 1 from asset) as found, (select count(*) from changed) as changed
+    `.execute(this.db);
+    return rows[0]?.found ?? false;
   }
 
   /** A purged asset keeps its row (status deleted) as a tombstone; its tags and grants go. */

@@ -121,6 +121,8 @@ export interface TestPlatform {
   deliveryBaseUrl: string;
   /** The origin's read counter; `flush()` writes asset_access now. */
   accessRecorder: AccessRecorder;
+  /** The media worker's workspace (LocalWorkspace root): sources/ holds the blobs it fetched; unset without a worker. */
+  workDir?: string;
   token(sub: string, extra?: { groups?: string[]; role?: 'operator' }): Promise<string>;
   stop(): Promise<void>;
 }
@@ -234,6 +236,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
   let workersRun: Promise<unknown> | undefined;
   let nativeConnection: NativeConnection | undefined;
   const decoders = new DecoderPool({ size: 2, memoryMb: 2048 });
+  let workDir: string | undefined;
   if (opts.worker !== false) {
     nativeConnection = await NativeConnection.connect({ address: temporalAddress });
     const setup = {
@@ -243,7 +246,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
       workflowBundle: { codePath: stack.workflowBundlePath },
     };
     const scanner = opts.scanner ?? new NoScanner();
-    const workspace = new LocalWorkspace(path.join(stack.tmpDir, uniqueName('work')));
+    workDir = path.join(stack.tmpDir, uniqueName('work'));
+    const workspace = new LocalWorkspace(workDir);
     workers.push(
       await createIoWorker(
         setup,
@@ -362,6 +366,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
     taskQueue,
     deliveryBaseUrl,
     accessRecorder,
+    ...(workDir ? { workDir } : {}),
     token: (sub, extra) => signDevToken(JWT_SECRET, { sub, ...extra }),
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
