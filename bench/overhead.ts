@@ -14,13 +14,10 @@ import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { startLocalPlatform } from '../devstack';
 import { signDevToken } from '../devstack/dev-token';
-import { ClamdScanner } from '../infra/adapters/clamd-scanner';
-import { S3ObjectStore } from '../infra/adapters/s3-object-store';
-import { LocalWorkspace } from '../infra/adapters/workspace';
 import { settledAt, upload } from './client';
 import { cpuByPart, cpuPerUnit } from './cpu';
 import { clip, clipCopies, jpegCopies, photo } from './media';
-import { rawPipeline } from './raw-pipeline';
+import { rawDepsFor, rawPipeline } from './raw-pipeline';
 import { median, pool } from './stats';
 
 const arg = (name: string, fallback: string) => {
@@ -58,19 +55,7 @@ const platform = await startLocalPlatform({
       .trim(),
   },
 });
-const raw = {
-  store: new S3ObjectStore({
-    endpoint: platform.env.S3_ENDPOINT!,
-    region: 'us-east-1',
-    bucket: platform.env.S3_BUCKET!,
-    accessKeyId: platform.env.S3_ACCESS_KEY_ID!,
-    secretAccessKey: platform.env.S3_SECRET_ACCESS_KEY!,
-    forcePathStyle: true,
-  }),
-  scanner: new ClamdScanner({ host: platform.clamd!.host, port: platform.clamd!.port }),
-  workspace: new LocalWorkspace(path.join(workDir, 'raw-work')),
-  maxImagePixels: 100_000_000,
-};
+const raw = rawDepsFor(platform, workDir);
 const parts = () => ({
   api: platform.api.pid,
   worker: platform.worker.pid,

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { LocalPlatform } from '../devstack';
+import { ClamdScanner } from '../infra/adapters/clamd-scanner';
 import type { ObjectStore } from '../infra/adapters/object-store';
+import { S3ObjectStore } from '../infra/adapters/s3-object-store';
 import type { Scanner } from '../infra/adapters/scanner';
-import type { LocalWorkspace } from '../infra/adapters/workspace';
+import { LocalWorkspace } from '../infra/adapters/workspace';
 import { sha256OfObject } from '../activities/hashing/hash';
 import { sniffStoredObject } from '../activities/sniff-content';
 import { probeImage, renderImage } from '../activities/media/tools/image';
@@ -16,6 +20,23 @@ export interface RawDeps {
   scanner: Scanner;
   workspace: LocalWorkspace;
   maxImagePixels: number;
+}
+
+/** The baseline's adapters on the bench platform's own bucket and clamd, with a workspace of its own. */
+export function rawDepsFor(platform: LocalPlatform, workDir: string): RawDeps {
+  return {
+    store: new S3ObjectStore({
+      endpoint: platform.env.S3_ENDPOINT!,
+      region: 'us-east-1',
+      bucket: platform.env.S3_BUCKET!,
+      accessKeyId: platform.env.S3_ACCESS_KEY_ID!,
+      secretAccessKey: platform.env.S3_SECRET_ACCESS_KEY!,
+      forcePathStyle: true,
+    }),
+    scanner: new ClamdScanner({ host: platform.clamd!.host, port: platform.clamd!.port }),
+    workspace: new LocalWorkspace(path.join(workDir, 'raw-work')),
+    maxImagePixels: 100_000_000,
+  };
 }
 
 /**

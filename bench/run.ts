@@ -7,13 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot, rssBytes, startLocalPlatform, treeRssBytes } from '../devstack';
-import { ClamdScanner } from '../infra/adapters/clamd-scanner';
-import { S3ObjectStore } from '../infra/adapters/s3-object-store';
-import { LocalWorkspace } from '../infra/adapters/workspace';
 import { signDevToken } from '../devstack/dev-token';
 import { cliUpload } from './cli-upload';
 import { consoleLibrary } from './console-library';
 import { ladderBench } from './ladder';
+import { rawDepsFor } from './raw-pipeline';
 import { writeReport, type BenchReport } from './report';
 import { searchLatency } from './search-latency';
 import { sha256Rate } from './sha256-rate';
@@ -75,19 +73,7 @@ const ctx: BenchContext = {
   workDir,
   log,
   mediaConcurrency,
-  raw: {
-    store: new S3ObjectStore({
-      endpoint: platform.env.S3_ENDPOINT!,
-      region: 'us-east-1',
-      bucket: platform.env.S3_BUCKET!,
-      accessKeyId: platform.env.S3_ACCESS_KEY_ID!,
-      secretAccessKey: platform.env.S3_SECRET_ACCESS_KEY!,
-      forcePathStyle: true,
-    }),
-    scanner: new ClamdScanner({ host: platform.clamd!.host, port: platform.clamd!.port }),
-    workspace: new LocalWorkspace(path.join(workDir, 'raw-work')),
-    maxImagePixels: 100_000_000,
-  },
+  raw: rawDepsFor(platform, workDir),
   takeWorkerPeakRss() {
     const taken = peak;
     peak = { nodeBytes: 0, treeBytes: 0 };
