@@ -1,15 +1,12 @@
 import { round } from './numbers';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ENCODER_THREADS, runFfmpeg } from './ffmpeg-run';
 import { GOP_SECONDS } from './ladder-encode';
 import type { Rung } from './ladder';
 import { LADDER_CRF, type ComplexityProbe } from './per-title';
+import { ffprobeJson } from './probe';
 import type { WorkControl } from './types';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
 
 /** Seconds per sampled window: short, so probing and checking cost a few seconds of a long video. */
 export const WINDOW_SECONDS = 2;
@@ -59,21 +56,23 @@ export async function keyframesNear(src: string, targets: readonly number[]): Pr
   const intervals = targets
     .map((t) => `${t.toFixed(3)}%${(t + KEYFRAME_REACH_SECONDS).toFixed(3)}`)
     .join(',');
-  const listed = await run(
-    'ffprobe',
-    [
-      ...['-v', 'error', '-select_streams', 'v:0', '-read_intervals', intervals],
-      ...['-show_entries', 'packet=pts_time,dts_time,flags:format=start_time', '-of', 'json', src],
-    ],
-    { timeout: KEYFRAME_LIST_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
-  ).catch(() => undefined);
-  if (!listed) return [];
-  const data = parseJson(listed.stdout) as {
+  const data = await ffprobeJson<{
     packets?: { pts_time?: string; dts_time?: string; flags?: string }[];
     format?: { start_time?: string };
-  };
-  const origin = Number(data.format?.start_time ?? 0) || 0;
-  const times = (data.packets ?? [])
+  }>(
+    src,
+    [
+      '-select_streams',
+      'v:0',
+      '-read_intervals',
+      intervals,
+      '-show_entries',
+      'packet=pts_time,dts_time,flags:format=start_time',
+    ],
+    KEYFRAME_LIST_TIMEOUT_MS,
+  ).catch(() => undefined);
+  const origin = Number(data?.format?.start_time ?? 0) || 0;
+  const times = (data?.packets ?? [])
     .filter((p) => p.flags?.startsWith('K'))
     .map((p) => Number(p.pts_time ?? p.dts_time) - origin)
     .filter((t) => Number.isFinite(t) && t >= 0);
@@ -245,12 +244,4 @@ function x264FrameSizes(): { onLine(line: string): void; sizes: FrameSizes[] } {
       });
     },
   };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return {};
-  }
 }

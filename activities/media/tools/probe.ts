@@ -30,13 +30,22 @@ interface ProbeData {
 export const FFPROBE_TIME_LIMIT_MS = 60_000;
 
 /** ffprobe's streams and format as JSON; a file ffprobe cannot read, or does not finish in time, is a MediaError. */
-export function ffprobe(src: string, timeLimitMs = FFPROBE_TIME_LIMIT_MS): Promise<ProbeData> {
-  const args = ['-hide_banner', '-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', src];
+export async function ffprobe(src: string, timeLimitMs = FFPROBE_TIME_LIMIT_MS): Promise<ProbeData> {
+  const data = await ffprobeJson<Partial<ProbeData>>(src, ['-show_format', '-show_streams'], timeLimitMs);
+  return { streams: data.streams ?? [], format: data.format ?? {} };
+}
+
+/**
+ * One ffprobe run with JSON output (`entries`: what to show, and any reading options), killed after `timeLimitMs`.
+ * Its failures are MediaErrors naming ffprobe's complaint or the limit.
+ */
+export function ffprobeJson<T>(src: string, entries: readonly string[], timeLimitMs: number): Promise<T> {
+  const args = ['-hide_banner', '-v', 'error', '-print_format', 'json', ...entries, src];
   return new Promise((resolve, reject) => {
     execFile(
       'ffprobe',
       args,
-      { timeout: timeLimitMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
+      { timeout: timeLimitMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err && err.killed) {
           reject(new MediaError(`ffprobe did not finish within ${timeLimitMs / 1000} s`, { src }));
@@ -49,8 +58,7 @@ export function ffprobe(src: string, timeLimitMs = FFPROBE_TIME_LIMIT_MS): Promi
           return;
         }
         try {
-          const data = JSON.parse(stdout) as Partial<ProbeData>;
-          resolve({ streams: data.streams ?? [], format: data.format ?? {} });
+          resolve(JSON.parse(stdout) as T);
         } catch {
           reject(new MediaError('ffprobe cannot read the file: no readable report', { src }));
         }
