@@ -44,7 +44,8 @@ export class Beat {
   now(details?: unknown): void {
     if (details !== undefined) this.latest = details;
     this.lastAt = Date.now();
-    this.ctx.heartbeat(this.latest);
+    // A local activity has no heartbeats: its workflow task is what times out when its worker is lost.
+    if (!this.ctx.info.isLocal) this.ctx.heartbeat(this.latest);
   }
 
   /** For hot loops: keeps `details` as the latest and beats when `due` or the gap has passed. True if it beat. */

@@ -10,7 +10,33 @@ export interface ActivityRun {
   scheduledAt: number;
 }
 
-/** Every completed activity of a workflow run, in order, from its history. */
+type Marker = {
+  markerName?: string | null;
+  details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null;
+};
+const seconds = (t: { seconds?: number | string; nanos?: number } | null | undefined) =>
+  t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : undefined;
+
+/**
+ * A local activity's run from the marker its workflow task recorded (Core's marker data: the type, when it was first
+ * scheduled and when it completed, retries included), named `<type> (local)`.
+ */
+function localActivityRun(marker: Marker | null | undefined): ActivityRun | undefined {
+  if (marker?.markerName !== 'core_local_activity') return undefined;
+  const raw = marker.details?.data?.payloads?.[0]?.data;
+  if (!raw) return undefined;
+  const data = JSON.parse(Buffer.from(raw).toString('utf8')) as {
+    activity_type: string;
+    complete_time?: { seconds?: number | string; nanos?: number };
+    original_schedule_time?: { seconds?: number | string; nanos?: number };
+  };
+  const from = seconds(data.original_schedule_time);
+  const to = seconds(data.complete_time);
+  if (from === undefined || to === undefined) return undefined;
+  return { type: `${data.activity_type} (local)`, queuedMs: 0, runMs: to - from, scheduledAt: from };
+}
+
+/** Every completed activity of a workflow run, remote and local, in order, from its history. */
 export async function activityRuns(temporalAddress: string, workflowId: string): Promise<ActivityRun[]> {
   const connection = await Connection.connect({ address: temporalAddress });
   try {
@@ -25,6 +51,8 @@ export async function activityRuns(temporalAddress: string, workflowId: string):
       if (type) scheduled.set(id, { type, at });
       const s = event.activityTaskStartedEventAttributes;
       if (s) started.set(String(s.scheduledEventId), at);
+      const local = localActivityRun(event.markerRecordedEventAttributes);
+      if (local) runs.push(local);
       const c = event.activityTaskCompletedEventAttributes;
       const sched = c && scheduled.get(String(c.scheduledEventId));
       const start = c && started.get(String(c.scheduledEventId));
@@ -38,7 +66,10 @@ export async function activityRuns(temporalAddress: string, workflowId: string):
   }
 }
 
-/** Where a run's time went: each activity type's own work, and everything else (scheduling, workflow tasks). */
+/**
+ * Where a run's time went: each activity type's own work (local ones included, bookkeeping too), and everything else
+ * (scheduling, workflow tasks).
+ */
 export function breakdown(runs: ActivityRun[], totalMs: number): Record<string, number> {
   const byType: Record<string, number> = {};
   for (const r of runs) byType[r.type] = (byType[r.type] ?? 0) + r.runMs;

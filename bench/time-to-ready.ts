@@ -32,7 +32,8 @@ const SUBJECTS: Subject[] = [
     id: 'clip',
     title: '8 s 1080p30 clip with audio',
     contentType: 'video/mp4',
-    target: 1.15,
+    // Issue 18's goal (it was 1.15 before).
+    target: 1.05,
     make: clip,
     copies: clipCopies,
   },

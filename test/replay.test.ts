@@ -28,6 +28,7 @@ describe('workflow replay of recorded histories', async () => {
       'v6-reads-by-their-time',
       'v7-orphan-sweep',
       'v8-stills-checked-in-workflow',
+      'v9-local-small-io',
     ]);
     for (const version of versions) {
       expect(files.filter((f) => path.dirname(f) === version).length).toBeGreaterThanOrEqual(5);

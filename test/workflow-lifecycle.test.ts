@@ -22,6 +22,7 @@ import {
   uploadRenewedSignal,
   type AssetLifecycleInput,
 } from '../workflows/definitions';
+import { LOCAL_IO_MAX_BYTES } from '../workflows/lifecycle/activities';
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { historySlug, recordHistory } from './helpers/histories';
 import { uniqueName } from './helpers/stack';
@@ -271,6 +272,47 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
         'recordTransition',
       ]);
     });
+  });
+
+  it("small content's I/O runs as local activities, larger content's as remote ones that heartbeat", async () => {
+    const remoteIo = async (sizeBytes: number) => {
+      const fake = fakeActivities({
+        verifyUpload: async () => ({ ok: true, sizeBytes, sha256: SHA }),
+        renderRenditions: async () => ({
+          prefix: 'p/',
+          // Publishing is sized by the renditions, what a replica would be sent.
+          renditions: [{ name: 'big', objectKey: 'p/b.webp', mimeType: 'image/webp', sizeBytes }],
+        }),
+      });
+      return withWorkers(fake, async (taskQueue) => {
+        const handle = await start(taskQueue, { declaredSizeBytes: sizeBytes });
+        await handle.signal(uploadCompletedSignal, { source: 'api' });
+        await env.sleep('1h');
+        expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'ready', stage: 'done' });
+        expect(fake.names()).toEqual(
+          expect.arrayContaining([
+            'verifyUpload',
+            'claimBlob',
+            'scanBlob',
+            'publishRenditions',
+            'registerWithCdn',
+          ]),
+        );
+        const history = await handle.fetchHistory();
+        return (history.events ?? [])
+          .map((e) => e.activityTaskScheduledEventAttributes)
+          .filter((a) => a && !a.taskQueue?.name?.endsWith('-media'))
+          .map((a) => a!.activityType?.name);
+      });
+    };
+    expect(await remoteIo(LOCAL_IO_MAX_BYTES)).toEqual([]);
+    expect(await remoteIo(LOCAL_IO_MAX_BYTES + 1)).toEqual([
+      'verifyUpload',
+      'claimBlob',
+      'scanBlob',
+      'publishRenditions',
+      'registerWithCdn',
+    ]);
   });
 
   it('a delete arriving while the outcome is recorded sends the asset to the trash, not to a purge', async () => {

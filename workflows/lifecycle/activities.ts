@@ -36,6 +36,23 @@ const localBookkeeping = proxyLocalActivities<IoActivities>({
   localRetryThreshold: '1s',
 });
 const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
+// Small content's I/O (hashing, the copy to its content address, the scan, publishing, the CDN) takes well under a
+// second: as local activities it saves a task, a workflow task and their events each, half a photo's orchestration.
+// Larger content keeps remote activities, whose heartbeats notice a lost worker within 20 s however long the work
+// takes; a local one is noticed when its workflow task times out, and then runs again from the start.
+export const LOCAL_IO_MAX_BYTES = 32 * 1024 * 1024;
+const LOCAL_SMALL_IO_PATCH = 'local-small-io';
+const localIo = proxyLocalActivities<IoActivities>({
+  startToCloseTimeout: '1m',
+  retry,
+  localRetryThreshold: '1s',
+});
+// A scan may wait its turn for clamd behind a flood of uploads.
+const localScan = proxyLocalActivities<IoActivities>({
+  startToCloseTimeout: '10m',
+  retry,
+  localRetryThreshold: '1s',
+});
 const heartbeating = proxyActivities<IoActivities>({
   startToCloseTimeout: '6h',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
@@ -58,6 +75,9 @@ const waiting = proxyActivities<IoActivities>({
  * the same points as in the runs already recorded, or their replay would find its marker out of place.
  */
 const bookkeeping = () => (patched(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : remoteBookkeeping);
+/** Local for content of `sizeBytes` up to LOCAL_IO_MAX_BYTES; runs recorded before this change replay remote ones. */
+const small = (sizeBytes: number) => patched(LOCAL_SMALL_IO_PATCH) && sizeBytes <= LOCAL_IO_MAX_BYTES;
+const ioFor = (sizeBytes: number) => (small(sizeBytes) ? localIo : heartbeating);
 type Arg<K extends keyof IoActivities> = Parameters<IoActivities[K]>[0];
 
 /** The asset's own row and event history. */
@@ -70,17 +90,19 @@ export const assets = {
 
 /** The object the client uploaded, before its bytes become a blob. */
 export const upload = {
-  verify: heartbeating.verifyUpload,
+  verify: (u: Arg<'verifyUpload'>) => ioFor(u.declaredSizeBytes).verifyUpload(u),
   sniff: (u: Arg<'sniffUpload'>) => bookkeeping().sniffUpload(u),
   discard: storage.discardUpload,
 };
 
 /** The content-addressed blob: one per distinct content, shared by every asset that uploaded it. */
 export const blobs = {
-  claim: heartbeating.claimBlob,
+  claim: (b: Arg<'claimBlob'>) => ioFor(b.sizeBytes).claimBlob(b),
   /** A duplicate waits here for the blob's owner to finish with it. */
   awaitOriginal: waiting.awaitBlob,
-  publishRenditions: heartbeating.publishRenditions,
+  /** sizeBytes: the renditions' together, what a replica is sent. */
+  publishRenditions: (b: Arg<'publishRenditions'>) =>
+    ioFor(b.renditions.reduce((sum, r) => sum + r.sizeBytes, 0)).publishRenditions(b),
   fail: (b: Arg<'failBlob'>) => bookkeeping().failBlob(b),
   takeOver: (b: Arg<'takeOverBlob'>) => bookkeeping().takeOverBlob(b),
   release: storage.releaseBlob,
@@ -88,7 +110,9 @@ export const blobs = {
 };
 
 export const cdn = {
-  register: storage.registerWithCdn,
+  /** sizeBytes: the asset's; the renditions it warms are a few small ones. */
+  register: (a: Arg<'registerWithCdn'>, sizeBytes: number) =>
+    (small(sizeBytes) ? localIo : storage).registerWithCdn(a),
   purge: storage.purgeCdn,
 };
 
@@ -122,7 +146,8 @@ export function mediaWork(family: MediaFamily, assetId: string) {
     ? guardMedia(proxied, assetId, MEDIA_FAILURE, (report) => bookkeeping().recordDeadLetter(report))
     : proxied;
   return {
-    scan: heartbeating.scanBlob,
+    scan: (b: Arg<'scanBlob'>, sizeBytes: number) =>
+      (small(sizeBytes) ? localScan : heartbeating).scanBlob(b),
     extractMetadata: media.extractMetadata,
     render: media.renderRenditions,
     validate: media.validateRenditions,

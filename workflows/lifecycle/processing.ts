@@ -61,7 +61,7 @@ async function processBlob(run: RunState, { blob, sizeBytes, family }: ClaimedUp
   const media = mediaWork(family, run.input.assetId);
   const ref = { sha256: blob.sha256, blobKey: blob.blobKey, sizeBytes };
 
-  const scan = await runStage(run, 'scan', () => media.scan(blob), failBlob);
+  const scan = await runStage(run, 'scan', () => media.scan(blob, sizeBytes), failBlob);
   if (scan.verdict === 'infected') return { status: 'quarantined', reason: `virus found: ${scan.signature}` };
   await record(run, 'processing', `scan: ${scan.verdict}`, { ...scan }, { stage: 'scan' });
 

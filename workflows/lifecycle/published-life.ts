@@ -12,7 +12,8 @@ import { record, type RunState } from './run-state';
 
 /** Delivery: the edge learns a ready asset's URLs and warms the ones clients fetch first. */
 export async function publish(run: RunState, outcome: AssetOutcome): Promise<void> {
-  if (outcome.status === 'ready') await cdn.register({ assetId: run.input.assetId });
+  if (outcome.status === 'ready')
+    await cdn.register({ assetId: run.input.assetId }, run.input.declaredSizeBytes);
   // The first idle window counts from here.
   run.lastAccessMs = Date.now();
 }

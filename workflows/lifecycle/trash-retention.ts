@@ -24,7 +24,7 @@ export async function stayInTrash(run: RunState): Promise<boolean> {
   requests.deletion = undefined;
   enter(run, 'done');
   await record(run, before, 'restored from the trash');
-  if (before === 'ready') await cdn.register({ assetId: input.assetId });
+  if (before === 'ready') await cdn.register({ assetId: input.assetId }, input.declaredSizeBytes);
   return true;
 }
 
