@@ -133,7 +133,7 @@ export function failMissingBlobsActivity(deps: SweepDeps) {
           const reason = `stored object ${blob.object_key} is missing`;
           for (const assetId of await deps.sweeps.readyAssetsOnBlob(blob.sha256)) {
             const eventId = `sweep/${input.sweepId}/${assetId}`;
-            await deps.assets.recordTransition({
+            const recorded = await deps.assets.recordTransition({
               assetId,
               eventId,
               from: 'ready',
@@ -142,7 +142,7 @@ export function failMissingBlobsActivity(deps: SweepDeps) {
               details: { sha256: blob.sha256, objectKey: blob.object_key },
               stage: 'sweep',
             });
-            await deps.events.publish(eventId);
+            if (recorded.subscribed) await deps.events.publish(eventId);
           }
           await deps.blobs.setStatus(blob.sha256, 'failed', reason);
           missing.push(blob.object_key);

@@ -3,15 +3,17 @@ import type { AssetRepository, TransitionRecord } from '../infra/adapters/asset-
 import type { EventPublisher } from '../infra/adapters/event-publisher';
 
 /**
- * Writes the transition, then announces it. Publishing after the commit, idempotently, means a retry after a crash
- * in between still announces it, and nothing is announced that was not recorded.
+ * Writes the transition, then announces it to the owner's webhooks, if any. Publishing after the commit,
+ * idempotently, means a retry after a crash in between still announces it, and nothing is announced that was not
+ * recorded.
  */
 export function recordTransitionActivity(deps: { assets: AssetRepository; events: EventPublisher }) {
   return async function recordTransition(t: TransitionRecord): Promise<void> {
-    if (!(await deps.assets.recordTransition(t))) {
+    const recorded = await deps.assets.recordTransition(t);
+    if (!recorded.found) {
       log.warn('no such asset: transition not recorded', { assetId: t.assetId, to: t.to });
       return;
     }
-    await deps.events.publish(t.eventId);
+    if (recorded.subscribed) await deps.events.publish(t.eventId);
   };
 }

@@ -101,7 +101,7 @@ describe('recording a transition and announcing asset changes', () => {
     const before = await row(id);
     const t = transition(id, { checksumSha256: 'ab'.repeat(32), stage: 'verify' });
 
-    expect(await assets.recordTransition(t)).toBe(true);
+    expect(await assets.recordTransition(t)).toEqual({ found: true, subscribed: false });
     expect(await events(id)).toEqual([
       {
         event_id: t.eventId,
@@ -124,10 +124,28 @@ describe('recording a transition and announcing asset changes', () => {
     expect(await noticesFor(id)).toBe(1);
 
     // A retried activity whose first attempt committed: nothing changes, nothing is announced again.
-    expect(await assets.recordTransition({ ...t, reason: 'retried' })).toBe(true);
+    expect(await assets.recordTransition({ ...t, reason: 'retried' })).toEqual({
+      found: true,
+      subscribed: false,
+    });
     expect(await events(id)).toHaveLength(1);
     expect(await row(id)).toEqual(after);
     expect(await noticesFor(id)).toBe(1);
+  });
+
+  it("says whether the asset's owner has a webhook, so only those events get a fan-out", async () => {
+    const id = await newAsset();
+    expect(await assets.recordTransition(transition(id))).toEqual({ found: true, subscribed: false });
+    await sql`insert into webhooks (webhook_id, owner_id, url, secret)
+              values (${randomUUID()}, 91, 'https://hooks.example/a', 's')`.execute(db);
+    try {
+      const again = transition(id, { from: 'processing', reason: 'later' });
+      expect(await assets.recordTransition(again)).toEqual({ found: true, subscribed: true });
+      // A retry of the recorded event still answers it: the fan-out it may have missed is started then.
+      expect(await assets.recordTransition(again)).toEqual({ found: true, subscribed: true });
+    } finally {
+      await sql`delete from webhooks where owner_id = 91`.execute(db);
+    }
   });
 
   it('keeps the checksum when a later transition has none, and counts failures with their stage', async () => {
@@ -156,7 +174,7 @@ describe('recording a transition and announcing asset changes', () => {
 
   it('answers false for an asset whose row is gone, and writes and announces nothing', async () => {
     const id = randomUUID();
-    expect(await assets.recordTransition(transition(id))).toBe(false);
+    expect(await assets.recordTransition(transition(id))).toEqual({ found: false, subscribed: false });
     expect(await events(id)).toEqual([]);
     expect(await noticesFor(id)).toBe(0);
   });
@@ -165,7 +183,9 @@ describe('recording a transition and announcing asset changes', () => {
     const id = await newAsset();
     const before = await row(id);
     const all = Array.from({ length: 12 }, (_, i) => transition(id, { reason: `step ${i}` }));
-    expect(await Promise.all(all.map((t) => assets.recordTransition(t)))).toEqual(all.map(() => true));
+    expect((await Promise.all(all.map((t) => assets.recordTransition(t)))).map((r) => r.found)).toEqual(
+      all.map(() => true),
+    );
     expect(await events(id)).toHaveLength(12);
     expect((await row(id)).doc_version).toBe(before.doc_version + 12);
     expect(await noticesFor(id)).toBe(12);

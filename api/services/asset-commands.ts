@@ -62,7 +62,7 @@ export class AssetCommands {
 
   private async deleteRecord(asset: MediaAssetRow, reason: string): Promise<void> {
     const { assetId, eventId } = { assetId: asset.asset_id, eventId: `${asset.asset_id}/deleted` };
-    await this.deps.assets.recordTransition({
+    const recorded = await this.deps.assets.recordTransition({
       assetId,
       eventId,
       from: asset.status,
@@ -70,7 +70,7 @@ export class AssetCommands {
       reason,
       details: {},
     });
-    await this.deps.events.publish(eventId);
+    if (recorded.subscribed) await this.deps.events.publish(eventId);
     // Recorded here, not by the worker: this instance's next read must not wait for the notification.
     await this.deps.assetDocs?.invalidate(assetId);
   }

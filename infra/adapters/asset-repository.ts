@@ -5,6 +5,12 @@ import type { AssetStatus } from '../../domain/asset-status';
 import { ASSET_CHANGED_CHANNEL, notifyAssetChanged } from './asset-changes';
 import { lockOwnerUsage, QuotaExceededError, quotaExcess, type QuotaLimits } from './quota-repository';
 
+/** What recording a transition found: the asset, and whether its owner has webhooks to tell. */
+export interface RecordedTransition {
+  found: boolean;
+  subscribed: boolean;
+}
+
 export interface TransitionRecord {
   assetId: string;
   eventId: string;
@@ -99,17 +105,18 @@ export class AssetRepository {
     return { asset, metadata: Object.fromEntries(metadataRows.map((r) => [r.key, r.value])), events };
   }
 
-  /** Idempotent by eventId: a retried activity whose first attempt committed changes nothing. */
   /**
-   * false when there is no such asset: its upload URL request failed after Temporal had accepted the workflow
-   * start (the API removed the row), so the workflow has nothing to record and nobody holds its URL.
+   * Idempotent by eventId: a retried activity whose first attempt committed changes nothing. `found` is false when
+   * there is no such asset: its upload URL request failed after Temporal had accepted the workflow start (the API
+   * removed the row), so the workflow has nothing to record and nobody holds its URL. `subscribed`: the owner has a
+   * webhook, so the event is worth a fan-out (asked in the same statement: most owners have none).
    */
-  async recordTransition(t: TransitionRecord): Promise<boolean> {
+  async recordTransition(t: TransitionRecord): Promise<RecordedTransition> {
     // One statement, so one round trip and one commit (it was seven: begin, the lock, the event, the status, the
     // version bump, the notification, commit). Its parts run in the order their data needs: the row is locked,
     // the event inserted (nothing when its id is already there), and only then the row changed and announced.
     const failed = t.to === 'failed';
-    const { rows } = await sql<{ found: boolean }>`
+    const { rows } = await sql<RecordedTransition>`
       with asset as (
         select asset_id from media_assets where asset_id = ${t.assetId} for update
       ), event as (
@@ -129,9 +136,11 @@ export class AssetRepository {
          where a.asset_id = event.asset_id
         returning pg_notify(${ASSET_CHANGED_CHANNEL}, ${t.assetId})
       )
-      select exists (select 1 from asset) as found, (select count(*) from changed) as changed
+      select exists (select 1 from asset) as found, (select count(*) from changed) as changed,
+             exists (select 1 from webhooks w join media_assets a on a.owner_id = w.owner_id
+                      where a.asset_id = ${t.assetId}) as subscribed
     `.execute(this.db);
-    return rows[0]?.found ?? false;
+    return { found: rows[0]?.found ?? false, subscribed: rows[0]?.subscribed ?? false };
   }
 
   /** A purged asset keeps its row (status deleted) as a tombstone; its tags and grants go. */
