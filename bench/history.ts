@@ -8,32 +8,19 @@ export interface ActivityRun {
   /** Started → completed: the activity's own work. */
   runMs: number;
   scheduledAt: number;
+  /** A local activity (see localActivityRun). */
+  local?: boolean;
 }
 
-type Marker = {
-  markerName?: string | null;
-  details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null;
-};
-const seconds = (t: { seconds?: number | string; nanos?: number } | null | undefined) =>
-  t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : undefined;
+type Marker = { markerName?: string | null };
 
 /**
- * A local activity's run from the marker its workflow task recorded (Core's marker data: the type, when it was first
- * scheduled and when it completed, retries included), named `<type> (local)`.
+ * A local activity, from the marker its workflow task recorded. Its own duration is not there (the marker's times are
+ * the workflow's clock), so it counts, with runMs 0, as part of the orchestration.
  */
-function localActivityRun(marker: Marker | null | undefined): ActivityRun | undefined {
+function localActivityRun(marker: Marker | null | undefined, at: number): ActivityRun | undefined {
   if (marker?.markerName !== 'core_local_activity') return undefined;
-  const raw = marker.details?.data?.payloads?.[0]?.data;
-  if (!raw) return undefined;
-  const data = JSON.parse(Buffer.from(raw).toString('utf8')) as {
-    activity_type: string;
-    complete_time?: { seconds?: number | string; nanos?: number };
-    original_schedule_time?: { seconds?: number | string; nanos?: number };
-  };
-  const from = seconds(data.original_schedule_time);
-  const to = seconds(data.complete_time);
-  if (from === undefined || to === undefined) return undefined;
-  return { type: `${data.activity_type} (local)`, queuedMs: 0, runMs: to - from, scheduledAt: from };
+  return { type: 'local', local: true, queuedMs: 0, runMs: 0, scheduledAt: at };
 }
 
 /** Every completed activity of a workflow run, remote and local, in order, from its history. */
@@ -51,7 +38,7 @@ export async function activityRuns(temporalAddress: string, workflowId: string):
       if (type) scheduled.set(id, { type, at });
       const s = event.activityTaskStartedEventAttributes;
       if (s) started.set(String(s.scheduledEventId), at);
-      const local = localActivityRun(event.markerRecordedEventAttributes);
+      const local = localActivityRun(event.markerRecordedEventAttributes, at);
       if (local) runs.push(local);
       const c = event.activityTaskCompletedEventAttributes;
       const sched = c && scheduled.get(String(c.scheduledEventId));
@@ -67,12 +54,18 @@ export async function activityRuns(temporalAddress: string, workflowId: string):
 }
 
 /**
- * Where a run's time went: each activity type's own work (local ones included, bookkeeping too), and everything else
- * (scheduling, workflow tasks).
+ * Where a run's time went: each remote activity type's own work, and everything else (scheduling, workflow tasks,
+ * and the local activities: bookkeeping, and small content's hashing, claim, scan, publishing and CDN registration).
  */
 export function breakdown(runs: ActivityRun[], totalMs: number): Record<string, number> {
   const byType: Record<string, number> = {};
-  for (const r of runs) byType[r.type] = (byType[r.type] ?? 0) + r.runMs;
+  const remote = runs.filter((r) => !r.local);
+  for (const r of remote) byType[r.type] = (byType[r.type] ?? 0) + r.runMs;
   const work = Object.values(byType).reduce((a, b) => a + b, 0);
-  return { ...byType, activities: runs.length, orchestrationMs: totalMs - work };
+  return {
+    ...byType,
+    activities: remote.length,
+    localActivities: runs.length - remote.length,
+    orchestrationMs: totalMs - work,
+  };
 }
