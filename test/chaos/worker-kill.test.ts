@@ -49,6 +49,20 @@ async function largePng(file: string, side: number): Promise<void> {
     .toFile(file);
 }
 
+/** Established TCP connections to a local port (only the worker talks to clamd). */
+async function connectionsTo(port: number): Promise<number> {
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let n = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await fs.readFile(table, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const [, , remote, state] = line.trim().split(/\s+/);
+      if (remote?.endsWith(hexPort) && state === '01') n += 1;
+    }
+  }
+  return n;
+}
+
 let lab: CrashLab;
 const media = new Map<string, LocalFile>();
 const figures: Record<string, unknown>[] = [];
@@ -81,6 +95,12 @@ beforeAll(async () => {
     pdf('tiering.pdf'),
     generated('transcoding.mp4', 'video/mp4', (f) => clip(f, { ...CLIP, audio: true })),
     generated('thumbnailing.png', 'image/png', (f) => largePng(f, IMAGE_SIDE)),
+    generated('small.png', 'image/png', (f) =>
+      sharp(randomBytes(64 * 64 * 3), { raw: { width: 64, height: 64, channels: 3 } })
+        .png()
+        .toFile(f)
+        .then(() => undefined),
+    ),
   ]);
 });
 
@@ -161,6 +181,47 @@ describe('kill -9 of the worker', { timeout: 180_000 }, () => {
     ];
     await Promise.all(interrupted.map((i) => recovered(i, ready(i.upload))));
     for (const { upload } of interrupted) await expectReadyAndClean(lab, upload.assetId, upload.media);
+    await expectNoTemporaries(lab);
+  });
+
+  it("amid a small file's scan, a local activity: its workflow task times out and the scan runs again", async () => {
+    const small = await prepare('small.png');
+    // clamd stopped: the scan connects and then waits for the verdict, so the kill lands inside the local activity.
+    const clamdPid = Number(await fs.readFile(path.join(lab.platform.clamd!.dataDir, 'clamd.pid'), 'utf8'));
+    process.kill(clamdPid, 'SIGSTOP');
+    let killedAt: number;
+    try {
+      await small.complete();
+      await eventually(
+        'the worker to connect to clamd for the scan',
+        async () => connectionsTo(lab.platform.clamd!.port),
+        (n) => n > 0,
+        REACH_MS,
+      );
+      killedAt = Date.now();
+      await lab.platform.kill('worker');
+    } finally {
+      process.kill(clamdPid, 'SIGCONT');
+    }
+    await lab.platform.start('worker');
+    expect(await settledStatus(lab, small.assetId, SETTLE_MS)).toBe('ready');
+    figures.push({ stage: 'scanning, local', settledAfterKillS: (Date.now() - killedAt!) / 1000 });
+
+    const history = await lab.temporal.workflow.getHandle(`asset-${small.assetId}`).fetchHistory();
+    const events = history.events ?? [];
+    // The task that ran the scan died with the worker and timed out; no scan ever went to the server as a task.
+    expect(events.some((e) => e.workflowTaskTimedOutEventAttributes)).toBe(true);
+    expect(
+      events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'scanBlob'),
+    ).toEqual([]);
+    const scans = await lab.db
+      .selectFrom('asset_events')
+      .select('reason')
+      .where('asset_id', '=', small.assetId)
+      .where('stage', '=', 'scan')
+      .execute();
+    expect(scans.map((r) => r.reason)).toEqual(['scan: clean']);
+    await expectReadyAndClean(lab, small.assetId, small.media);
     await expectNoTemporaries(lab);
   });
 

@@ -36,10 +36,10 @@ const localBookkeeping = proxyLocalActivities<IoActivities>({
   localRetryThreshold: '1s',
 });
 const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
-// Small content's I/O (hashing, the copy to its content address, the scan, publishing, the CDN) takes well under a
-// second: as local activities it saves a task, a workflow task and their events each, half a photo's orchestration.
-// Larger content keeps remote activities, whose heartbeats notice a lost worker within 20 s however long the work
-// takes; a local one is noticed when its workflow task times out, and then runs again from the start.
+// Small content's I/O (hashing, the scan, publishing, the CDN) takes well under a second: as local activities it
+// saves a task, a workflow task and their events each, most of a photo's orchestration. Larger content keeps remote
+// activities, whose heartbeats notice a lost worker within 20 s however long the work takes; a local one is noticed
+// when its workflow task times out, and the task then runs again from its start, local activities and all.
 export const LOCAL_IO_MAX_BYTES = 32 * 1024 * 1024;
 const LOCAL_SMALL_IO_PATCH = 'local-small-io';
 const localIo = proxyLocalActivities<IoActivities>({
@@ -47,9 +47,10 @@ const localIo = proxyLocalActivities<IoActivities>({
   retry,
   localRetryThreshold: '1s',
 });
-// A scan may wait its turn for clamd behind a flood of uploads.
+// A scan may wait its turn for clamd (SCAN_CONCURRENCY) behind a flood of uploads, as long as a remote scan may: a
+// timed-out wait would start over at the back of the line. The worker keeps its workflow task alive meanwhile.
 const localScan = proxyLocalActivities<IoActivities>({
-  startToCloseTimeout: '10m',
+  startToCloseTimeout: '6h',
   retry,
   localRetryThreshold: '1s',
 });
@@ -97,7 +98,10 @@ export const upload = {
 
 /** The content-addressed blob: one per distinct content, shared by every asset that uploaded it. */
 export const blobs = {
-  claim: (b: Arg<'claimBlob'>) => ioFor(b.sizeBytes).claimBlob(b),
+  // Always remote: the claim moves the upload to its content address, after which verifying and sniffing the upload
+  // could not be done again. Scheduling it ends the workflow task, which records the local verification before it;
+  // a task lost with local activities in it is run again from its start, and must find the same world.
+  claim: heartbeating.claimBlob,
   /** A duplicate waits here for the blob's owner to finish with it. */
   awaitOriginal: waiting.awaitBlob,
   /** sizeBytes: the renditions' together, what a replica is sent. */
