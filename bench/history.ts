@@ -55,7 +55,7 @@ export async function activityRuns(temporalAddress: string, workflowId: string):
 
 /**
  * Where a run's time went: each remote activity type's own work, and everything else (scheduling, workflow tasks,
- * and the local activities: bookkeeping, and small content's hashing, claim, scan, publishing and CDN registration).
+ * and the local activities: bookkeeping, and small content's hashing, scan, publishing and CDN registration).
  */
 export function breakdown(runs: ActivityRun[], totalMs: number): Record<string, number> {
   const byType: Record<string, number> = {};
