@@ -3,6 +3,7 @@
  * the media work on the blob's content, and the CDN. Each keeps the timeouts and retries it always had; those
  * profiles are private here, so the phases read as what they do.
  */
+import type { Duration } from '@temporalio/common';
 import {
   ActivityCancellationType,
   patched,
@@ -25,16 +26,14 @@ const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '
 // heartbeat every few seconds however long they take, so a short heartbeat timeout suits them.
 const HEARTBEAT_TIMEOUT = '20s';
 const remoteBookkeeping = proxyActivities<IoActivities>({ startToCloseTimeout: '20s', retry });
-// Bookkeeping (transitions, quota, sniffing the first bytes, copying facts) runs as local activities: in the
-// worker that holds the workflow, with no server round trip each, which was most of a photo's orchestration
-// time. Runs recorded before this change replay with remote ones.
-const localBookkeeping = proxyLocalActivities<IoActivities>({
-  startToCloseTimeout: '20s',
-  retry,
-  // A failure beyond one quick retry means the database is away: later attempts wait on a server timer, as a
-  // remote activity's would, instead of holding the workflow task open through the outage.
-  localRetryThreshold: '1s',
-});
+// Local activities run in the worker that holds the workflow, with no server round trip each. A failure beyond one
+// quick retry means the database (or storage, or clamd) is away: later attempts wait on a server timer, as a remote
+// activity's would, instead of holding the workflow task open through the outage.
+const local = (startToCloseTimeout: Duration) =>
+  proxyLocalActivities<IoActivities>({ startToCloseTimeout, retry, localRetryThreshold: '1s' });
+// Bookkeeping (transitions, quota, sniffing the first bytes, copying facts) runs locally, which saved most of a
+// photo's orchestration time. Runs recorded before this change replay with remote ones.
+const localBookkeeping = local('20s');
 const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
 // Small content's I/O (hashing, the scan, publishing, the CDN) takes well under a second: as local activities it
 // saves a task, a workflow task and their events each, most of a photo's orchestration. Larger content keeps remote
@@ -42,18 +41,10 @@ const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
 // when its workflow task times out, and the task then runs again from its start, local activities and all.
 export const LOCAL_IO_MAX_BYTES = 32 * 1024 * 1024;
 const LOCAL_SMALL_IO_PATCH = 'local-small-io';
-const localIo = proxyLocalActivities<IoActivities>({
-  startToCloseTimeout: '1m',
-  retry,
-  localRetryThreshold: '1s',
-});
+const localIo = local('1m');
 // A scan may wait its turn for clamd (SCAN_CONCURRENCY) behind a flood of uploads, as long as a remote scan may: a
 // timed-out wait would start over at the back of the line. The worker keeps its workflow task alive meanwhile.
-const localScan = proxyLocalActivities<IoActivities>({
-  startToCloseTimeout: '6h',
-  retry,
-  localRetryThreshold: '1s',
-});
+const localScan = local('6h');
 const heartbeating = proxyActivities<IoActivities>({
   startToCloseTimeout: '6h',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
@@ -76,9 +67,12 @@ const waiting = proxyActivities<IoActivities>({
  * the same points as in the runs already recorded, or their replay would find its marker out of place.
  */
 const bookkeeping = () => (patched(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : remoteBookkeeping);
-/** Local for content of `sizeBytes` up to LOCAL_IO_MAX_BYTES; runs recorded before this change replay remote ones. */
-const small = (sizeBytes: number) => patched(LOCAL_SMALL_IO_PATCH) && sizeBytes <= LOCAL_IO_MAX_BYTES;
-const ioFor = (sizeBytes: number) => (small(sizeBytes) ? localIo : heartbeating);
+/**
+ * The local profile for content of `sizeBytes` up to LOCAL_IO_MAX_BYTES, the remote one otherwise (default: remote
+ * and heartbeating). Runs recorded before this change replay remote ones.
+ */
+const bySize = (sizeBytes: number, localProfile = localIo, remoteProfile = heartbeating) =>
+  patched(LOCAL_SMALL_IO_PATCH) && sizeBytes <= LOCAL_IO_MAX_BYTES ? localProfile : remoteProfile;
 type Arg<K extends keyof IoActivities> = Parameters<IoActivities[K]>[0];
 
 /** The asset's own row and event history. */
@@ -91,7 +85,7 @@ export const assets = {
 
 /** The object the client uploaded, before its bytes become a blob. */
 export const upload = {
-  verify: (u: Arg<'verifyUpload'>) => ioFor(u.declaredSizeBytes).verifyUpload(u),
+  verify: (u: Arg<'verifyUpload'>) => bySize(u.declaredSizeBytes).verifyUpload(u),
   sniff: (u: Arg<'sniffUpload'>) => bookkeeping().sniffUpload(u),
   discard: storage.discardUpload,
 };
@@ -106,7 +100,7 @@ export const blobs = {
   awaitOriginal: waiting.awaitBlob,
   /** sizeBytes: the renditions' together, what a replica is sent. */
   publishRenditions: (b: Arg<'publishRenditions'>) =>
-    ioFor(b.renditions.reduce((sum, r) => sum + r.sizeBytes, 0)).publishRenditions(b),
+    bySize(b.renditions.reduce((sum, r) => sum + r.sizeBytes, 0)).publishRenditions(b),
   fail: (b: Arg<'failBlob'>) => bookkeeping().failBlob(b),
   takeOver: (b: Arg<'takeOverBlob'>) => bookkeeping().takeOverBlob(b),
   release: storage.releaseBlob,
@@ -116,7 +110,7 @@ export const blobs = {
 export const cdn = {
   /** sizeBytes: the asset's; the renditions it warms are a few small ones. */
   register: (a: Arg<'registerWithCdn'>, sizeBytes: number) =>
-    (small(sizeBytes) ? localIo : storage).registerWithCdn(a),
+    bySize(sizeBytes, localIo, storage).registerWithCdn(a),
   purge: storage.purgeCdn,
 };
 
@@ -150,8 +144,7 @@ export function mediaWork(family: MediaFamily, assetId: string) {
     ? guardMedia(proxied, assetId, MEDIA_FAILURE, (report) => bookkeeping().recordDeadLetter(report))
     : proxied;
   return {
-    scan: (b: Arg<'scanBlob'>, sizeBytes: number) =>
-      (small(sizeBytes) ? localScan : heartbeating).scanBlob(b),
+    scan: (b: Arg<'scanBlob'>, sizeBytes: number) => bySize(sizeBytes, localScan).scanBlob(b),
     extractMetadata: media.extractMetadata,
     render: media.renderRenditions,
     validate: media.validateRenditions,
