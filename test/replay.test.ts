@@ -20,6 +20,8 @@ describe('workflow replay of recorded histories', async () => {
   it('has recorded histories of each workflow version to replay', () => {
     expect([...versions].sort()).toEqual([
       'v1-remote-bookkeeping',
+      // Sorted as strings: v10 comes after v1.
+      'v10-gates',
       'v2-local-bookkeeping',
       'v3-phases',
       'v3-poison-guard',

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import { toolPath } from '../devstack';
@@ -314,6 +314,32 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
       'publishRenditions',
       'registerWithCdn',
     ]);
+  });
+
+  it('a run started on this code passes all its patches with one marker and one TemporalChangeVersion upsert', async () => {
+    const fake = fakeActivities();
+    const events = await withWorkers(fake, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await handle.signal(uploadCompletedSignal, { source: 'api' });
+      await env.sleep('1h');
+      // Ready and in its published life: past the release clock, local bookkeeping and I/O, the poison guard, the
+      // workflow's own check of still renditions and tiering.
+      expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'ready', stage: 'done' });
+      expect(fake.names()).toEqual(expect.arrayContaining(['publishRenditions', 'registerWithCdn']));
+      return (await handle.fetchHistory()).events ?? [];
+    });
+    const patches = events
+      .map((e) => e.markerRecordedEventAttributes)
+      .filter((m) => m?.markerName === 'core_patch')
+      .map((m) => {
+        const payload = m!.details?.['patch-data']?.payloads?.[0];
+        return (defaultPayloadConverter.fromPayload(payload!) as { id: string }).id;
+      });
+    expect(patches).toEqual(['gates-2026-12']);
+    const versionUpserts = events.filter(
+      (e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.TemporalChangeVersion,
+    );
+    expect(versionUpserts).toHaveLength(1);
   });
 
   it('a delete arriving while the outcome is recorded sends the asset to the trash, not to a purge', async () => {

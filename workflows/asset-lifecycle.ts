@@ -1,5 +1,6 @@
 import type { AssetLifecycleInput, AssetOutcome } from './definitions';
 import { handleRequests } from './lifecycle/handlers';
+import { openGates } from './lifecycle/gates';
 import { cancellableByDelete, processContent, settle } from './lifecycle/processing';
 import { liveUntilDeleted, publish } from './lifecycle/published-life';
 import { startReleaseClock } from './lifecycle/release-clock';
@@ -13,6 +14,8 @@ import { verifyAndDedup } from './lifecycle/verify-and-dedup';
  * works on the run's state (run-state.ts); the signal and query handlers only note requests in it.
  */
 export async function assetLifecycle(input: AssetLifecycleInput): Promise<AssetOutcome> {
+  // Before any patch is asked: whether this run started on the current code (lifecycle/gates.ts).
+  openGates();
   const run = newRunState(input);
   handleRequests(run);
   // Beside every phase: the asset's visibility changes at its scheduled instants, whatever it is doing then.

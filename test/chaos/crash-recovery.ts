@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { google, temporal } from '@temporalio/proto';
 import { expect } from 'vitest';
 import {
@@ -153,8 +154,42 @@ export async function runningActivity(
     await sleep(50);
   }
   throw new Error(
-    `${activityType} of ${assetId} not running within ${timeoutMs} ms; pending: ${seen.join(', ')}`,
+    `${activityType} of ${assetId} not running within ${timeoutMs} ms; pending: ${seen.join(', ')}; ` +
+      (await whereItIs(lab, assetId).catch((e: Error) => `(no more to say: ${e.message})`)),
   );
+}
+
+/** A local activity's type, from its marker. */
+function localActivityType(e: temporal.api.history.v1.IHistoryEvent): string | undefined {
+  const m = e.markerRecordedEventAttributes;
+  const payload = m?.markerName === 'core_local_activity' ? m.details?.['data']?.payloads?.[0] : undefined;
+  return payload
+    ? defaultPayloadConverter.fromPayload<{ activity_type?: string }>(payload).activity_type
+    : undefined;
+}
+
+/**
+ * Where a workflow stands, for a wait that timed out: its status, the asset's row and the history's last events,
+ * so that a rare failure says whether the work ended early, finished before it was seen, or stalled.
+ */
+async function whereItIs(lab: CrashLab, assetId: string): Promise<string> {
+  const handle = lab.temporal.workflow.getHandle(assetWorkflowId(assetId));
+  const [description, history, row] = await Promise.all([
+    handle.describe(),
+    handle.fetchHistory(),
+    lab.db
+      .selectFrom('media_assets')
+      .select(['status', 'status_reason'])
+      .where('asset_id', '=', assetId)
+      .executeTakeFirst(),
+  ]);
+  const events = (history.events ?? []).slice(-25).map((e) => {
+    const type = Object.keys(e).find((k) => k.endsWith('EventAttributes') && e[k as keyof typeof e]) ?? '?';
+    const activity = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    const marker = localActivityType(e) ?? e.markerRecordedEventAttributes?.markerName;
+    return `${e.eventId}:${type.replace('EventAttributes', '')}${activity ? `(${activity})` : ''}${marker ? `(${marker})` : ''}`;
+  });
+  return `workflow ${description.status.name}, asset ${JSON.stringify(row)}, last events: ${events.join(' ')}`;
 }
 
 const epochMs = (at: google.protobuf.ITimestamp | null | undefined) =>

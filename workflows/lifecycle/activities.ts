@@ -6,7 +6,6 @@
 import type { Duration } from '@temporalio/common';
 import {
   ActivityCancellationType,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   workflowInfo,
@@ -15,6 +14,7 @@ import type { IoActivities, MediaActivities } from '../../activities';
 import type { MediaFamily } from '../../domain/media-types';
 import { MEDIA_FAILURE, mediaTaskQueue } from '../definitions';
 import { guardMedia, LOST_ATTEMPT_TYPES, POISON_GUARD_PATCH } from '../stage-guard';
+import { gate } from './gates';
 
 // Infrastructure errors (S3, Postgres or clamd away) are retried without limit: the asset waits, it is never lost.
 // Bad input is not an error: activities report it as a result, or as a non-retryable MediaError failure.
@@ -63,16 +63,16 @@ const waiting = proxyActivities<IoActivities>({
 });
 
 /**
- * Local or remote, decided at each call: patched() must run right before the activity it governs is scheduled, at
+ * Local or remote, decided at each call: gate() must run right before the activity it governs is scheduled, at
  * the same points as in the runs already recorded, or their replay would find its marker out of place.
  */
-const bookkeeping = () => (patched(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : remoteBookkeeping);
+const bookkeeping = () => (gate(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : remoteBookkeeping);
 /**
  * The local profile for content of `sizeBytes` up to LOCAL_IO_MAX_BYTES, the remote one otherwise (default: remote
  * and heartbeating). Runs recorded before this change replay remote ones.
  */
 const bySize = (sizeBytes: number, localProfile = localIo, remoteProfile = heartbeating) =>
-  patched(LOCAL_SMALL_IO_PATCH) && sizeBytes <= LOCAL_IO_MAX_BYTES ? localProfile : remoteProfile;
+  gate(LOCAL_SMALL_IO_PATCH) && sizeBytes <= LOCAL_IO_MAX_BYTES ? localProfile : remoteProfile;
 type Arg<K extends keyof IoActivities> = Parameters<IoActivities[K]>[0];
 
 /** The asset's own row and event history. */
@@ -127,7 +127,7 @@ export const release = {
 export function mediaWork(family: MediaFamily, assetId: string) {
   // Guarded runs hand a lost attempt (a worker killed or hung under it) back to the workflow, which counts them and
   // ends a stage that keeps losing its worker (stage-guard.ts); errors are still retried by the server.
-  const guarded = patched(POISON_GUARD_PATCH);
+  const guarded = gate(POISON_GUARD_PATCH);
   // Each family is a fairness key on the media queue: with a backlog, families take turns (docker-compose and the
   // devstack enable fairness in the server), so a flood of photos does not hold every clip back, or the reverse.
   const proxied = proxyActivities<MediaActivities>({

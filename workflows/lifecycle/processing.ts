@@ -1,7 +1,7 @@
-import { patched } from '@temporalio/workflow';
 import { checkStillRenditions, isStillKind } from '../../domain/still-renditions';
 import type { AssetOutcome } from '../definitions';
 import { assets, blobs, mediaWork } from './activities';
+import { gate } from './gates';
 import { Deleted, OutputRejected, Rejected, runStage } from './pipeline-stage';
 import { enter, record, type RunState } from './run-state';
 import { deleteAsset } from './trash-retention';
@@ -78,7 +78,7 @@ async function processBlob(run: RunState, { blob, sizeBytes, family }: ClaimedUp
       // An image's or a page's check needs no file: the workflow makes it, saving a media task and a workflow task
       // per asset. Runs recorded before ask the validate activity, which applies the same rule.
       const report =
-        isStillKind(info.kind) && patched(STILLS_CHECKED_IN_WORKFLOW_PATCH)
+        isStillKind(info.kind) && gate(STILLS_CHECKED_IN_WORKFLOW_PATCH)
           ? checkStillRenditions(candidate.renditions)
           : await media.validate({ ...ref, info, ...candidate });
       if (!report.ok)

@@ -1,13 +1,8 @@
-import {
-  condition,
-  continueAsNew,
-  patched,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { condition, continueAsNew, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { assetLifecycle } from '../asset-lifecycle';
 import { TierAttribute, type AssetOutcome, type Tier } from '../definitions';
 import { blobs, cdn } from './activities';
+import { gate } from './gates';
 import { record, type RunState } from './run-state';
 
 /** Delivery: the edge learns a ready asset's URLs and warms the ones clients fetch first. */
@@ -26,7 +21,7 @@ export async function liveUntilDeleted(run: RunState): Promise<boolean> {
   const { input, requests } = run;
   const retentionMs = input.retainUntil ? Math.max(0, Date.parse(input.retainUntil) - Date.now()) : undefined;
   // Runs recorded before tiering existed wait for the deletion or the retention alone.
-  const tiering = run.asset.status === 'ready' && run.sha256 !== undefined && patched('tiering');
+  const tiering = run.asset.status === 'ready' && run.sha256 !== undefined && gate('tiering');
   if (tiering) return tierUntilDeleted(run, retentionMs);
   if (retentionMs === undefined) {
     await condition(() => requests.deletion !== undefined);
@@ -52,7 +47,7 @@ async function tierUntilDeleted(run: RunState, retentionMs: number | undefined):
       requests.accessed = false;
       // A read reported after the blob moved but made before it (a flush comes up to its interval late) says
       // nothing about the blob in its new tier; only a read made since the move brings it back.
-      if (requests.accessedAtMs < run.tierMovedMs && patched('reads-by-their-time')) continue;
+      if (requests.accessedAtMs < run.tierMovedMs && gate('reads-by-their-time')) continue;
       run.lastAccessMs = Date.now();
       if (run.tier !== 'hot') await moveTier(run, 'hot', 0, `read while ${run.tier}`);
       continue;

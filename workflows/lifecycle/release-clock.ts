@@ -1,6 +1,7 @@
-import { condition, patched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import { PublishAtAttribute, VisibilityAttribute, type ReleaseSchedule } from '../definitions';
 import { release } from './activities';
+import { gate } from './gates';
 import type { RunState } from './run-state';
 
 export const RELEASE_CLOCK_PATCH = 'release-clock';
@@ -14,7 +15,7 @@ export const RELEASE_CLOCK_PATCH = 'release-clock';
  */
 export function startReleaseClock(run: RunState): void {
   // Runs recorded before the clock existed have no release to keep.
-  if (!patched(RELEASE_CLOCK_PATCH)) return;
+  if (!gate(RELEASE_CLOCK_PATCH)) return;
   void keepReleaseTime(run);
 }
 
