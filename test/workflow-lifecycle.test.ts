@@ -337,7 +337,9 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
       });
     expect(patches).toEqual(['gates-2026-12']);
     const versionUpserts = events.filter(
-      (e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.TemporalChangeVersion,
+      (e) =>
+        e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields
+          ?.TemporalChangeVersion,
     );
     expect(versionUpserts).toHaveLength(1);
   });
