@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ClamdReplyError } from '../infra/adapters/clamd-protocol';
-import { MEDIA_FAILURE } from '../workflows/definitions';
+import { MEDIA_FAILURE, SCANNER_LOST } from '../workflows/definitions';
 import type { BlobRepository } from '../infra/adapters/blob-repository';
 import type { ObjectStore } from '../infra/adapters/object-store';
-import type { Scanner, ScanVerdict } from '../infra/adapters/scanner';
+import { ScannerLostError, type Scanner, type ScanVerdict } from '../infra/adapters/scanner';
 import type { IntegrityRepository } from '../infra/adapters/integrity-repository';
 import { CHUNK_BYTES, ChunkHasher } from './hashing/hash';
 import { quarantineKey } from '../domain/object-keys';
@@ -26,7 +26,12 @@ export function scanBlobActivity(deps: {
    */
   scanSlots?: Slots;
 }) {
-  return async function scanBlob(input: { sha256: string; blobKey: string }): Promise<ScanVerdict> {
+  return async function scanBlob(input: {
+    sha256: string;
+    blobKey: string;
+    /** Times the scanner went away on this input before (workflows/stage-guard.ts): it is then scanned alone. */
+    lostBefore?: number;
+  }): Promise<ScanVerdict> {
     const manifest = new ChunkHasher(CHUNK_BYTES);
     let release = () => {};
     let tapped: ReturnType<ChunkHasher['tap']> | undefined;
@@ -34,7 +39,11 @@ export function scanBlobActivity(deps: {
     try {
       verdict = await keepBeating(async ({ signal }) => {
         // Waiting for a slot beats too; a cancelled activity stops waiting.
-        if (deps.scanSlots) release = await deps.scanSlots.acquire(signal);
+        // A suspect takes every slot: if the scanner goes away again, no other input shares the blame.
+        if (deps.scanSlots) {
+          const slots = input.lostBefore ? deps.scanSlots.size : 1;
+          release = await deps.scanSlots.acquire(signal, slots);
+        }
         const body = await deps.store.read(input.blobKey);
         tapped = body.pipe(manifest.tap());
         try {
@@ -47,6 +56,10 @@ export function scanBlobActivity(deps: {
       // Too large for the scanner is final until an operator raises the limit; it is never "clean".
       if (err instanceof ClamdReplyError && err.sizeLimitExceeded) {
         throw ApplicationFailure.create({ message: err.message, type: MEDIA_FAILURE, nonRetryable: true });
+      }
+      // Retryable, but a type of its own: the workflow counts these per input, as lost attempts.
+      if (err instanceof ScannerLostError) {
+        throw ApplicationFailure.create({ message: err.message, type: SCANNER_LOST, cause: err });
       }
       throw err;
     } finally {

@@ -41,6 +41,41 @@ describe('Slots', () => {
     expect(slots.queued).toBe(0);
     await expect(slots.acquire(abort.signal)).rejects.toThrow('cancelled');
   });
+
+  it('a waiter for every slot (a suspect input, alone) waits for all holders, and later arrivals wait behind it', async () => {
+    const slots = new Slots(3);
+    const order: string[] = [];
+    const a = await slots.acquire();
+    const b = await slots.acquire();
+    const alone = slots.acquire(undefined, 3).then((release) => (order.push('alone'), release));
+    // A slot is free, but the suspect arrived first: the newcomer does not slip in ahead of it.
+    const later = slots.acquire().then((release) => (order.push('later'), release));
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual([]);
+    a();
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual([]);
+    b();
+    const releaseAlone = await alone;
+    expect(order).toEqual(['alone']);
+    releaseAlone();
+    (await later)();
+    expect(order).toEqual(['alone', 'later']);
+    expect(slots.queued).toBe(0);
+  });
+
+  it('a waiter for many that gives up lets those behind it in at once', async () => {
+    const slots = new Slots(2);
+    const held = await slots.acquire();
+    const abort = new AbortController();
+    const alone = slots.acquire(abort.signal, 2);
+    const next = slots.acquire();
+    abort.abort(new Error('cancelled'));
+    await expect(alone).rejects.toThrow('cancelled');
+    (await next)();
+    held();
+    expect(slots.queued).toBe(0);
+  });
 });
 
 /** The real clamd, slowed and watched: how many scans are in it at once. */

@@ -3,13 +3,13 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startClamd, type ClamdHandle } from '../devstack';
 import { ClamdReplyError } from '../infra/adapters/clamd-protocol';
 import { ClamdScanner } from '../infra/adapters/clamd-scanner';
-import { NoScanner, ScannerUnavailableError } from '../infra/adapters/scanner';
+import { NoScanner, ScannerLostError, ScannerUnavailableError } from '../infra/adapters/scanner';
 import type { S3ObjectStore } from '../infra/adapters/s3-object-store';
 import { freshStore } from './helpers/stack';
 
@@ -52,6 +52,7 @@ describe('Scanner contract: ClamdScanner on a real clamd', () => {
   let tmpDir: string;
   let clamd: ClamdHandle;
   let smallClamd: ClamdHandle; // StreamMaxLength 1M; stopped by the last test
+  let doomedClamd: ClamdHandle; // killed by the test of a scanner lost before its verdict
   let scanner: ClamdScanner;
   let store: S3ObjectStore;
 
@@ -65,8 +66,9 @@ describe('Scanner contract: ClamdScanner on a real clamd', () => {
       console.log(`${name} answered PING ${Date.now() - t0} ms after startClamd()`);
       return handle;
     };
-    [clamd, smallClamd, store] = await Promise.all([
+    [clamd, doomedClamd, smallClamd, store] = await Promise.all([
       timed('clamd', () => startClamd({ dataDir: path.join(tmpDir, 'clamd') })),
+      timed('clamd (to be killed)', () => startClamd({ dataDir: path.join(tmpDir, 'clamd-doomed') })),
       timed('clamd (StreamMaxLength 1M)', () =>
         startClamd({ dataDir: path.join(tmpDir, 'clamd-small'), streamMaxLength: '1M' }),
       ),
@@ -77,7 +79,7 @@ describe('Scanner contract: ClamdScanner on a real clamd', () => {
 
   afterAll(async () => {
     store?.destroy();
-    await Promise.allSettled([clamd?.stop(), smallClamd?.stop()]);
+    await Promise.allSettled([clamd?.stop(), smallClamd?.stop(), doomedClamd?.stop()]);
     if (tmpDir) await fs.rm(tmpDir, { recursive: true, force: true });
   });
 
@@ -206,6 +208,26 @@ describe('Scanner contract: ClamdScanner on a real clamd', () => {
     await expect(none.ping()).resolves.toBeUndefined();
   });
 
+  it('is lost (ScannerLostError, still unavailable) when clamd dies after the whole stream, before its verdict', async () => {
+    const pid = Number(await fs.readFile(path.join(doomedClamd.dataDir, 'clamd.pid'), 'utf8'));
+    const doomed = new ClamdScanner({ host: doomedClamd.host, port: doomedClamd.port });
+    const input = new PassThrough();
+    const scan = doomed.scan(input).catch((e: unknown) => e);
+    input.write(randomBytes(64 * 1024));
+    while (input.readableLength > 0) await sleep(5);
+    // clamd stopped, the stream ends: the end-of-stream chunk goes out (the socket has room) and no verdict can come.
+    process.kill(pid, 'SIGSTOP');
+    input.end();
+    while (!input.readableEnded) await sleep(5);
+    for (let turn = 0; turn < 5; turn++) await new Promise((r) => setImmediate(r));
+    // As a scanner crashing on the input: the connection drops with the whole stream in it.
+    process.kill(pid, 'SIGKILL');
+    const err = await scan;
+    expect(err).toBeInstanceOf(ScannerLostError);
+    expect(err).toBeInstanceOf(ScannerUnavailableError);
+    expect((err as Error).message).toMatch(/after the whole stream \(65536 bytes\), before its verdict/);
+  });
+
   // Last: stops smallClamd.
   it('is unavailable (not clean) when clamd goes away mid-scan', async () => {
     const small = new ClamdScanner({ host: smallClamd.host, port: smallClamd.port });
@@ -215,6 +237,8 @@ describe('Scanner contract: ClamdScanner on a real clamd', () => {
     await smallClamd.stop();
     const err = await scan;
     expect(err).toBeInstanceOf(ScannerUnavailableError);
+    // Gone before it had the whole input: an outage, not a sign of what the input does to it.
+    expect(err).not.toBeInstanceOf(ScannerLostError);
     expect(stream.destroyed).toBe(true);
   });
 });

@@ -18,11 +18,13 @@ import {
   VisibilityAttribute,
   restoreRequestedSignal,
   retryRequestedSignal,
+  SCANNER_LOST,
   uploadCompletedSignal,
   uploadRenewedSignal,
   type AssetLifecycleInput,
 } from '../workflows/definitions';
 import { LOCAL_IO_MAX_BYTES } from '../workflows/lifecycle/activities';
+import type { PoisonReport } from '../workflows/stage-guard';
 import { registerSearchAttributes } from '../worker/search-attributes';
 import { historySlug, recordHistory } from './helpers/histories';
 import { uniqueName } from './helpers/stack';
@@ -603,6 +605,57 @@ describe('asset lifecycle workflow in the time-skipping test server', () => {
       expect(fake.names().slice(-3)).toEqual(['failBlob', 'releaseBlob', 'recordTransition']);
       const last = fake.calls.at(-1)!.arg as TransitionRecord;
       expect(last.stage).toBe('metadata');
+    });
+  });
+
+  it('a scanner lost on the same input three times fails the scan and files a dead letter; twice, the third scan runs alone', async () => {
+    const scannerDies = (losses: number) => {
+      let n = 0;
+      return fakeActivities({
+        scanBlob: async () => {
+          if (++n > losses) return { verdict: 'clean' };
+          throw ApplicationFailure.create({
+            message: 'clamd at 127.0.0.1:3310: the connection closed without a reply after the whole stream',
+            type: SCANNER_LOST,
+          });
+        },
+      });
+    };
+
+    const poison = scannerDies(Infinity);
+    await withWorkers(poison, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await handle.signal(uploadCompletedSignal, { source: 'api' });
+      await env.sleep('1h');
+      expect(await handle.query(assetStateQuery)).toMatchObject({
+        status: 'failed',
+        reason:
+          'scan failed: scanner lost 3 times at stage scan (clamd gone before its verdict ×3): input quarantined for inspection',
+      });
+      // Three calls, each retried by the workflow (not by the server), the later ones marked as suspects.
+      const scans = poison.calls
+        .filter((c) => c.name === 'scanBlob')
+        .map((c) => c.arg as { lostBefore?: number });
+      expect(scans.map((s) => s.lostBefore)).toEqual([undefined, 1, 2]);
+      const dead = poison.calls
+        .filter((c) => c.name === 'recordDeadLetter')
+        .map((c) => c.arg as PoisonReport);
+      expect(dead).toMatchObject([{ stage: 'scan', attempts: 3, sha256: SHA }]);
+      expect(poison.names()).not.toContain('extractMetadata');
+      expect(poison.names()).toContain('failBlob');
+    });
+
+    const flaky = scannerDies(2);
+    await withWorkers(flaky, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await handle.signal(uploadCompletedSignal, { source: 'api' });
+      await env.sleep('1h');
+      expect(await handle.query(assetStateQuery)).toMatchObject({ status: 'ready' });
+      const scans = flaky.calls
+        .filter((c) => c.name === 'scanBlob')
+        .map((c) => c.arg as { lostBefore?: number });
+      expect(scans.map((s) => s.lostBefore)).toEqual([undefined, 1, 2]);
+      expect(flaky.names()).not.toContain('recordDeadLetter');
     });
   });
 

@@ -16,6 +16,8 @@ export const MEDIA_FAILURE = 'MediaError';
 export const MEDIA_REJECTED = 'MediaRejected';
 /** Work killed for making no progress: the workflow counts it like a lost worker (workflows/stage-guard.ts). */
 export const MEDIA_STALLED = 'MediaStalled';
+/** The scanner went away after the whole input, before its verdict: counted like a lost worker, per input. */
+export const SCANNER_LOST = 'ScannerLost';
 
 export const ASSET_WORKFLOW_TYPE = 'assetLifecycle';
 

@@ -11,7 +11,7 @@ import { ActivityFailure, ApplicationFailure, TimeoutFailure, log, workflowInfo 
 import { TimeoutType } from '@temporalio/common';
 import type { MediaActivities } from '../activities';
 import type { DeadLetter } from '../infra/adapters/dead-letter-repository';
-import { MEDIA_STALLED, type PipelineStage } from './definitions';
+import { MEDIA_STALLED, SCANNER_LOST, type PipelineStage } from './definitions';
 
 export const POISON_GUARD_PATCH = 'poison-guard';
 /** Lost attempts of one stage after which its input is taken for poison. */
@@ -29,14 +29,15 @@ export const LOST_ATTEMPT_TYPES = ['TemporalTimeout:Heartbeat', 'TemporalTimeout
  * (bad input already fails the stage; infrastructure errors never get here, the server retries them).
  */
 export function lostAttemptCause(err: unknown): string | undefined {
-  if (!(err instanceof ActivityFailure)) return undefined;
-  const { cause } = err;
+  // A remote activity's failure wraps its cause; a local one's is the cause itself.
+  const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof TimeoutFailure) {
     if (cause.timeoutType === TimeoutType.HEARTBEAT) return 'heartbeat timeout';
     if (cause.timeoutType === TimeoutType.START_TO_CLOSE) return 'start-to-close timeout';
     return undefined;
   }
   if (cause instanceof ApplicationFailure && cause.type === MEDIA_STALLED) return cause.message;
+  if (cause instanceof ApplicationFailure && cause.type === SCANNER_LOST) return 'clamd gone before its verdict';
   return undefined;
 }
 
@@ -124,7 +125,9 @@ export function guardMedia(
 }
 
 export function poisonReason(report: Pick<PoisonReport, 'attempts' | 'stage' | 'cause'>): string {
-  return `worker lost ${report.attempts} times at stage ${report.stage} (${report.cause}): input quarantined for inspection`;
+  // At the scan it is the scanner (clamd) that the input takes down, not the worker.
+  const lost = report.stage === 'scan' ? 'scanner' : 'worker';
+  return `${lost} lost ${report.attempts} times at stage ${report.stage} (${report.cause}): input quarantined for inspection`;
 }
 
 /** "heartbeat timeout ×2, ffmpeg made no progress for 120 s" */

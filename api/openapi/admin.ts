@@ -43,7 +43,7 @@ export const adminArea: ApiArea = {
         operationId: 'listDeadLetters',
         tags: ['admin'],
         summary:
-          'Poison inputs: assets whose stage lost its worker (crash, out of memory, hang) 3 times, most recent first (operators only)',
+          'Poison inputs: assets whose stage lost its worker (crash, out of memory, hang), or whose scan lost the scanner, 3 times, most recent first (operators only)',
         parameters: queryParameters(failuresQuery, {
           before: { description: 'The `next` of the previous page.' },
         }),

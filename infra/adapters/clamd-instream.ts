@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
-import { ScannerUnavailableError, type ScanVerdict } from './scanner';
+import { ScannerLostError, ScannerUnavailableError, type ScanVerdict } from './scanner';
 import {
   ClamdReplyError,
   END_OF_STREAM,
@@ -101,6 +101,14 @@ export function instreamScan(
         `clamd at ${target}: ${what} (after ${bytesSent} bytes${endSent ? ', before the verdict' : ''})`,
         cause === undefined ? undefined : { cause },
       );
+    // The connection dropped once clamd had the whole stream: it went away while scanning, perhaps because of it.
+    const lostOrUnavailable = (what: string, cause?: unknown): ScannerUnavailableError =>
+      endSent && replyBytes === 0
+        ? new ScannerLostError(
+            `clamd at ${target}: ${what} after the whole stream (${bytesSent} bytes), before its verdict`,
+            cause === undefined ? undefined : { cause },
+          )
+        : unavailable(what, cause);
 
     function onAbort(): void {
       fail(signal?.reason ?? new Error('scan aborted'));
@@ -204,9 +212,9 @@ export function instreamScan(
         ? ': clamd closed the connection while the stream was being sent (it went away, or the stream is ' +
           'larger than its StreamMaxLength and the reply was lost)'
         : '';
-      fail(unavailable(`${err.message}${hint}`, err));
+      fail(lostOrUnavailable(`${err.message}${hint}`, err));
     });
-    socket.on('end', () => fail(unavailable('clamd closed the connection without a reply')));
-    socket.on('close', () => fail(unavailable('the connection closed without a reply')));
+    socket.on('end', () => fail(lostOrUnavailable('clamd closed the connection without a reply')));
+    socket.on('close', () => fail(lostOrUnavailable('the connection closed without a reply')));
   });
 }

@@ -25,11 +25,20 @@ export interface Scanner {
 
 /** The scanner could not be reached or the scan broke off. Transient: the caller retries; never treat as clean. */
 export class ScannerUnavailableError extends Error {
-  override readonly name = 'ScannerUnavailableError';
+  override readonly name: string = 'ScannerUnavailableError';
 
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
   }
+}
+
+/**
+ * The scanner had the whole input and went away before its verdict: the connection dropped with no reply. Still
+ * transient, but it is also how a scanner crashing on this very input looks, so the pipeline counts these per input
+ * (workflows/stage-guard.ts) instead of retrying them for ever.
+ */
+export class ScannerLostError extends ScannerUnavailableError {
+  override readonly name = 'ScannerLostError';
 }
 
 /** For deployments without a scanner: every scan is `skipped`, and the stream is released without reading it. */

@@ -12,8 +12,14 @@ import {
 } from '@temporalio/workflow';
 import type { IoActivities, MediaActivities } from '../../activities';
 import type { MediaFamily } from '../../domain/media-types';
-import { MEDIA_FAILURE, mediaTaskQueue } from '../definitions';
-import { guardMedia, LOST_ATTEMPT_TYPES, POISON_GUARD_PATCH } from '../stage-guard';
+import { MEDIA_FAILURE, mediaTaskQueue, SCANNER_LOST } from '../definitions';
+import {
+  guardActivities,
+  guardMedia,
+  LOST_ATTEMPT_TYPES,
+  POISON_GUARD_PATCH,
+  type PoisonReport,
+} from '../stage-guard';
 import { gate } from './gates';
 
 // Infrastructure errors (S3, Postgres or clamd away) are retried without limit: the asset waits, it is never lost.
@@ -45,6 +51,14 @@ const localIo = local('1m');
 // A scan may wait its turn for clamd (SCAN_CONCURRENCY) behind a flood of uploads, as long as a remote scan may: a
 // timed-out wait would start over at the back of the line. The worker keeps its workflow task alive meanwhile.
 const localScan = local('6h');
+// Guarded scans: a scanner lost on the input comes back to the workflow, which counts it (stage-guard.ts).
+const SCAN_GUARD_PATCH = 'scan-guard';
+const scanLost = { ...retry, nonRetryableErrorTypes: [SCANNER_LOST] };
+const localScanGuarded = proxyLocalActivities<IoActivities>({
+  startToCloseTimeout: '6h',
+  retry: scanLost,
+  localRetryThreshold: '1s',
+});
 const heartbeating = proxyActivities<IoActivities>({
   startToCloseTimeout: '6h',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
@@ -56,6 +70,11 @@ const storage = proxyActivities<IoActivities>({
   startToCloseTimeout: '6h',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry,
+});
+const heartbeatingScanGuarded = proxyActivities<IoActivities>({
+  startToCloseTimeout: '6h',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
+  retry: scanLost,
 });
 const waiting = proxyActivities<IoActivities>({
   startToCloseTimeout: '1m',
@@ -140,11 +159,20 @@ export function mediaWork(family: MediaFamily, assetId: string) {
     // A delete waits until ffmpeg is really gone, so nothing uploads renditions for a blob being removed.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
-  const media = guarded
-    ? guardMedia(proxied, assetId, MEDIA_FAILURE, (report) => bookkeeping().recordDeadLetter(report))
-    : proxied;
+  const quarantine = (report: PoisonReport) => bookkeeping().recordDeadLetter(report);
+  const media = guarded ? guardMedia(proxied, assetId, MEDIA_FAILURE, quarantine) : proxied;
+  // A scanner that dies on an input (clamd crashing on a crafted file) would otherwise be retried for ever, and take
+  // every other scan down with it each time.
+  const scanGuarded = guarded && gate(SCAN_GUARD_PATCH);
+  const scanBlob = (b: Arg<'scanBlob'>, sizeBytes: number) =>
+    scanGuarded
+      ? guardActivities(
+          { scanBlob: bySize(sizeBytes, localScanGuarded, heartbeatingScanGuarded).scanBlob },
+          { assetId, stages: { scanBlob: 'scan' }, failureType: MEDIA_FAILURE, quarantine },
+        ).scanBlob(b)
+      : bySize(sizeBytes, localScan).scanBlob(b);
   return {
-    scan: (b: Arg<'scanBlob'>, sizeBytes: number) => bySize(sizeBytes, localScan).scanBlob(b),
+    scan: scanBlob,
     extractMetadata: media.extractMetadata,
     render: media.renderRenditions,
     validate: media.validateRenditions,
