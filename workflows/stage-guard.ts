@@ -37,7 +37,8 @@ export function lostAttemptCause(err: unknown): string | undefined {
     return undefined;
   }
   if (cause instanceof ApplicationFailure && cause.type === MEDIA_STALLED) return cause.message;
-  if (cause instanceof ApplicationFailure && cause.type === SCANNER_LOST) return 'clamd gone before its verdict';
+  if (cause instanceof ApplicationFailure && cause.type === SCANNER_LOST)
+    return 'clamd gone before its verdict';
   return undefined;
 }
 
