@@ -11,7 +11,7 @@ export function createMetrics(owed?: { count(): Promise<number> }) {
   if (owed) {
     new Gauge({
       name: 'assetline_workflow_starts_owed',
-      help: 'Asset workflows owed by upload URLs and not started yet (Temporal away, or the sweep behind)',
+      help: 'Asset workflow starts due or failed and not made yet (Temporal away, or the sweep behind); starts deferred to their time are not counted',
       registers: [registry],
       async collect() {
         // Without the database the figure is unknown: the scrape goes on without it rather than fail.

@@ -1,17 +1,26 @@
 import type { EventPublisher } from '../infra/adapters/event-publisher';
 import type { WorkflowStartRepository } from '../infra/adapters/workflow-start-repository';
 import type { Logger } from '../infra/logger';
-import type { WorkflowGateway } from '../infra/adapters/workflow-gateway';
+import { firstWake, type WorkflowGateway } from '../infra/adapters/workflow-gateway';
 import { lifecycleInput, type LifecycleSettings, type PendingAsset } from './lifecycle-input';
 
 /** Starts at once beyond this are left to the sweep: a Temporal that stalls must not pile up calls in the API. */
 const MAX_IN_FLIGHT = 64;
 const SWEEP_BATCH = 50;
+/**
+ * A deferred start is made this long before the workflow's first instant, with the rest as Temporal's start delay:
+ * the instant is then kept by Temporal's timer, not by the sweep's interval.
+ */
+const START_AHEAD_MS = 30_000;
 
 /**
- * Starts the workflows the outbox owes. The upload URL hands its asset over right after answering (`startSoon`);
- * the sweep takes whatever is still owed after that (Temporal was away, an API instance died) from any instance.
- * One per process: the cap counts the request path's starts only, so a sweep under way never crowds them out.
+ * Starts the workflows the outbox owes, when they have work. The upload URL hands its asset over right after
+ * answering (`startSoon`), which publishes the asset's first event and defers the start to the first instant the
+ * workflow has work of its own (the URL's expiry, or a scheduled release before it): an upload URL costs Temporal
+ * nothing, and a completion, delete or renewal that comes first starts the workflow itself (signal-with-start). The
+ * sweep takes whatever is due (a deferred start, or one left by an API instance that died or by Temporal away) from
+ * any instance. One per process: the cap counts the request path's hand-overs only, so a sweep under way never
+ * crowds them out.
  */
 export class WorkflowStarter {
   private inFlight = 0;
@@ -36,7 +45,7 @@ export class WorkflowStarter {
     });
   }
 
-  /** Starts every owed workflow that is due; returns how many were started. */
+  /** Takes every owed start that is due (starting, deferring or settling it); returns how many it took. */
   async sweep(): Promise<number> {
     let started = 0;
     for (;;) {
@@ -52,7 +61,7 @@ export class WorkflowStarter {
     const tick = () => {
       this.sweeping = this.sweep()
         .then((n) => {
-          if (n > 0) this.logger.info({ started: n }, 'owed asset workflows started by the sweep');
+          if (n > 0) this.logger.info({ taken: n }, 'owed asset workflow starts taken by the sweep');
         })
         .catch((err: unknown) =>
           this.logger.warn({ err: (err as Error).message }, 'sweep of owed workflow starts failed'),
@@ -70,13 +79,28 @@ export class WorkflowStarter {
     await this.sweeping;
   }
 
-  private async startOne(asset: PendingAsset & { status?: string }): Promise<boolean> {
+  private async startOne(
+    asset: PendingAsset & { status?: string; created_published?: boolean },
+  ): Promise<boolean> {
+    const publish = async () => {
+      if (!asset.created_published) await this.events.publish(`${asset.asset_id}/created`);
+    };
     try {
       // Anything but pending has had its workflow (a completion that came first started it): only the workflow,
-      // or a delete of one that finished, moves the row. Its first event is published all the same.
-      if (asset.status === undefined || asset.status === 'pending')
-        await this.workflows.start(lifecycleInput(asset, this.lifecycle));
-      await this.events.publish(`${asset.asset_id}/created`);
+      // or a delete of one that finished, moves the row.
+      if (asset.status === undefined || asset.status === 'pending') {
+        const input = lifecycleInput(asset, this.lifecycle);
+        const wake = new Date(firstWake(input)).getTime();
+        // Until then the workflow would only wait: it is started when due, unless something wakes it first.
+        if (wake - Date.now() > START_AHEAD_MS) {
+          await publish();
+          await this.owed.defer(asset.asset_id, new Date(wake - START_AHEAD_MS));
+          return true;
+        }
+        // Started first: a start that fails leaves the event unpublished, for the retry to publish once.
+        await this.workflows.start(input);
+      }
+      await publish();
       await this.owed.done(asset.asset_id);
       return true;
     } catch (err) {

@@ -109,23 +109,49 @@ describe('the API service layer, on the real database, S3 and Temporal', () => {
     expect(rows).toEqual([]);
   });
 
-  it('an upload URL owes its workflow and starts it only when the route says the answer is out', async () => {
+  it('an upload URL owes its workflow; once the answer is out the start waits for the URL, with nothing sent to Temporal', async () => {
     const held = heldStarts();
     const starter = new WorkflowStarter(held.gateway, events(), owed, LIFECYCLE, logger);
     const { created, startWorkflow } = await uploads(starter).create(user('302'), png(100));
     expect(created.status).toBe('pending');
     expect(created.upload).toMatchObject({ method: 'PUT' });
-    expect(await owed.find(created.assetId)).toEqual({ attempts: 0, last_error: null });
-    expect(held.started).toEqual([]);
+    expect(await owed.find(created.assetId)).toMatchObject({
+      attempts: 0,
+      last_error: null,
+      created_published: false,
+    });
 
     startWorkflow();
-    expect(held.started).toEqual([created.assetId]);
-    held.release();
-    await eventually(
-      'the owed start done',
+    const deferred = await eventually(
+      'the first event out and the start deferred',
       () => owed.find(created.assetId),
-      (row) => row === undefined,
+      (row) => row?.created_published === true,
     );
+    // Due 30 s before the URL expires (600 s), when Temporal's start delay takes over.
+    const expiresAt = Date.parse(created.upload.expiresAt);
+    expect(Math.abs(expiresAt - new Date(deferred!.due_at).getTime() - 30_000)).toBeLessThan(1000);
+    expect(held.started).toEqual([]);
+
+    // Due, with the expiry near: the sweep starts it.
+    await db
+      .updateTable('media_assets')
+      .set({ upload_expires_at: new Date(Date.now() + 10_000) })
+      .where('asset_id', '=', created.assetId)
+      .execute();
+    await db
+      .updateTable('workflow_starts')
+      .set({ due_at: new Date(0) })
+      .where('asset_id', '=', created.assetId)
+      .execute();
+    const sweeping = starter.sweep();
+    await eventually(
+      'the sweep’s start',
+      async () => held.started,
+      (ids) => ids.includes(created.assetId),
+    );
+    held.release();
+    await sweeping;
+    expect(await owed.find(created.assetId)).toBeUndefined();
   });
 
   it('one starter: owed starts held by a sweep leave the request path its whole in-flight cap', async () => {
@@ -134,7 +160,12 @@ describe('the API service layer, on the real database, S3 and Temporal', () => {
     const service = uploads(starter);
     const ids: string[] = [];
     for (let i = 0; i < 50; i += 1) ids.push((await service.create(user('303'), png(100))).created.assetId);
-    // Due at once, as if their instance had died right after answering.
+    // Due at once with their URLs about to expire, as if their instance had died right after answering.
+    await db
+      .updateTable('media_assets')
+      .set({ upload_expires_at: new Date(Date.now() + 10_000) })
+      .where('asset_id', 'in', ids)
+      .execute();
     await db
       .updateTable('workflow_starts')
       .set({ due_at: new Date(0) })
@@ -148,13 +179,26 @@ describe('the API service layer, on the real database, S3 and Temporal', () => {
     );
 
     const ready = Array.from({ length: 65 }, () => pendingRow('304'));
+    for (const asset of ready) await assets.createPending(asset, {}, `${asset.asset_id}/created`);
     for (const asset of ready) starter.startSoon(asset);
-    // 64 go to Temporal at once beside the sweep's 50; the 65th is left to the next sweep.
-    expect(held.started).toHaveLength(50 + 64);
-    expect(held.started).not.toContain(ready[64]!.asset_id);
+    // 64 are handed over at once beside the sweep's 50 held starts; the 65th is left to the next sweep. The hand-over
+    // defers each start to its URL's expiry: nothing more reaches Temporal.
+    const handed = async () =>
+      Promise.all(ready.map(async (a) => (await owed.find(a.asset_id))?.created_published === true));
+    await eventually('64 hand-overs', handed, (done) => done.filter(Boolean).length === 64);
+    expect((await handed())[64]).toBe(false);
+    expect(held.started).toHaveLength(50);
 
     held.release();
     expect(await sweeping).toBe(50);
+    await db
+      .deleteFrom('workflow_starts')
+      .where(
+        'asset_id',
+        'in',
+        ready.map((a) => a.asset_id),
+      )
+      .execute();
   });
 
   it('access: a stranger is told "no such asset", a reader may not write, and the handle carries no row', async () => {

@@ -54,9 +54,9 @@ export class WorkflowGateway {
   ) {}
 
   /**
-   * Starts a pending asset's workflow with its first task delayed until the upload URL expires: while the client
-   * uploads, the workflow costs Temporal and the workers nothing, and a completion or delete (signal-with-start)
-   * ends the delay. Starting twice is harmless, so the outbox may retry.
+   * Starts a pending asset's workflow, its first task delayed until firstWake (the outbox calls this only once that
+   * is near or past: a completion or delete that comes first starts it with signal-with-start). Starting twice is
+   * harmless, so the outbox may retry.
    */
   async start(input: AssetLifecycleInput): Promise<void> {
     try {
@@ -275,7 +275,8 @@ export class WorkflowGateway {
 
 /** Whole seconds until `iso`, at least one: an expiry already past still gets a first task, which expires it. */
 /** The upload URL's expiry, or sooner a scheduled release's first instant, which the workflow must be awake for. */
-function firstWake(input: AssetLifecycleInput): string {
+/** The first instant a pending asset's workflow has work of its own: its URL's expiry, or a release before it. */
+export function firstWake(input: AssetLifecycleInput): string {
   const { release, releaseWarmSeconds = 0 } = input;
   const instants = [Date.parse(input.uploadExpiresAt!)];
   if (release?.publishAt) instants.push(Date.parse(release.publishAt) - releaseWarmSeconds * 1000);

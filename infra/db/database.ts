@@ -17,6 +17,7 @@ import * as m014 from './migrations/014-dead-letters';
 import * as m015 from './migrations/015-visibility';
 import * as m016 from './migrations/016-upload-sessions';
 import * as m017 from './migrations/017-owner-checksum';
+import * as m018 from './migrations/018-deferred-starts';
 import * as m004search from './migrations/004-search';
 
 // Migrations are imported, not read from a folder, so they ship inside whatever bundle runs the process.
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '015-visibility': m015,
   '016-upload-sessions': m016,
   '017-owner-checksum': m017,
+  '018-deferred-starts': m018,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

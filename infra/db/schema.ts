@@ -174,6 +174,8 @@ export interface WorkflowStartsTable {
   due_at: Timestamp;
   attempts: ColumnType<number, number | undefined, number>;
   last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The asset's first event is out (migration 018). */
+  created_published: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /** Inputs taken for poison after repeated lost attempts of a stage (migration 012). */
