@@ -507,7 +507,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Poison inputs: assets whose stage lost its worker (crash, out of memory, hang) 3 times, most recent first (operators only) */
+    /** Poison inputs: assets whose stage lost its worker (crash, out of memory, hang), or whose scan lost the scanner, 3 times, most recent first (operators only) */
     get: operations['listDeadLetters'];
     put?: never;
     post?: never;

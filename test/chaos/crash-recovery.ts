@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -206,6 +206,46 @@ export function heartbeatDetails<T>(lab: CrashLab, pending: PendingActivity): T 
 }
 
 /** SIGKILL of the worker (ffmpeg included), a pause, and a new worker on the same data; returns when it was killed. */
+/** Every process below `pid`, from each of its threads' children lists. */
+function descendants(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const children = tasks.flatMap((tid) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      return [];
+    }
+  });
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+/**
+ * Freezes the worker's media work (its child processes: ffmpeg, the image decoders) with SIGSTOP, so that a media
+ * stage seen running is still running when the kill comes, however long the short stage it waits for takes to be
+ * reached on a busy machine. The kill (SIGKILL of the worker's process group) ends them with the worker. Returns the
+ * frozen pids.
+ */
+export function freezeMediaChildren(lab: CrashLab): number[] {
+  const frozen = descendants(lab.platform.worker.pid);
+  for (const pid of frozen) {
+    try {
+      process.kill(pid, 'SIGSTOP');
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return frozen;
+}
+
 export async function killWorker(lab: CrashLab, pauseMs: number): Promise<number> {
   const killedAt = Date.now();
   await lab.platform.kill('worker');

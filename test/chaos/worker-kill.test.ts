@@ -10,6 +10,7 @@ import {
   localFile,
   expectNoTemporaries,
   expectReadyAndClean,
+  freezeMediaChildren,
   heartbeatDetails,
   killWorker,
   prepareUpload,
@@ -155,6 +156,8 @@ describe('kill -9 of the worker', { timeout: 180_000 }, () => {
       REACH_MS,
       midway('percent'),
     );
+    // The clip's encode cannot finish before the kill, however long the hashing takes to be reached.
+    expect(freezeMediaChildren(lab).length).toBeGreaterThan(0);
     await hashing.complete();
     const hashingRun = await runningActivity(
       lab,
@@ -168,6 +171,7 @@ describe('kill -9 of the worker', { timeout: 180_000 }, () => {
 
     await thumbnailing.complete();
     const thumbnailingRun = await runningActivity(lab, thumbnailing.assetId, 'renderRenditions', REACH_MS);
+    expect(freezeMediaChildren(lab).length).toBeGreaterThan(0);
     await scanning.complete();
     const scanningRun = await runningActivity(lab, scanning.assetId, 'scanBlob', REACH_MS);
     const secondKill = await killWorker(lab, PAUSE_MS);
