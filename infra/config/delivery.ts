@@ -28,7 +28,7 @@ export const delivery = {
     ),
   /** The API batches access counts per asset and writes them once per interval. */
   ACCESS_FLUSH_SECONDS: positiveInt.max(3600).default(10),
-  /** How often the API looks for asset workflows still owed (not started after their upload URL's answer). */
+  /** How often the API takes the asset workflow starts that are due: deferred ones at their time, failed ones again. */
   WORKFLOW_START_SWEEP_SECONDS: positiveInt.max(3600).default(5),
 };
 

@@ -229,26 +229,35 @@ function descendants(pid: number): number[] {
 }
 
 /**
- * Freezes the worker's media work (its child processes: ffmpeg, the image decoders) with SIGSTOP, so that a media
- * stage seen running is still running when the kill comes, however long the short stage it waits for takes to be
- * reached on a busy machine. The kill (SIGKILL of the worker's process group) ends them with the worker. Returns the
- * frozen pids.
+ * Freezes the worker's media work (its child processes: ffmpeg, the image decoders) with SIGSTOP until `thaw`, also
+ * each child it starts meanwhile (checked every 20 ms), so that a media stage seen running is still running when the
+ * kill comes, however long the short stage the kill waits for takes to be reached on a busy machine. The kill
+ * (SIGKILL of the worker's process group) ends the frozen children with the worker; thaw before it is restarted.
  */
-export function freezeMediaChildren(lab: CrashLab): number[] {
-  const frozen = descendants(lab.platform.worker.pid);
-  for (const pid of frozen) {
-    try {
-      process.kill(pid, 'SIGSTOP');
-    } catch {
-      // ended meanwhile
+export function freezeMedia(lab: CrashLab): { frozen: Set<number>; thaw(): void } {
+  const worker = lab.platform.worker.pid;
+  const frozen = new Set<number>();
+  const freeze = () => {
+    for (const pid of descendants(worker)) {
+      if (frozen.has(pid)) continue;
+      try {
+        process.kill(pid, 'SIGSTOP');
+        frozen.add(pid);
+      } catch {
+        // ended meanwhile
+      }
     }
-  }
-  return frozen;
+  };
+  freeze();
+  const timer = setInterval(freeze, 20);
+  return { frozen, thaw: () => clearInterval(timer) };
 }
 
-export async function killWorker(lab: CrashLab, pauseMs: number): Promise<number> {
+export async function killWorker(lab: CrashLab, pauseMs: number, frozen?: { thaw(): void }): Promise<number> {
   const killedAt = Date.now();
   await lab.platform.kill('worker');
+  // The frozen children died with the worker; the restarted one's must run.
+  frozen?.thaw();
   await sleep(pauseMs);
   await lab.platform.start('worker');
   return killedAt;
