@@ -75,12 +75,18 @@ export async function killHard(proc: ServiceProcess): Promise<void> {
   await proc.exited;
 }
 
-/** Resident set size of a process and its descendants (ffmpeg, poppler run as children), from /proc. */
-export function treeRssBytes(pid: number): number {
-  const children = (p: number): number[] => {
+/** Every process below `pid` (ffmpeg, poppler, the image decoders), from each of its threads' children lists. */
+export function descendants(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const children = tasks.flatMap((tid) => {
     try {
       return fs
-        .readFileSync(`/proc/${p}/task/${p}/children`, 'utf8')
+        .readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
         .trim()
         .split(/\s+/)
         .filter(Boolean)
@@ -88,15 +94,13 @@ export function treeRssBytes(pid: number): number {
     } catch {
       return [];
     }
-  };
-  let total = 0;
-  const pending = [pid];
-  while (pending.length > 0) {
-    const p = pending.pop()!;
-    total += rssBytes(p);
-    pending.push(...children(p));
-  }
-  return total;
+  });
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+/** Resident set size of a process and its descendants (ffmpeg, poppler run as children), from /proc. */
+export function treeRssBytes(pid: number): number {
+  return [pid, ...descendants(pid)].reduce((total, p) => total + rssBytes(p), 0);
 }
 
 export function rssBytes(pid: number): number {

@@ -22,6 +22,7 @@ export {
   startAssetline,
   killHard,
   rssBytes,
+  descendants,
   treeRssBytes,
   type AssetlineProcess,
   type AssetlineRole,

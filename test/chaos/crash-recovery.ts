@@ -1,4 +1,4 @@
-import { createReadStream, readdirSync, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -10,6 +10,7 @@ import {
   type LocalPlatform,
   type LocalPlatformOptions,
 } from '../../devstack/local-platform';
+import { descendants } from '../../devstack/assetline';
 import { S3ObjectStore } from '../../infra/adapters/s3-object-store';
 import type { Tier } from '../../infra/adapters/tier-repository';
 import { createDb, type Db } from '../../infra/db/database';
@@ -206,28 +207,6 @@ export function heartbeatDetails<T>(lab: CrashLab, pending: PendingActivity): T 
 }
 
 /** SIGKILL of the worker (ffmpeg included), a pause, and a new worker on the same data; returns when it was killed. */
-/** Every process below `pid`, from each of its threads' children lists. */
-function descendants(pid: number): number[] {
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return [];
-  }
-  const children = tasks.flatMap((tid) => {
-    try {
-      return readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
-        .trim()
-        .split(/\s+/)
-        .filter(Boolean)
-        .map(Number);
-    } catch {
-      return [];
-    }
-  });
-  return children.flatMap((child) => [child, ...descendants(child)]);
-}
-
 /**
  * Freezes the worker's media work (its child processes: ffmpeg, the image decoders) with SIGSTOP until `thaw`, also
  * each child it starts meanwhile (checked every 20 ms), so that a media stage seen running is still running when the
