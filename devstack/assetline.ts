@@ -75,15 +75,15 @@ export async function killHard(proc: ServiceProcess): Promise<void> {
   await proc.exited;
 }
 
-/** Every process below `pid` (ffmpeg, poppler, the image decoders), from each of its threads' children lists. */
-export function descendants(pid: number): number[] {
+/** The processes `pid` started, from each of its threads' children lists. */
+export function childrenOf(pid: number): number[] {
   let tasks: string[];
   try {
     tasks = fs.readdirSync(`/proc/${pid}/task`);
   } catch {
     return [];
   }
-  const children = tasks.flatMap((tid) => {
+  return tasks.flatMap((tid) => {
     try {
       return fs
         .readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
@@ -95,7 +95,11 @@ export function descendants(pid: number): number[] {
       return [];
     }
   });
-  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+/** Every process below `pid` (ffmpeg, poppler, the image decoders, tsx's esbuild service). */
+export function descendants(pid: number): number[] {
+  return childrenOf(pid).flatMap((child) => [child, ...descendants(child)]);
 }
 
 /** Resident set size of a process and its descendants (ffmpeg, poppler run as children), from /proc. */

@@ -22,6 +22,7 @@ export {
   startAssetline,
   killHard,
   rssBytes,
+  childrenOf,
   descendants,
   treeRssBytes,
   type AssetlineProcess,

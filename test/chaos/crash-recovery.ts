@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -10,7 +10,7 @@ import {
   type LocalPlatform,
   type LocalPlatformOptions,
 } from '../../devstack/local-platform';
-import { descendants } from '../../devstack/assetline';
+import { childrenOf, descendants } from '../../devstack/assetline';
 import { S3ObjectStore } from '../../infra/adapters/s3-object-store';
 import type { Tier } from '../../infra/adapters/tier-repository';
 import { createDb, type Db } from '../../infra/db/database';
@@ -208,7 +208,7 @@ export function heartbeatDetails<T>(lab: CrashLab, pending: PendingActivity): T 
 
 /** SIGKILL of the worker (ffmpeg included), a pause, and a new worker on the same data; returns when it was killed. */
 /**
- * Freezes the worker's media work (its child processes: ffmpeg, the image decoders) with SIGSTOP until `thaw`, also
+ * Freezes the worker's media work (its ffmpeg, pdftoppm and image decoder children) with SIGSTOP until `thaw`, also
  * each child it starts meanwhile (checked every 20 ms), so that a media stage seen running is still running when the
  * kill comes, however long the short stage the kill waits for takes to be reached on a busy machine. The kill
  * (SIGKILL of the worker's process group) ends the frozen children with the worker; thaw before it is restarted.
@@ -216,8 +216,17 @@ export function heartbeatDetails<T>(lab: CrashLab, pending: PendingActivity): T 
 export function freezeMedia(lab: CrashLab): { frozen: Set<number>; thaw(): void } {
   const worker = lab.platform.worker.pid;
   const frozen = new Set<number>();
+  // Only the media work: the worker also runs tsx's esbuild service, which it waits on to load a module.
+  const isMedia = (pid: number) => {
+    try {
+      return /ffmpeg|ffprobe|pdftoppm|image-child/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
   const freeze = () => {
-    for (const pid of descendants(worker)) {
+    const media = childrenOf(worker).filter(isMedia);
+    for (const pid of media.flatMap((child) => [child, ...descendants(child)])) {
       if (frozen.has(pid)) continue;
       try {
         process.kill(pid, 'SIGSTOP');
