@@ -278,7 +278,11 @@ describe('delivery: signed URLs, the origin and an nginx edge', () => {
           .map((l) => /\[([^\]]+)\] "GET \/p\/([^/]+)\/([^? ]+)\?md5=[^ ]+ HTTP\/1\.1" (\d+)/.exec(l))
           .filter((m): m is RegExpExecArray => m !== null && m[2] === clipId)
           .map((m) => ({ at: m[1]!, path: m[3]!, status: Number(m[4]) })),
-      (lines) => lines.some((l) => l.path === 'r/poster') && lines.some((l) => l.path.endsWith('.m4s')),
+      // The warm-up's fetches run at once and reach the log in any order: wait for each kind the test compares.
+      (lines) =>
+        ['r/poster', 'hls/master.m3u8', 'hls/audio/index.m3u8'].every((p) =>
+          lines.some((l) => l.path === p),
+        ) && lines.some((l) => l.path.endsWith('.m4s')),
       20_000,
     );
     // Before the release, through the edge, and every answer a 200 the edge could keep.
