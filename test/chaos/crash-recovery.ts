@@ -213,7 +213,7 @@ export function heartbeatDetails<T>(lab: CrashLab, pending: PendingActivity): T 
  * kill comes, however long the short stage the kill waits for takes to be reached on a busy machine. The kill
  * (SIGKILL of the worker's process group) ends the frozen children with the worker; thaw before it is restarted.
  */
-export function freezeMedia(lab: CrashLab): { frozen: Set<number>; thaw(): void } {
+export function freezeMedia(lab: CrashLab): { thaw(): void } {
   const worker = lab.platform.worker.pid;
   const frozen = new Set<number>();
   // Only the media work: the worker also runs tsx's esbuild service, which it waits on to load a module.
@@ -238,7 +238,7 @@ export function freezeMedia(lab: CrashLab): { frozen: Set<number>; thaw(): void 
   };
   freeze();
   const timer = setInterval(freeze, 20);
-  return { frozen, thaw: () => clearInterval(timer) };
+  return { thaw: () => clearInterval(timer) };
 }
 
 export async function killWorker(lab: CrashLab, pauseMs: number, frozen?: { thaw(): void }): Promise<number> {

@@ -3,7 +3,7 @@
  * the media work on the blob's content, and the CDN. Each keeps the timeouts and retries it always had; those
  * profiles are private here, so the phases read as what they do.
  */
-import type { Duration } from '@temporalio/common';
+import type { Duration, RetryPolicy } from '@temporalio/common';
 import {
   ActivityCancellationType,
   proxyActivities,
@@ -35,8 +35,15 @@ const remoteBookkeeping = proxyActivities<IoActivities>({ startToCloseTimeout: '
 // Local activities run in the worker that holds the workflow, with no server round trip each. A failure beyond one
 // quick retry means the database (or storage, or clamd) is away: later attempts wait on a server timer, as a remote
 // activity's would, instead of holding the workflow task open through the outage.
-const local = (startToCloseTimeout: Duration) =>
-  proxyLocalActivities<IoActivities>({ startToCloseTimeout, retry, localRetryThreshold: '1s' });
+const local = (startToCloseTimeout: Duration, retryPolicy: RetryPolicy = retry) =>
+  proxyLocalActivities<IoActivities>({ startToCloseTimeout, retry: retryPolicy, localRetryThreshold: '1s' });
+// Long I/O off and on the pipeline's path: remote, heartbeating, so a worker lost under it is noticed within 20 s.
+const heartbeatingWith = (retryPolicy: RetryPolicy) =>
+  proxyActivities<IoActivities>({
+    startToCloseTimeout: '6h',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    retry: retryPolicy,
+  });
 // Bookkeeping (transitions, quota, sniffing the first bytes, copying facts) runs locally, which saved most of a
 // photo's orchestration time. Runs recorded before this change replay with remote ones.
 const localBookkeeping = local('20s');
@@ -54,28 +61,12 @@ const localScan = local('6h');
 // Guarded scans: a scanner lost on the input comes back to the workflow, which counts it (stage-guard.ts).
 const SCAN_GUARD_PATCH = 'scan-guard';
 const scanLost = { ...retry, nonRetryableErrorTypes: [SCANNER_LOST] };
-const localScanGuarded = proxyLocalActivities<IoActivities>({
-  startToCloseTimeout: '6h',
-  retry: scanLost,
-  localRetryThreshold: '1s',
-});
-const heartbeating = proxyActivities<IoActivities>({
-  startToCloseTimeout: '6h',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry,
-});
+const localScanGuarded = local('6h', scanLost);
+const heartbeating = heartbeatingWith(retry);
 // Clean-up and delivery off the pipeline's path (discarding uploads, removing bytes, the CDN): they heartbeat too,
 // so a worker lost under them is noticed as soon.
-const storage = proxyActivities<IoActivities>({
-  startToCloseTimeout: '6h',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry,
-});
-const heartbeatingScanGuarded = proxyActivities<IoActivities>({
-  startToCloseTimeout: '6h',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: scanLost,
-});
+const storage = heartbeatingWith(retry);
+const heartbeatingScanGuarded = heartbeatingWith(scanLost);
 const waiting = proxyActivities<IoActivities>({
   startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', backoffCoefficient: 1.5, maximumInterval: '15s' },
