@@ -218,6 +218,34 @@ describe('web console in Chromium', () => {
       `${TEMPORAL_UI}/namespaces/default/workflows/asset-${video.id}`,
     );
     await expect.poll(() => page.getByRole('cell', { name: 'poster' }).count()).toBe(1);
+    // Why each rung exists: the page's ladder is the decision the API keeps in media.ladder, rung by rung.
+    type Ladder = {
+      complexityBitsPerPixel: number;
+      rungs: {
+        name: string;
+        limitedBy: string;
+        publishedAttempt: number;
+        attempts: { capKbps: number; ssim?: number }[];
+      }[];
+    };
+    const { ladder } = (
+      await request<{ media: { ladder: Ladder } }>('GET', `${platform.baseUrl}/media/${video.id}`, {
+        token: owner,
+      })
+    ).body.media;
+    expect(ladder.rungs.length).toBeGreaterThan(0);
+    const panel = page.getByRole('region', { name: 'Encoding ladder' });
+    await expect.poll(() => panel.locator('tbody tr').count()).toBe(ladder.rungs.length);
+    expect(await panel.locator('.ladder-summary').innerText()).toContain(
+      `${ladder.complexityBitsPerPixel.toFixed(3)} bits/pixel`,
+    );
+    for (const rung of ladder.rungs) {
+      const cells = await panel.locator(`tr[data-rung="${rung.name}"] td`).allInnerTexts();
+      const { capKbps, ssim } = rung.attempts[rung.publishedAttempt]!;
+      expect(cells[0], rung.name).toBe(`${capKbps.toLocaleString('en')} kbps`);
+      expect(cells[3], rung.name).toBe(ssim === undefined ? '—' : ssim.toFixed(4));
+      expect(cells[5], rung.name).toContain(rung.limitedBy);
+    }
     await checkPage(page, 'asset-video');
 
     // The image: its page shows the preview rendition's pixels; the library shows both with thumbnails.

@@ -5,6 +5,7 @@ import { temporalRunUrl } from '../config';
 import { StatusBadge, VisibilityBadge } from '../components/badges';
 import { MediaPreview } from '../components/media-preview';
 import { Timeline } from '../components/timeline';
+import { LadderPanel } from '../components/ladder';
 import { TagEditor } from '../components/tag-editor';
 import { VisibilityEditor } from '../components/visibility-editor';
 import { AclEditor } from '../components/acl-editor';
@@ -99,6 +100,7 @@ export function AssetPage({ identity, assetId }: { identity: Identity; assetId: 
         <div>
           <MediaPreview asset={asset} token={identity.token} />
           <Renditions asset={asset} />
+          {asset.media?.ladder && <LadderPanel ladder={asset.media.ladder} />}
           <Timeline asset={asset} />
         </div>
         <div>
