@@ -20,6 +20,7 @@ import {
   SWEPT_PREFIXES,
   uploadKey,
 } from '../domain/object-keys';
+import { Barrier } from './helpers/barrier';
 import { freshDatabase, freshStore } from './helpers/stack';
 
 interface Upload {
@@ -27,26 +28,6 @@ interface Upload {
   key: string;
   sha: string;
   size: number;
-}
-
-/** One blocked call: `reached` resolves when the call arrives, `open()` lets it (and only it) through. */
-class Barrier {
-  readonly reached: Promise<void>;
-  private arrive!: () => void;
-  private release!: () => void;
-  private readonly opened = new Promise<void>((r) => (this.release = r));
-  used = false;
-  constructor() {
-    this.reached = new Promise<void>((r) => (this.arrive = r));
-  }
-  async pass(): Promise<void> {
-    this.used = true;
-    this.arrive();
-    await this.opened;
-  }
-  open(): void {
-    this.release();
-  }
 }
 
 /** The real store, with the first delete of `key` held at the barrier: the hook that forces an interleaving. */

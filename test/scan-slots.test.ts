@@ -1,15 +1,24 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { startClamd, type ClamdHandle } from '../devstack';
 import { ClamdScanner } from '../infra/adapters/clamd-scanner';
 import type { Scanner, ScanVerdict } from '../infra/adapters/scanner';
 import { Slots } from '../activities/slots';
-import { request } from './helpers/http';
+import { scanBlobActivity } from '../activities/scan-blob';
+import { BlobRepository } from '../infra/adapters/blob-repository';
+import { IntegrityRepository } from '../infra/adapters/integrity-repository';
+import type { ObjectStore } from '../infra/adapters/object-store';
+import type { S3ObjectStore } from '../infra/adapters/s3-object-store';
+import type { Db } from '../infra/db/database';
+import { Barrier } from './helpers/barrier';
+import { eventually, request } from './helpers/http';
 import { noisyPng } from './helpers/generate-media';
 import { putBytes, requestUpload, waitForStatus } from './helpers/media';
-import { startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
+import { freshDatabase, freshStore, startPlatform, uniqueName, type TestPlatform } from './helpers/stack';
 
 describe('Slots', () => {
   it('hands slots out in arrival order, and a release frees exactly one', async () => {
@@ -100,21 +109,26 @@ class WatchedScanner implements Scanner {
   }
 }
 
+let clamd: ClamdHandle;
+beforeAll(async () => {
+  const dir = path.join(inject('stack').tmpDir, uniqueName('scan-slots'));
+  await fs.mkdir(dir, { recursive: true });
+  clamd = await startClamd({ dataDir: path.join(dir, 'clamd') });
+});
+afterAll(async () => {
+  await clamd?.stop();
+});
+
 describe('SCAN_CONCURRENCY: scans beyond the limit wait their turn', () => {
-  let clamd: ClamdHandle;
   let platform: TestPlatform;
   let scanner: WatchedScanner;
 
   beforeAll(async () => {
-    const dir = path.join(inject('stack').tmpDir, uniqueName('scan-slots'));
-    await fs.mkdir(dir, { recursive: true });
-    clamd = await startClamd({ dataDir: path.join(dir, 'clamd') });
     scanner = new WatchedScanner(new ClamdScanner({ host: clamd.host, port: clamd.port }));
     platform = await startPlatform({ scanner, scanConcurrency: 1 });
   });
   afterAll(async () => {
     await platform?.stop();
-    await clamd?.stop();
   });
 
   it('four uploads completed together are scanned one at a time, and all become ready and clean', async () => {
@@ -138,5 +152,116 @@ describe('SCAN_CONCURRENCY: scans beyond the limit wait their turn', () => {
       expect(asset).toMatchObject({ status: 'ready', scan: { status: 'clean' } });
     }
     expect(scanner.maxInFlight).toBe(1);
+  });
+});
+
+describe('scanBlob: an input the scanner went away on before is scanned alone', () => {
+  let db: Db;
+  let store: S3ObjectStore;
+  const barriers = new Map<string, Barrier>();
+  const reads: string[] = [];
+
+  beforeAll(async () => {
+    ({ db } = await freshDatabase());
+    store = await freshStore();
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    store?.destroy();
+  });
+
+  /** The real store, each blob's read held at its barrier: the scan has its slots then, and has not begun. */
+  function holdingReads(): ObjectStore {
+    const held = Object.create(store) as ObjectStore;
+    held.read = async (key, ...rest) => {
+      reads.push(key);
+      await barriers.get(key)?.pass();
+      return store.read(key, ...rest);
+    };
+    return held;
+  }
+
+  it('waits for every scan in flight, keeps later ones out until it is done, and each verdict and manifest lands', async () => {
+    const slots = new Slots(2);
+    const scan = scanBlobActivity({
+      store: holdingReads(),
+      blobs: new BlobRepository(db),
+      scanner: new ClamdScanner({ host: clamd.host, port: clamd.port }),
+      integrity: new IntegrityRepository(db),
+      scanSlots: slots,
+    });
+    const blobs = await Promise.all(
+      ['a', 'b', 'suspect', 'c'].map(async (name) => {
+        const bytes = randomBytes(64 * 1024);
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        const blobKey = `blobs/${uniqueName(name)}`;
+        await store.write(blobKey, bytes);
+        barriers.set(blobKey, new Barrier());
+        return { name, sha256, blobKey };
+      }),
+    );
+    const [a, b, suspect, c] = blobs as [
+      (typeof blobs)[0],
+      (typeof blobs)[0],
+      (typeof blobs)[0],
+      (typeof blobs)[0],
+    ];
+    const gate = (blob: { blobKey: string }) => barriers.get(blob.blobKey)!;
+    const run = (blob: (typeof blobs)[0], lostBefore?: number) =>
+      new MockActivityEnvironment().run(scan, {
+        sha256: blob.sha256,
+        blobKey: blob.blobKey,
+        ...(lostBefore ? { lostBefore } : {}),
+      });
+
+    // Two ordinary scans hold both slots.
+    const scans = [run(a), run(b)];
+    await Promise.all([gate(a).reached, gate(b).reached]);
+    // The suspect waits for both; an ordinary scan after it waits behind it, though a slot frees before.
+    scans.push(run(suspect, 1));
+    await eventually(
+      'the suspect to queue',
+      async () => slots.queued,
+      (n) => n === 1,
+      5_000,
+    );
+    scans.push(run(c));
+    await eventually(
+      'the later scan to queue',
+      async () => slots.queued,
+      (n) => n === 2,
+      5_000,
+    );
+
+    gate(a).open();
+    expect(await scans[0]).toEqual({ verdict: 'clean' });
+    expect(slots.queued).toBe(2);
+    expect(gate(suspect).used || gate(c).used).toBe(false);
+
+    gate(b).open();
+    await gate(suspect).reached;
+    expect(await scans[1]).toEqual({ verdict: 'clean' });
+    // The suspect is in the scanner alone: the later scan still waits.
+    expect(slots.queued).toBe(1);
+    expect(gate(c).used).toBe(false);
+
+    gate(suspect).open();
+    expect(await scans[2]).toEqual({ verdict: 'clean' });
+    await gate(c).reached;
+    gate(c).open();
+    expect(await scans[3]).toEqual({ verdict: 'clean' });
+
+    expect(reads).toEqual([a, b, suspect, c].map((blob) => blob.blobKey));
+    // Each scan's read also made the blob's chunk manifest.
+    const manifests = await db
+      .selectFrom('blob_manifests')
+      .select('sha256')
+      .where(
+        'sha256',
+        'in',
+        blobs.map((blob) => blob.sha256),
+      )
+      .execute();
+    expect(manifests).toHaveLength(4);
   });
 });
