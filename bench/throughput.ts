@@ -23,25 +23,36 @@ async function mediaSet(ctx: BenchContext, tag: string) {
   ];
 }
 
-/**
- * 50 photos and 4 clips submitted at once: all uploaded first, then every completion sent together; assets per
- * minute from the first completion to the last ready event. The baseline runs the same set through the plain
- * pipeline with as many at a time as the worker runs media activities.
- */
-export const throughput: Bench = async (ctx) => {
+/** Rounds of each side, interleaved (platform, raw, platform, raw, ...): the figure is the fastest round of each. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_THROUGHPUT_ROUNDS ?? 2));
+
+interface Round {
+  ms: number;
+  /** When the last asset of each kind was ready, from the first completion (or the raw run's start). */
+  lastReadyMs: Record<string, number>;
+  cpuMsPerAsset: Record<string, number>;
+}
+
+/** Where the CPU goes, per asset, on each side: what the platform adds to the same media work. */
+const cpuParts = (ctx: BenchContext) => ({
+  api: ctx.platform.api.pid,
+  worker: ctx.platform.worker.pid,
+  'bench and raw pipeline': process.pid,
+});
+
+/** Uploads the set, sends every completion together, and waits until each asset is ready. */
+async function platformRound(
+  ctx: BenchContext,
+  tag: string,
+): Promise<Round & { rss: { nodeBytes: number; treeBytes: number } }> {
   const token = await ctx.token('2');
-  const platformSet = await mediaSet(ctx, 'platform');
-  const uploads: Uploaded[] = await pool(platformSet, 4, (m) =>
+  const set = await mediaSet(ctx, `platform-${tag}`);
+  const uploads: Uploaded[] = await pool(set, 4, (m) =>
     upload(ctx.platform.apiUrl, token, m.file, m.contentType),
   );
   ctx.takeWorkerPeakRss();
-  // Where the CPU goes, per asset, on each side: what the platform adds to the same media work.
-  const parts = {
-    api: ctx.platform.api.pid,
-    worker: ctx.platform.worker.pid,
-    'bench and raw pipeline': process.pid,
-  };
-  const platformCpuBefore = cpuByPart(parts);
+  const parts = cpuParts(ctx);
+  const cpuBefore = cpuByPart(parts);
   const started = await Promise.all(uploads.map((u) => u.complete()));
   const settled = await settledAt(
     ctx.platform.env.DATABASE_URL!,
@@ -49,47 +60,77 @@ export const throughput: Bench = async (ctx) => {
   );
   const notReady = [...settled.values()].filter((s) => s.status !== 'ready').length;
   if (notReady > 0) throw new Error(`${notReady} of ${uploads.length} assets did not become ready`);
-  const t0Platform = Math.min(...started);
-  const platformMs = Math.max(...[...settled.values()].map((s) => s.at)) - t0Platform;
+  const t0 = Math.min(...started);
   // When the last of each kind was ready: a clip rendering alone at the end leaves a core idle.
-  const lastReadyMs = (contentType: string) =>
-    Math.max(
-      ...uploads
-        .filter((_, i) => platformSet[i]!.contentType === contentType)
-        .map((u) => settled.get(u.assetId)!.at - t0Platform),
-    );
-  const rss = ctx.takeWorkerPeakRss();
-  const platformCpuMsPerAsset = cpuPerUnit(platformCpuBefore, cpuByPart(parts), uploads.length);
+  const lastReadyMs: Record<string, number> = {};
+  uploads.forEach((u, i) => {
+    const kind = set[i]!.contentType;
+    lastReadyMs[kind] = Math.max(lastReadyMs[kind] ?? 0, settled.get(u.assetId)!.at - t0);
+  });
+  return {
+    ms: Math.max(...Object.values(lastReadyMs)),
+    lastReadyMs,
+    cpuMsPerAsset: cpuPerUnit(cpuBefore, cpuByPart(parts), uploads.length),
+    rss: ctx.takeWorkerPeakRss(),
+  };
+}
 
-  const rawSet = await mediaSet(ctx, 'raw');
-  const keys = await pool(rawSet, 4, async (m) => {
+/** The same set through the plain pipeline, as many at a time as the worker runs media activities. */
+async function rawRound(ctx: BenchContext, tag: string): Promise<Round> {
+  const set = await mediaSet(ctx, `raw-${tag}`);
+  const keys = await pool(set, 4, async (m) => {
     const key = `raw-uploads/${randomUUID()}`;
     await ctx.raw.store.write(key, fs.createReadStream(m.file), { contentType: m.contentType });
     return { key, contentType: m.contentType };
   });
-  const rawCpuBefore = cpuByPart(parts);
+  const parts = cpuParts(ctx);
+  const cpuBefore = cpuByPart(parts);
   const t0 = Date.now();
-  const rawDone: Record<string, number> = {};
+  const lastReadyMs: Record<string, number> = {};
   await pool(keys, ctx.mediaConcurrency, async (k) => {
     await rawPipeline(ctx.raw, k.key, k.contentType);
-    rawDone[k.contentType] = Date.now() - t0;
+    lastReadyMs[k.contentType] = Date.now() - t0;
   });
-  const rawMs = Date.now() - t0;
-  const rawCpuMsPerAsset = cpuPerUnit(rawCpuBefore, cpuByPart(parts), keys.length);
+  return {
+    ms: Date.now() - t0,
+    lastReadyMs,
+    cpuMsPerAsset: cpuPerUnit(cpuBefore, cpuByPart(parts), keys.length),
+  };
+}
 
-  const perMinute = (ms: number) => (platformSet.length * 60_000) / ms;
-  const ratio = perMinute(platformMs) / perMinute(rawMs);
-  ctx.log(
-    `throughput: platform ${platformMs} ms (last photo ${lastReadyMs('image/jpeg')}, last clip ${lastReadyMs('video/mp4')}), raw ${rawMs} ms (${JSON.stringify(rawDone)}) for ${platformSet.length} assets`,
-  );
+const fastest = <R extends Round>(rounds: R[]) => rounds.reduce((a, b) => (b.ms < a.ms ? b : a));
+
+/**
+ * 50 photos and 4 clips submitted at once: all uploaded first, then every completion sent together; assets per
+ * minute from the first completion to the last ready event. The baseline runs the same set through the plain
+ * pipeline with as many at a time as the worker runs media activities. One round of either side moves by ±5 % on
+ * this machine from run to run, so the sides take turns and each keeps its fastest round: interference only ever
+ * slows a round down.
+ */
+export const throughput: Bench = async (ctx) => {
+  const platformRounds: Awaited<ReturnType<typeof platformRound>>[] = [];
+  const rawRounds: Round[] = [];
+  for (let i = 1; i <= ROUNDS; i++) {
+    platformRounds.push(await platformRound(ctx, String(i)));
+    rawRounds.push(await rawRound(ctx, String(i)));
+    const [p, r] = [platformRounds.at(-1)!, rawRounds.at(-1)!];
+    ctx.log(
+      `throughput round ${i}: platform ${p.ms} ms ${JSON.stringify(p.lastReadyMs)}, raw ${r.ms} ms ${JSON.stringify(r.lastReadyMs)}, ratio ${round(r.ms / p.ms, 3)}`,
+    );
+  }
+  const platform = fastest(platformRounds);
+  const raw = fastest(rawRounds);
+  const assets = PHOTOS + CLIPS;
+  const perMinute = (ms: number) => (assets * 60_000) / ms;
+  const ratio = raw.ms / platform.ms;
   return [
     {
       id: 'throughput',
-      title: `Throughput, ${PHOTOS} photos + ${CLIPS} clips submitted at once`,
-      value: round(perMinute(platformMs), 1),
+      title: `Throughput, ${PHOTOS} photos + ${CLIPS} clips submitted at once (fastest of ${ROUNDS} interleaved rounds each)`,
+      value: round(perMinute(platform.ms), 1),
       unit: 'assets/min',
       baseline: {
-        value: round(perMinute(rawMs), 1),
+        value: round(perMinute(raw.ms), 1),
         unit: 'assets/min',
         what: `raw pipeline script, ${ctx.mediaConcurrency} at a time`,
       },
@@ -98,16 +139,18 @@ export const throughput: Bench = async (ctx) => {
       target: '≥ 0.95',
       met: ratio >= 0.95,
       details: {
-        platformMs,
-        rawMs,
-        workerPeakRssMiB: round(rss.nodeBytes / 2 ** 20, 0),
-        workerTreePeakRssMiB: round(rss.treeBytes / 2 ** 20, 0),
-        lastReadyMs: {
-          platform: { photo: lastReadyMs('image/jpeg'), clip: lastReadyMs('video/mp4') },
-          raw: rawDone,
-        },
-        platformCpuMsPerAsset,
-        rawCpuMsPerAsset,
+        rounds: platformRounds.map((p, i) => ({
+          platformMs: p.ms,
+          rawMs: rawRounds[i]!.ms,
+          ratio: round(rawRounds[i]!.ms / p.ms, 3),
+        })),
+        platformMs: platform.ms,
+        rawMs: raw.ms,
+        workerPeakRssMiB: round(Math.max(...platformRounds.map((p) => p.rss.nodeBytes)) / 2 ** 20, 0),
+        workerTreePeakRssMiB: round(Math.max(...platformRounds.map((p) => p.rss.treeBytes)) / 2 ** 20, 0),
+        lastReadyMs: { platform: platform.lastReadyMs, raw: raw.lastReadyMs },
+        platformCpuMsPerAsset: platform.cpuMsPerAsset,
+        rawCpuMsPerAsset: raw.cpuMsPerAsset,
       },
     },
   ];
