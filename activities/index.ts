@@ -27,6 +27,7 @@ import { advanceReleaseActivity, warmReleaseActivity, type ReleaseDeps } from '.
 import { recordDeadLetterActivity } from './record-dead-letter';
 import { releaseBlobActivity } from './release-blob';
 import { scanBlobActivity } from './scan-blob';
+import type { ScanExclusion } from '../infra/adapters/scan-exclusion';
 import { sniffContentActivity } from './sniff-content';
 import { tombstoneAssetActivity } from './tombstone-asset';
 import { verifyUploadActivity } from './verify-upload';
@@ -52,6 +53,8 @@ export interface IoDeps extends WebhookDeps, CdnDeps, TierDeps, ReleaseDeps {
   scanner: Scanner;
   /** SCAN_CONCURRENCY: scans this worker runs at once; unset, as many as activities arrive. */
   scanSlots?: Slots;
+  /** Keeps a suspect's scan apart from other workers' too; unset, only this worker's slots do. */
+  scanExclusion?: ScanExclusion | undefined;
   quotas: QuotaRepository;
   events: EventPublisher;
   sweeps: SweepRepository;

@@ -8,6 +8,7 @@ import type { IntegrityRepository } from '../infra/adapters/integrity-repository
 import { CHUNK_BYTES, ChunkHasher } from './hashing/hash';
 import { quarantineKey } from '../domain/object-keys';
 import type { Slots } from './slots';
+import type { ScanExclusion } from '../infra/adapters/scan-exclusion';
 import { keepBeating } from './heartbeat';
 
 /**
@@ -25,6 +26,8 @@ export function scanBlobActivity(deps: {
    * on the cores the media work needs. Taken before the blob is opened, so no download waits half-read.
    */
   scanSlots?: Slots;
+  /** The same across workers (infra/adapters/scan-exclusion.ts): taken after the slots, so no slot waits on it. */
+  scanExclusion?: ScanExclusion | undefined;
 }) {
   return async function scanBlob(input: {
     sha256: string;
@@ -44,13 +47,18 @@ export function scanBlobActivity(deps: {
           const slots = input.lostBefore ? deps.scanSlots.size : 1;
           release = await deps.scanSlots.acquire(signal, slots);
         }
-        const body = await deps.store.read(input.blobKey);
-        tapped = body.pipe(manifest.tap());
-        try {
-          return await deps.scanner.scan(tapped, { signal });
-        } finally {
-          body.destroy();
-        }
+        const scan = async () => {
+          const body = await deps.store.read(input.blobKey);
+          tapped = body.pipe(manifest.tap());
+          try {
+            return await deps.scanner.scan(tapped, { signal });
+          } finally {
+            body.destroy();
+          }
+        };
+        return deps.scanExclusion
+          ? deps.scanExclusion.during(input.lostBefore ? 'exclusive' : 'shared', scan)
+          : scan();
       });
     } catch (err) {
       // Too large for the scanner is final until an operator raises the limit; it is never "clean".

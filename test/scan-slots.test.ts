@@ -13,7 +13,9 @@ import { BlobRepository } from '../infra/adapters/blob-repository';
 import { IntegrityRepository } from '../infra/adapters/integrity-repository';
 import type { ObjectStore } from '../infra/adapters/object-store';
 import type { S3ObjectStore } from '../infra/adapters/s3-object-store';
-import type { Db } from '../infra/db/database';
+import { createDb, type Db } from '../infra/db/database';
+import { ScanExclusion } from '../infra/adapters/scan-exclusion';
+import { sql } from 'kysely';
 import { Barrier } from './helpers/barrier';
 import { eventually, request } from './helpers/http';
 import { noisyPng } from './helpers/generate-media';
@@ -157,12 +159,13 @@ describe('SCAN_CONCURRENCY: scans beyond the limit wait their turn', () => {
 
 describe('scanBlob: an input the scanner went away on before is scanned alone', () => {
   let db: Db;
+  let url: string;
   let store: S3ObjectStore;
   const barriers = new Map<string, Barrier>();
   const reads: string[] = [];
 
   beforeAll(async () => {
-    ({ db } = await freshDatabase());
+    ({ db, url } = await freshDatabase());
     store = await freshStore();
   });
   afterAll(async () => {
@@ -170,7 +173,7 @@ describe('scanBlob: an input the scanner went away on before is scanned alone', 
     store?.destroy();
   });
 
-  /** The real store, each blob's read held at its barrier: the scan has its slots then, and has not begun. */
+  /** The real store, each blob's read held at its barrier: the scan holds its slots and lock then, and has not begun. */
   function holdingReads(): ObjectStore {
     const held = Object.create(store) as ObjectStore;
     held.read = async (key, ...rest) => {
@@ -181,51 +184,64 @@ describe('scanBlob: an input the scanner went away on before is scanned alone', 
     return held;
   }
 
-  it('waits for every scan in flight, keeps later ones out until it is done, and each verdict and manifest lands', async () => {
-    const slots = new Slots(2);
-    const scan = scanBlobActivity({
+  /** One worker's scan activity on the real clamd; `on` is its own connection pool, as a process has. */
+  const worker = (slots: Slots, on: Db = db, exclusion = false) =>
+    scanBlobActivity({
       store: holdingReads(),
-      blobs: new BlobRepository(db),
+      blobs: new BlobRepository(on),
       scanner: new ClamdScanner({ host: clamd.host, port: clamd.port }),
-      integrity: new IntegrityRepository(db),
+      integrity: new IntegrityRepository(on),
       scanSlots: slots,
+      ...(exclusion ? { scanExclusion: new ScanExclusion(on) } : {}),
     });
-    const blobs = await Promise.all(
-      ['a', 'b', 'suspect', 'c'].map(async (name) => {
+
+  async function blobsNamed<N extends string>(...names: N[]) {
+    const made = await Promise.all(
+      names.map(async (name) => {
         const bytes = randomBytes(64 * 1024);
-        const sha256 = createHash('sha256').update(bytes).digest('hex');
         const blobKey = `blobs/${uniqueName(name)}`;
         await store.write(blobKey, bytes);
         barriers.set(blobKey, new Barrier());
-        return { name, sha256, blobKey };
+        return [name, { sha256: createHash('sha256').update(bytes).digest('hex'), blobKey }] as const;
       }),
     );
-    const [a, b, suspect, c] = blobs as [
-      (typeof blobs)[0],
-      (typeof blobs)[0],
-      (typeof blobs)[0],
-      (typeof blobs)[0],
-    ];
-    const gate = (blob: { blobKey: string }) => barriers.get(blob.blobKey)!;
-    const run = (blob: (typeof blobs)[0], lostBefore?: number) =>
-      new MockActivityEnvironment().run(scan, {
-        sha256: blob.sha256,
-        blobKey: blob.blobKey,
-        ...(lostBefore ? { lostBefore } : {}),
-      });
+    return Object.fromEntries(made) as Record<N, { sha256: string; blobKey: string }>;
+  }
+  const gate = (blob: { blobKey: string }) => barriers.get(blob.blobKey)!;
+  const scanOn = (
+    scan: ReturnType<typeof worker>,
+    blob: { sha256: string; blobKey: string },
+    lostBefore?: number,
+  ) => new MockActivityEnvironment().run(scan, { ...blob, ...(lostBefore ? { lostBefore } : {}) });
+  const manifestsOf = async (...blobs: { sha256: string }[]) =>
+    db
+      .selectFrom('blob_manifests')
+      .select('sha256')
+      .where(
+        'sha256',
+        'in',
+        blobs.map((b) => b.sha256),
+      )
+      .execute();
+
+  it('waits for every scan in flight, keeps later ones out until it is done, and each verdict and manifest lands', async () => {
+    const slots = new Slots(2);
+    const scan = worker(slots);
+    const { a, b, suspect, c } = await blobsNamed('a', 'b', 'suspect', 'c');
+    reads.length = 0;
 
     // Two ordinary scans hold both slots.
-    const scans = [run(a), run(b)];
+    const scans = [scanOn(scan, a), scanOn(scan, b)];
     await Promise.all([gate(a).reached, gate(b).reached]);
     // The suspect waits for both; an ordinary scan after it waits behind it, though a slot frees before.
-    scans.push(run(suspect, 1));
+    scans.push(scanOn(scan, suspect, 1));
     await eventually(
       'the suspect to queue',
       async () => slots.queued,
       (n) => n === 1,
       5_000,
     );
-    scans.push(run(c));
+    scans.push(scanOn(scan, c));
     await eventually(
       'the later scan to queue',
       async () => slots.queued,
@@ -253,15 +269,64 @@ describe('scanBlob: an input the scanner went away on before is scanned alone', 
 
     expect(reads).toEqual([a, b, suspect, c].map((blob) => blob.blobKey));
     // Each scan's read also made the blob's chunk manifest.
-    const manifests = await db
-      .selectFrom('blob_manifests')
-      .select('sha256')
-      .where(
-        'sha256',
-        'in',
-        blobs.map((blob) => blob.sha256),
-      )
-      .execute();
-    expect(manifests).toHaveLength(4);
+    expect(await manifestsOf(a, b, suspect, c)).toHaveLength(4);
+  });
+
+  it("across workers: it waits for another worker's scan in flight, and that worker's next scan waits behind it", async () => {
+    // Two workers, each with its own slots and its own connections to the database the platform shares.
+    const dbs = [createDb(url, 4), createDb(url, 4)] as const;
+    try {
+      const first = worker(new Slots(2), dbs[0], true);
+      const second = worker(new Slots(2), dbs[1], true);
+      const { a, suspect, b } = await blobsNamed('a', 'suspect', 'b');
+      const waitingForLock = async () =>
+        Number(
+          (
+            await sql<{ n: string }>`select count(*) as n from pg_locks
+              where locktype = 'advisory' and not granted`.execute(db)
+          ).rows[0]!.n,
+        );
+
+      // The first worker scans A; the second worker's suspect waits for it, though its own slots are free.
+      const scanA = scanOn(first, a);
+      await gate(a).reached;
+      const scanSuspect = scanOn(second, suspect, 1);
+      await eventually('the suspect to wait for the lock', waitingForLock, (n) => n === 1, 5_000);
+      // The first worker's next scan is compatible with A's, but queues behind the suspect.
+      const scanB = scanOn(first, b);
+      await eventually('the next scan to wait behind it', waitingForLock, (n) => n === 2, 5_000);
+      expect(gate(suspect).used || gate(b).used).toBe(false);
+
+      gate(a).open();
+      expect(await scanA).toEqual({ verdict: 'clean' });
+      await gate(suspect).reached;
+      expect(gate(b).used).toBe(false);
+      expect(await waitingForLock()).toBe(1);
+
+      gate(suspect).open();
+      expect(await scanSuspect).toEqual({ verdict: 'clean' });
+      await gate(b).reached;
+      gate(b).open();
+      expect(await scanB).toEqual({ verdict: 'clean' });
+      expect(await manifestsOf(a, suspect, b)).toHaveLength(3);
+      expect(await waitingForLock()).toBe(0);
+    } finally {
+      await Promise.all(dbs.map((d) => d.destroy()));
+    }
+  });
+
+  it('a worker that stops answering while it holds the lock loses it, and the suspect goes ahead', async () => {
+    const holder = new ScanExclusion(db, { idleSeconds: 1, pingMs: 60_000 });
+    const { suspect } = await blobsNamed('suspect');
+    // A scan whose connection then says nothing, as a frozen worker's would.
+    const hung = new Barrier();
+    const held = holder.during('shared', () => hung.pass());
+    await hung.reached;
+    const scan = worker(new Slots(1), db, true);
+    gate(suspect).open();
+    expect(await scanOn(scan, suspect, 1)).toEqual({ verdict: 'clean' });
+    // Postgres ended the silent session; its own work fails with that, and is retried as any scan would be.
+    hung.open();
+    await expect(held).rejects.toThrow();
   });
 });

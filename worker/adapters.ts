@@ -1,5 +1,5 @@
 import type { WorkerConfig } from '../infra/config';
-import type { Db } from '../infra/db/database';
+import { createDb, type Db } from '../infra/db/database';
 import { createLogger } from '../infra/logger';
 import { ReleaseRepository } from '../infra/adapters/release-repository';
 import { AssetRepository } from '../infra/adapters/asset-repository';
@@ -17,6 +17,7 @@ import { IntegrityRepository } from '../infra/adapters/integrity-repository';
 import { DeadLetterRepository } from '../infra/adapters/dead-letter-repository';
 import { NoScanner, type Scanner } from '../infra/adapters/scanner';
 import { Slots } from '../activities/slots';
+import { ScanExclusion } from '../infra/adapters/scan-exclusion';
 import { DecoderPool } from '../activities/media/tools/decoder-pool';
 import { LocalWorkspace } from '../infra/adapters/workspace';
 import { ThumbnailRepository } from '../infra/adapters/thumbnail-repository';
@@ -62,6 +63,10 @@ export function workerAdapters(config: WorkerConfig, db: Db) {
     tiers: new TierRepository(db),
     scanner,
     scanSlots: new Slots(config.SCAN_CONCURRENCY),
+    /** Without a scanner there is nothing to keep a suspect apart from. */
+    scanExclusion: config.CLAMD_HOST
+      ? new ScanExclusion(createDb(config.DATABASE_URL, config.SCAN_CONCURRENCY))
+      : undefined,
     assets: new AssetRepository(db),
     blobs: new BlobRepository(db),
     thumbnails: new ThumbnailRepository(db),

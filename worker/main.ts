@@ -85,6 +85,7 @@ logger.info(
 await Promise.all(workers.map((w) => w.run()));
 await Promise.allSettled([
   adapters.decoders.close(),
+  adapters.scanExclusion?.close(),
   db.destroy(),
   connection.close(),
   client.connection.close(),

@@ -45,6 +45,7 @@ import type { ConsoleSettings } from '../../api/console-static';
 import { WorkflowStarter } from '../../api/workflow-starter';
 import { WorkflowStartRepository } from '../../infra/adapters/workflow-start-repository';
 import { Slots } from '../../activities/slots';
+import { ScanExclusion } from '../../infra/adapters/scan-exclusion';
 import type { ApiDeps } from '../../api/deps';
 import { MetadataRepository } from '../../infra/adapters/metadata-repository';
 import { SearchRepository } from '../../infra/adapters/search-repository';
@@ -258,6 +259,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<TestPla
           store,
           scanner,
           scanSlots: opts.scanConcurrency ? new Slots(opts.scanConcurrency) : undefined,
+          scanExclusion: opts.scanner ? new ScanExclusion(db) : undefined,
           quotas,
           sweeps: new SweepRepository(db),
           webhooks,
