@@ -26,7 +26,10 @@ export function scanBlobActivity(deps: {
    * on the cores the media work needs. Taken before the blob is opened, so no download waits half-read.
    */
   scanSlots?: Slots;
-  /** The same across workers (infra/adapters/scan-exclusion.ts): taken after the slots, so no slot waits on it. */
+  /**
+   * The same across workers (infra/adapters/scan-exclusion.ts): taken after the slots, so a worker holds at most its
+   * slots' worth of connections for it.
+   */
   scanExclusion?: ScanExclusion | undefined;
 }) {
   return async function scanBlob(input: {
