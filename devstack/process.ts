@@ -199,7 +199,9 @@ export async function waitUntilReady(
       // A probe may block (e.g. a connect timeout): give up on it as soon as the service dies.
       if (await Promise.race([probe(), service.exited.then(() => false)])) return;
     } catch (err) {
-      lastProbeError = (err as Error).message;
+      // fetch says only "fetch failed": its cause (ECONNREFUSED, ECONNRESET, a parse error) tells what answered.
+      const cause = (err as Error).cause as { code?: string; message?: string } | undefined;
+      lastProbeError = [(err as Error).message, cause?.code ?? cause?.message].filter(Boolean).join(': ');
     }
     if (Date.now() >= deadline) {
       await service.stop();
