@@ -22,6 +22,22 @@ COPY console ./console
 COPY scripts/build-console.ts ./scripts/
 RUN node --import tsx scripts/build-console.ts
 
+# The delivery edge (docker-compose's edge service): Debian 12's nginx and its geoip2 module, as `npm start` and the
+# tests run them. Its config comes from compose; the entry point adds the GeoIP lookup (scripts/edge-geoip.sh).
+# Before `runtime`, which stays the default target.
+FROM debian:bookworm-slim AS edge
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends nginx-light libnginx-mod-http-geoip2 \
+  && rm -rf /var/lib/apt/lists/* /etc/nginx/sites-enabled/default \
+  && ln -sf /dev/stdout /var/log/nginx/access.log \
+  && ln -sf /dev/stderr /var/log/nginx/error.log \
+  && install -d /etc/assetline/geoip
+COPY scripts/edge-geoip.sh /usr/local/bin/edge-geoip.sh
+EXPOSE 8080
+STOPSIGNAL SIGQUIT
+ENTRYPOINT ["sh", "/usr/local/bin/edge-geoip.sh"]
+CMD ["nginx", "-g", "daemon off;"]
+
 FROM ${NODE_IMAGE} AS runtime
 # ffmpeg/ffprobe, poppler-utils (pdftoppm, pdfinfo) and libheif-examples (heif-convert, for HEVC HEIC) are what the
 # media worker runs; Debian 12's, as on the machines the tests run on. WORK_DIR for a volume: a new volume takes this

@@ -17,7 +17,15 @@ export {
   type ClamdHandle,
 } from './clamd';
 export { ASSETLINE_SEARCH_ATTRIBUTES } from './search-attributes';
-export { startNginx, nginxConfig, type StartNginxOptions, type NginxHandle } from './nginx';
+export {
+  startNginx,
+  runNginx,
+  nginxConfig,
+  nginxTempPaths,
+  type StartNginxOptions,
+  type NginxHandle,
+} from './nginx';
+export { geoip2Module } from './nginx-geo';
 export {
   startAssetline,
   killHard,

@@ -26,14 +26,19 @@ const SAFE_PATH = /^\/[A-Za-z0-9_.~+/=-]+$/;
 
 const headerVariable = (name: string) => `$http_${name.toLowerCase().replace(/-/g, '_')}`;
 
-/** `load_module` for the main context: only with a database (the module is a separate Debian package). */
-export function geoMainConfig(geo: EdgeGeoOptions): string {
-  if (!geo.databasePath) return '';
-  const module = geo.modulePath ?? process.env.NGINX_GEOIP2_MODULE ?? DEFAULT_MODULE;
+/** The geoip2 module's file: the given path, $NGINX_GEOIP2_MODULE or Debian's; it must exist. */
+export function geoip2Module(modulePath?: string): string {
+  const module = modulePath ?? process.env.NGINX_GEOIP2_MODULE ?? DEFAULT_MODULE;
   if (!SAFE_PATH.test(module) || !fs.existsSync(module)) {
     throw new Error(`nginx geoip2 module not found at ${module}: run bash scripts/provision.sh`);
   }
-  return `load_module ${module};\n`;
+  return module;
+}
+
+/** `load_module` for the main context: only with a database (the module is a separate Debian package). */
+export function geoMainConfig(geo: EdgeGeoOptions): string {
+  if (!geo.databasePath) return '';
+  return `load_module ${geoip2Module(geo.modulePath)};\n`;
 }
 
 /** The http-context part: $viewer_country, $geo_denied and what the 451 body names. */

@@ -86,7 +86,7 @@ http {
   access_log ${dir}/access.log;
   server_tokens off;
   default_type application/octet-stream;
-${TEMP_DIRS.map((t) => `  ${t}_temp_path ${dir}/temp/${t};`).join('\n')}
+${nginxTempPaths(dir)}
 
   # The token covers one asset's prefix, so one signature serves its whole HLS tree.
   map $uri $asset_prefix {
@@ -122,17 +122,41 @@ ${geoHttpConfig(geo)}
 `;
 }
 
+/** The http-context temp paths of an nginx whose files live in `dir` (runNginx creates them). */
+export const nginxTempPaths = (dir: string) =>
+  TEMP_DIRS.map((t) => `  ${t}_temp_path ${dir}/temp/${t};`).join('\n');
+
 /**
- * Starts nginx in the foreground with everything (config, pid, logs, temp paths) inside dataDir. As root, the
- * master stays root (it only binds and reads files) and the worker runs as www-data (or nobody).
+ * Starts the delivery edge (nginxConfig) in the foreground with everything (config, pid, logs, temp paths) inside
+ * dataDir. As root, the master stays root (it only binds and reads files) and the worker runs as www-data (or nobody).
  */
 export async function startNginx(opts: StartNginxOptions): Promise<NginxHandle> {
   if (!SAFE_SECRET.test(opts.signingSecret)) {
     throw new Error('startNginx: signingSecret must be letters, digits and _ . ~ + / = - only');
   }
   const origin = new URL(opts.originUrl);
-  const dataDir = path.resolve(opts.dataDir);
   const port = opts.port ?? (await freePort());
+  return runNginx({
+    dataDir: opts.dataDir,
+    port,
+    startTimeoutMs: opts.startTimeoutMs,
+    render: ({ dataDir, user }) =>
+      nginxConfig({ dataDir, port, origin, signingSecret: opts.signingSecret, user, geo: opts.geo }),
+  });
+}
+
+/**
+ * nginx in the foreground on a config of the caller's, listening on 127.0.0.1:`port`: `render` gets dataDir (for the
+ * pid, logs and nginxTempPaths) and, as root, the user the worker must run as.
+ */
+export async function runNginx(opts: {
+  dataDir: string;
+  port: number;
+  render: (where: { dataDir: string; user: string | undefined }) => string;
+  startTimeoutMs?: number | undefined;
+}): Promise<NginxHandle> {
+  const { port } = opts;
+  const dataDir = path.resolve(opts.dataDir);
   const confFile = path.join(dataDir, 'nginx.conf');
   const logFile = path.join(dataDir, 'nginx.log');
   for (const t of TEMP_DIRS) fs.mkdirSync(path.join(dataDir, 'temp', t), { recursive: true });
@@ -148,10 +172,7 @@ export async function startNginx(opts: StartNginxOptions): Promise<NginxHandle> 
       for (const t of TEMP_DIRS) fs.chownSync(path.join(dataDir, 'temp', t), account.uid, account.gid);
     }
   }
-  fs.writeFileSync(
-    confFile,
-    nginxConfig({ dataDir, port, origin, signingSecret: opts.signingSecret, user, geo: opts.geo }),
-  );
+  fs.writeFileSync(confFile, opts.render({ dataDir, user }));
 
   const service = await spawnService({
     name: 'nginx',

@@ -1,9 +1,33 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { nginxConfig } from '../devstack/nginx';
+import {
+  compose,
+  COMPOSE_PATH,
+  DOCKERFILE_PATH,
+  copiedFromContext,
+  dependencies,
+  dockerfileCmd,
+  dockerfileInstructions,
+  dockerfileStage,
+  EDGE_GEOIP,
+  entryPoint,
+  environment,
+  finalStage,
+  hostOf,
+  interpolate,
+  mountedConfig,
+  nginxBlock,
+  publishedPorts,
+  rawEnvironment,
+  repoPath,
+  service,
+  services,
+  volumeMounts,
+  words,
+} from './helpers/compose-file';
 import {
   API_SECTIONS,
   WORKER_SECTIONS,
@@ -17,133 +41,7 @@ import {
  * typo or a missing service shows up here rather than when someone runs the stack (Docker is not needed).
  */
 
-const repoPath = (relative: string): string => fileURLToPath(new URL(`../${relative}`, import.meta.url));
-const COMPOSE_PATH = fileURLToPath(new URL('../docker-compose.yml', import.meta.url));
-
-type Environment = Record<string, string | number | boolean | null> | string[];
-interface Service {
-  image?: string;
-  build?: string | { context?: string; dockerfile?: string };
-  command?: string | string[];
-  entrypoint?: string | string[];
-  environment?: Environment;
-  depends_on?: string[] | Record<string, { condition?: string }>;
-  healthcheck?: { test?: string | string[]; disable?: boolean };
-  ports?: (string | number | { published?: string | number; target?: string | number })[];
-  volumes?: (string | { source?: string; target?: string })[];
-  configs?: (string | { source: string; target?: string })[];
-  cpus?: string | number;
-  deploy?: { resources?: { limits?: { cpus?: string | number } } };
-}
-interface ComposeFile {
-  services?: Record<string, Service>;
-  configs?: Record<string, { content?: string }>;
-  volumes?: Record<string, unknown>;
-}
-
 const WORKERS = ['worker-io', 'worker-media'] as const;
-
-// Compose supports YAML merge keys (`<<: *anchor`); the yaml package needs them switched on.
-const compose = parse(fs.readFileSync(COMPOSE_PATH, 'utf8'), { merge: true }) as ComposeFile;
-const services: Record<string, Service> = compose.services ?? {};
-
-function service(name: string): Service {
-  const found = services[name];
-  if (!found) throw new Error(`docker-compose.yml has no service "${name}"`);
-  return found;
-}
-
-/** The service's environment as name -> raw value (before `${...}` interpolation). */
-function rawEnvironment(svc: Service): Map<string, string> {
-  const env = new Map<string, string>();
-  if (Array.isArray(svc.environment)) {
-    for (const entry of svc.environment) {
-      const eq = entry.indexOf('=');
-      // `- NAME` without a value passes the host's variable through; treat it as empty here.
-      if (eq === -1) env.set(entry, '');
-      else env.set(entry.slice(0, eq), entry.slice(eq + 1));
-    }
-  } else {
-    for (const [name, value] of Object.entries(svc.environment ?? {}))
-      env.set(name, value == null ? '' : String(value));
-  }
-  return env;
-}
-
-/**
- * Compose interpolation with an empty host environment: `${VAR:-default}` / `${VAR-default}` take the default,
- * `${VAR}` / `$VAR` become empty, `$$` is a literal `$`, and `${VAR:?message}` fails (the host must set it).
- */
-function interpolate(value: string): string {
-  return value.replace(
-    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
-    (match, name: string | undefined, op: string | undefined, arg: string | undefined) => {
-      if (match === '$$') return '$';
-      if (op === ':-' || op === '-') return arg ?? '';
-      if (op === ':?' || op === '?') throw new Error(`\${${name}} must be set on the host: ${arg ?? ''}`);
-      return '';
-    },
-  );
-}
-
-function environment(svc: Service): Record<string, string> {
-  return Object.fromEntries([...rawEnvironment(svc)].map(([name, value]) => [name, interpolate(value)]));
-}
-
-function dependencies(svc: Service): [string, string | undefined][] {
-  if (Array.isArray(svc.depends_on)) return svc.depends_on.map((name) => [name, undefined]);
-  return Object.entries(svc.depends_on ?? {}).map(([name, spec]) => [name, spec?.condition]);
-}
-
-function words(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : value.split(/\s+/).filter(Boolean);
-}
-
-/** Host part of `host:port` or of a URL. */
-function hostOf(address: string): string {
-  return address.includes('://') ? new URL(address).hostname : (address.split(':')[0] ?? '');
-}
-
-/** Ports a service publishes on the host (`[ip:]host:container[/proto]` or the long syntax). */
-function publishedPorts(svc: Service): { host: string; container: string }[] {
-  return (svc.ports ?? []).map((port) => {
-    if (typeof port === 'object')
-      return { host: String(port.published ?? ''), container: String(port.target) };
-    const parts = (String(port).split('/')[0] ?? '').split(':');
-    return { host: parts.length > 1 ? (parts.at(-2) ?? '') : '', container: parts.at(-1) ?? '' };
-  });
-}
-
-/** Mount target -> volume name or host path. */
-function volumeMounts(svc: Service): Map<string, string> {
-  return new Map(
-    (svc.volumes ?? []).map((v) => {
-      if (typeof v === 'object') return [v.target ?? '', v.source ?? ''];
-      const [source = '', target = ''] = v.split(':');
-      return [target, source];
-    }),
-  );
-}
-
-/** The raw (uninterpolated) inline content of the top-level config the service mounts at target. */
-function mountedConfig(name: string, target: string): string {
-  const mount = (service(name).configs ?? []).find((c) => typeof c === 'object' && c.target === target);
-  const content = typeof mount === 'object' ? compose.configs?.[mount.source]?.content : undefined;
-  if (content === undefined) throw new Error(`${name} mounts no inline config at ${target}`);
-  return content;
-}
-
-/** The nginx block that `opener` (ending in `{`) starts, with whitespace collapsed; '' when there is none. */
-function nginxBlock(conf: string, opener: string): string {
-  const start = conf.indexOf(opener);
-  let depth = 0;
-  for (let i = start + opener.length - 1; start !== -1 && i < conf.length; i++) {
-    if (conf[i] === '{') depth++;
-    else if (conf[i] === '}' && --depth === 0) return conf.slice(start, i + 1).replace(/\s+/g, ' ');
-  }
-  return '';
-}
 
 /** clamd.conf as option -> value. */
 function clamdOptions(conf: string): Map<string, string> {
@@ -175,48 +73,6 @@ const s3ServiceName = Object.keys(services).find((name) =>
   /versitygw|minio/.test(services[name]?.image ?? ''),
 );
 
-// Dockerfile: instructions with line continuations joined, comments dropped.
-const DOCKERFILE_PATH = repoPath('Dockerfile');
-const dockerfileInstructions: string[] = fs.existsSync(DOCKERFILE_PATH)
-  ? fs
-      .readFileSync(DOCKERFILE_PATH, 'utf8')
-      .replace(/\\\r?\n/g, ' ')
-      .split(/\r?\n/)
-      .map((line) => line.trim())
-      .filter((line) => line !== '' && !line.startsWith('#'))
-  : [];
-
-/** The image's default command: the last CMD (exec form or shell form). */
-function dockerfileCmd(): string[] {
-  const cmd = dockerfileInstructions.filter((line) => /^CMD\s/i.test(line)).at(-1);
-  if (!cmd) return [];
-  const args = cmd.replace(/^CMD\s+/i, '');
-  return args.startsWith('[') ? (JSON.parse(args) as string[]) : words(args);
-}
-
-/** The instructions of the final stage (after the last FROM). */
-function finalStage(): string[] {
-  const lastFrom = dockerfileInstructions.findLastIndex((line) => /^FROM\s/i.test(line));
-  return dockerfileInstructions.slice(lastFrom + 1);
-}
-
-/** Top-level directories the final stage copies from the build context. */
-function copiedFromContext(): string[] {
-  return finalStage()
-    .filter((line) => /^COPY\s/i.test(line) && !/--from=/i.test(line))
-    .flatMap((line) =>
-      words(line.replace(/^COPY\s+/i, ''))
-        .filter((w) => !w.startsWith('--'))
-        .slice(0, -1),
-    )
-    .map((source) => source.replace(/^\.\//, '').replace(/\/$/, ''));
-}
-
-/** The TypeScript entry point a command runs (`node --import tsx api/main.ts`, `npx tsx worker/main.ts`). */
-function entryPoint(command: string[]): string | undefined {
-  return command.find((word) => /\.(ts|mts|js|mjs)$/.test(word));
-}
-
 describe('docker-compose.yml', () => {
   it('defines the stack: Postgres, Temporal and its UI, S3, ClamAV, Redis, the API, the edge and both workers', () => {
     for (const name of [
@@ -235,7 +91,29 @@ describe('docker-compose.yml', () => {
     expect(service('temporal').image).toMatch(/^temporalio\/(server|auto-setup):/);
     expect(service('clamav').image).toMatch(/^clamav\/clamav(-debian)?:/);
     expect(service('redis').image).toMatch(/^redis:7/);
-    expect(service('edge').image).toMatch(/^nginx:/);
+  });
+
+  it("runs the edge on Debian's nginx with its geoip2 module, the entry point writing the GeoIP lookup", () => {
+    const build = service('edge').build;
+    expect(typeof build === 'object' ? build : {}).toMatchObject({
+      dockerfile: 'Dockerfile',
+      target: 'edge',
+    });
+    const stage = dockerfileStage('edge');
+    expect(dockerfileInstructions.find((line) => / AS edge$/i.test(line))).toMatch(/^FROM debian:bookworm/);
+    const installs = stage.filter((line) => /^RUN\s/i.test(line)).join(' ');
+    for (const pkg of ['nginx-light', 'libnginx-mod-http-geoip2']) expect(installs).toContain(` ${pkg}`);
+    // The runtime image stays the default target: the API and the workers build without one.
+    expect(dockerfileInstructions.findLastIndex((line) => /^FROM\s/i.test(line))).toBe(
+      dockerfileInstructions.findIndex((line) => /^FROM\s.* AS runtime$/i.test(line)),
+    );
+    const copy = stage.find((line) => /^COPY\s/i.test(line)) ?? '';
+    const [script, target] = words(copy.replace(/^COPY\s+/i, ''));
+    expect(fs.existsSync(repoPath(script ?? '')), `${script} exists`).toBe(true);
+    const entry = stage.find((line) => /^ENTRYPOINT\s/i.test(line))?.replace(/^ENTRYPOINT\s+/i, '') ?? '[]';
+    expect(JSON.parse(entry)).toEqual(['sh', target]);
+    // The directory the entry point looks in is the one compose mounts GEOIP_DIR at.
+    expect(volumeMounts(service('edge')).get(EDGE_GEOIP.dir)).toBe('./geoip');
   });
 
   describe.each([
@@ -353,12 +231,15 @@ describe('docker-compose.yml', () => {
     expect(raw).toContain(rawEnvironment(service('api')).get('DELIVERY_SIGNING_SECRET'));
     const conf = interpolate(raw);
     const port = Number(/\blisten\s+(\d+);/.exec(conf)?.[1]);
+    // As devstack with a database: the map falls back to $geoip2_country, which the entry point's include defines.
     const expected = nginxConfig({
       dataDir: '/unused',
       port,
       origin: new URL(`http://api:${api.PORT}`),
       signingSecret: api.DELIVERY_SIGNING_SECRET ?? '',
+      geo: { databasePath: `${EDGE_GEOIP.dir}/country.mmdb` },
     });
+    expect(conf).toContain(`include ${EDGE_GEOIP.conf};`);
     const openers = (text: string) =>
       (text.match(/^\s*(map|upstream|location) [^{\n]*\{/gm) ?? []).map((o) => o.trim());
     expect(openers(conf).sort()).toEqual(openers(expected).sort());
@@ -375,6 +256,19 @@ describe('docker-compose.yml', () => {
     for (const name of WORKERS) {
       expect(environment(service(name)).DELIVERY_BASE_URL, name).toBe(`http://edge:${port}`);
     }
+  });
+
+  it("believes the edge's X-Viewer-Country from the edge's fixed address alone", () => {
+    const networks = service('edge').networks;
+    const address = interpolate((!Array.isArray(networks) && networks?.default?.ipv4_address) || '');
+    const subnet = interpolate(compose.networks?.default?.ipam?.config?.[0]?.subnet ?? '');
+    expect(environment(service('api')).GEO_TRUSTED_PROXIES).toBe(`${address}/32`);
+    const [base = '', prefix = ''] = subnet.split('/');
+    const network = new net.BlockList();
+    network.addSubnet(base, Number(prefix), 'ipv4');
+    expect(network.check(address, 'ipv4'), `${address} in ${subnet}`).toBe(true);
+    // Clients reaching the API's port come through Docker's proxy, from the gateway: never trusted.
+    expect(address).not.toBe(base.replace(/\.0$/, '.1'));
   });
 
   it('publishes each host port once', () => {
