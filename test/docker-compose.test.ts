@@ -261,14 +261,19 @@ describe('docker-compose.yml', () => {
   it("believes the edge's X-Viewer-Country from the edge's fixed address alone", () => {
     const networks = service('edge').networks;
     const address = interpolate((!Array.isArray(networks) && networks?.default?.ipv4_address) || '');
-    const subnet = interpolate(compose.networks?.default?.ipam?.config?.[0]?.subnet ?? '');
+    const ipam = compose.networks?.default?.ipam?.config?.[0] ?? {};
     expect(environment(service('api')).GEO_TRUSTED_PROXIES).toBe(`${address}/32`);
-    const [base = '', prefix = ''] = subnet.split('/');
-    const network = new net.BlockList();
-    network.addSubnet(base, Number(prefix), 'ipv4');
-    expect(network.check(address, 'ipv4'), `${address} in ${subnet}`).toBe(true);
-    // Clients reaching the API's port come through Docker's proxy, from the gateway: never trusted.
-    expect(address).not.toBe(base.replace(/\.0$/, '.1'));
+    const within = (cidr: string) => {
+      const [base = '', prefix = ''] = interpolate(cidr).split('/');
+      const list = new net.BlockList();
+      list.addSubnet(base, Number(prefix), 'ipv4');
+      return list.check(address, 'ipv4');
+    };
+    expect(within(ipam.subnet ?? ''), `${address} in the subnet`).toBe(true);
+    // Outside the range other containers are given addresses from (none can take it first), the gateway included:
+    // clients reaching the API's port come through Docker's proxy from the gateway, and are never trusted.
+    expect(within(ipam.ip_range ?? '0.0.0.0/0'), `${address} outside the dynamic range`).toBe(false);
+    expect(address).not.toMatch(/\.1$/);
   });
 
   it('publishes each host port once', () => {

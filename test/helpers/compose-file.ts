@@ -26,7 +26,7 @@ export interface Service {
 }
 export interface ComposeFile {
   services?: Record<string, Service>;
-  networks?: Record<string, { ipam?: { config?: { subnet?: string }[] } } | null>;
+  networks?: Record<string, { ipam?: { config?: { subnet?: string; ip_range?: string }[] } } | null>;
   configs?: Record<string, { content?: string }>;
   volumes?: Record<string, unknown>;
 }
