@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clip, largePdf } from '../helpers/generate-media';
@@ -96,11 +97,13 @@ beforeAll(async () => {
     pdf('tiering.pdf'),
     generated('transcoding.mp4', 'video/mp4', (f) => clip(f, { ...CLIP, audio: true })),
     generated('thumbnailing.png', 'image/png', (f) => largePng(f, IMAGE_SIDE)),
-    generated('small.png', 'image/png', (f) =>
-      sharp(randomBytes(64 * 64 * 3), { raw: { width: 64, height: 64, channels: 3 } })
-        .png()
-        .toFile(f)
-        .then(() => undefined),
+    ...['small.png', 'small-publish.png'].map((name) =>
+      generated(name, 'image/png', (f) =>
+        sharp(randomBytes(64 * 64 * 3), { raw: { width: 64, height: 64, channels: 3 } })
+          .png()
+          .toFile(f)
+          .then(() => undefined),
+      ),
     ),
   ]);
 });
@@ -221,6 +224,65 @@ describe('kill -9 of the worker', { timeout: 180_000 }, () => {
       .where('stage', '=', 'scan')
       .execute();
     expect(scans.map((r) => r.reason)).toEqual(['scan: clean']);
+    await expectReadyAndClean(lab, small.assetId, small.media);
+    await expectNoTemporaries(lab);
+  });
+
+  it("amid a small file's publish, a local activity: the task runs again and the set is published once", async () => {
+    const small = await prepare('small-publish.png');
+    // Publishing replaces the blob's rendition rows: held behind a table lock only writers wait for (nothing else
+    // writes renditions before publishing), the worker is killed while the local activity waits inside it.
+    const holder = new pg.Client({ connectionString: lab.platform.env.DATABASE_URL });
+    await holder.connect();
+    let killedAt: number;
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE blob_renditions IN SHARE MODE');
+      await small.complete();
+      await eventually(
+        'the publish to wait for the renditions table',
+        async () =>
+          (
+            await holder.query<{ n: string }>(
+              `SELECT count(*) AS n FROM pg_locks
+                WHERE relation = 'blob_renditions'::regclass AND NOT granted AND pid <> pg_backend_pid()`,
+            )
+          ).rows[0]!.n,
+        (n) => Number(n) > 0,
+        REACH_MS,
+      );
+      killedAt = Date.now();
+      await lab.platform.kill('worker');
+    } finally {
+      await holder.query('ROLLBACK').finally(() => holder.end());
+    }
+    await lab.platform.start('worker');
+    expect(await settledStatus(lab, small.assetId, SETTLE_MS)).toBe('ready');
+    figures.push({ stage: 'publishing, local', settledAfterKillS: (Date.now() - killedAt!) / 1000 });
+
+    const history = await lab.temporal.workflow.getHandle(`asset-${small.assetId}`).fetchHistory();
+    const events = history.events ?? [];
+    // The task that ran the publish died with the worker and timed out; the publish never went to the server.
+    expect(events.some((e) => e.workflowTaskTimedOutEventAttributes)).toBe(true);
+    expect(
+      events.filter(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'publishRenditions',
+      ),
+    ).toEqual([]);
+    const markers = events
+      .map((e) => e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data)
+      .filter((d): d is Uint8Array => d instanceof Uint8Array)
+      .map((d) => Buffer.from(d).toString('utf8'))
+      .filter((text) => text.includes('"activity_type":"publishRenditions"'));
+    expect(markers, 'one recorded publish').toHaveLength(1);
+    // The task's transition before the publish ran twice and was recorded once.
+    const validated = await lab.db
+      .selectFrom('asset_events')
+      .select('reason')
+      .where('asset_id', '=', small.assetId)
+      .where('stage', '=', 'validate')
+      .execute();
+    expect(validated.map((r) => r.reason)).toEqual(['renditions validated']);
     await expectReadyAndClean(lab, small.assetId, small.media);
     await expectNoTemporaries(lab);
   });
