@@ -2,9 +2,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { WorkflowHandle } from '@temporalio/client';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clip, largePdf } from '../helpers/generate-media';
+import type { AssetStage } from '../../workflows/definitions';
 import { eventually } from '../helpers/http';
 import {
   activityAttempts,
@@ -138,6 +140,56 @@ async function recovered({ stage, upload, run, killedAt }: Interrupted, settle: 
   });
 }
 
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+/**
+ * After a kill inside a local activity: the worker comes back, the asset becomes ready, and its history shows the
+ * task that ran `activity` timed out (it died with the worker), `activity` recorded as a local activity, and never
+ * sent to the server as a task. The history is read once it holds the local activity's marker: the status row turns
+ * ready inside the workflow task, before the task completes and its markers are written.
+ */
+async function ranAgainLocally(upload: PreparedUpload, killedAt: number, stage: string, activity: string) {
+  await lab.platform.start('worker');
+  expect(await settledStatus(lab, upload.assetId, SETTLE_MS)).toBe('ready');
+  figures.push({ stage, settledAfterKillS: (Date.now() - killedAt) / 1000 });
+  const events = await eventually(
+    `the history to record ${activity}`,
+    async () =>
+      (await lab.temporal.workflow.getHandle(`asset-${upload.assetId}`).fetchHistory()).events ?? [],
+    (history) => localActivityTypes(history).includes(activity),
+    SETTLE_MS,
+  );
+  expect(events.some((e) => e.workflowTaskTimedOutEventAttributes)).toBe(true);
+  expect(
+    events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity),
+  ).toEqual([]);
+  return events;
+}
+
+/** The activity types of the local activity markers in a history (Core writes each marker's data as JSON). */
+function localActivityTypes(events: HistoryEvent[]): string[] {
+  return events.flatMap((e) => {
+    const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+    if (!data || !ArrayBuffer.isView(data)) return [];
+    const json = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
+    const type = (JSON.parse(json) as { activity_type?: string }).activity_type;
+    return type ? [type] : [];
+  });
+}
+
+/** The stage's event recorded once however often its task ran, and the asset ready and clean. */
+async function expectOneEventAndClean(upload: PreparedUpload, stage: AssetStage, reason: string) {
+  const events = await lab.db
+    .selectFrom('asset_events')
+    .select('reason')
+    .where('asset_id', '=', upload.assetId)
+    .where('stage', '=', stage)
+    .execute();
+  expect(events.map((r) => r.reason)).toEqual([reason]);
+  await expectReadyAndClean(lab, upload.assetId, upload.media);
+  await expectNoTemporaries(lab);
+}
+
 const ready = (upload: PreparedUpload) => async () =>
   expect(await settledStatus(lab, upload.assetId, SETTLE_MS)).toBe('ready');
 
@@ -206,26 +258,8 @@ describe('kill -9 of the worker', { timeout: 180_000 }, () => {
     } finally {
       process.kill(clamdPid, 'SIGCONT');
     }
-    await lab.platform.start('worker');
-    expect(await settledStatus(lab, small.assetId, SETTLE_MS)).toBe('ready');
-    figures.push({ stage: 'scanning, local', settledAfterKillS: (Date.now() - killedAt!) / 1000 });
-
-    const history = await lab.temporal.workflow.getHandle(`asset-${small.assetId}`).fetchHistory();
-    const events = history.events ?? [];
-    // The task that ran the scan died with the worker and timed out; no scan ever went to the server as a task.
-    expect(events.some((e) => e.workflowTaskTimedOutEventAttributes)).toBe(true);
-    expect(
-      events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'scanBlob'),
-    ).toEqual([]);
-    const scans = await lab.db
-      .selectFrom('asset_events')
-      .select('reason')
-      .where('asset_id', '=', small.assetId)
-      .where('stage', '=', 'scan')
-      .execute();
-    expect(scans.map((r) => r.reason)).toEqual(['scan: clean']);
-    await expectReadyAndClean(lab, small.assetId, small.media);
-    await expectNoTemporaries(lab);
+    await ranAgainLocally(small, killedAt!, 'scanning, local', 'scanBlob');
+    await expectOneEventAndClean(small, 'scan', 'scan: clean');
   });
 
   it("amid a small file's publish, a local activity: the task runs again and the set is published once", async () => {
@@ -256,35 +290,15 @@ describe('kill -9 of the worker', { timeout: 180_000 }, () => {
     } finally {
       await holder.query('ROLLBACK').finally(() => holder.end());
     }
-    await lab.platform.start('worker');
-    expect(await settledStatus(lab, small.assetId, SETTLE_MS)).toBe('ready');
-    figures.push({ stage: 'publishing, local', settledAfterKillS: (Date.now() - killedAt!) / 1000 });
-
-    const history = await lab.temporal.workflow.getHandle(`asset-${small.assetId}`).fetchHistory();
-    const events = history.events ?? [];
-    // The task that ran the publish died with the worker and timed out; the publish never went to the server.
-    expect(events.some((e) => e.workflowTaskTimedOutEventAttributes)).toBe(true);
+    const events = await ranAgainLocally(small, killedAt!, 'publishing, local', 'publishRenditions');
+    // Each local activity's result is a marker naming it; one publish reached the history.
+    const recorded = localActivityTypes(events);
     expect(
-      events.filter(
-        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'publishRenditions',
-      ),
-    ).toEqual([]);
-    const markers = events
-      .map((e) => e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data)
-      .filter((d): d is Uint8Array => d instanceof Uint8Array)
-      .map((d) => Buffer.from(d).toString('utf8'))
-      .filter((text) => text.includes('"activity_type":"publishRenditions"'));
-    expect(markers, 'one recorded publish').toHaveLength(1);
+      recorded.filter((type) => type === 'publishRenditions'),
+      `local activities recorded: ${recorded.join(', ')}`,
+    ).toHaveLength(1);
     // The task's transition before the publish ran twice and was recorded once.
-    const validated = await lab.db
-      .selectFrom('asset_events')
-      .select('reason')
-      .where('asset_id', '=', small.assetId)
-      .where('stage', '=', 'validate')
-      .execute();
-    expect(validated.map((r) => r.reason)).toEqual(['renditions validated']);
-    await expectReadyAndClean(lab, small.assetId, small.media);
-    await expectNoTemporaries(lab);
+    await expectOneEventAndClean(small, 'validate', 'renditions validated');
   });
 
   it('amid a tier move: the blob ends in the warm bucket alone, intact', async () => {
