@@ -49,19 +49,7 @@ async function measure(eager: boolean): Promise<Record<string, Cost>> {
     logFile: path.join(workDir, `temporal-${eager ? 'eager' : 'plain'}.log`),
     dynamicConfig: { 'system.enableActivityEagerExecution': eager },
   });
-  const serverPid = Number(
-    fs
-      .readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .find((p) => {
-        try {
-          const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
-          return cmd.includes('start-dev') && cmd.includes(`--port\0${server.port}\0`);
-        } catch {
-          return false;
-        }
-      }),
-  );
+  const serverPid = server.pid;
   const taskQueue = `steps-${randomUUID()}`;
   const worker = await Worker.create({
     connection: await NativeConnection.connect({ address: server.address }),

@@ -187,7 +187,7 @@ export function entryPoint(command: string[]): string | undefined {
 }
 
 // Where the edge image's entry point looks for a database, and the file it writes for nginx to include.
-export const EDGE_SCRIPT = fs.readFileSync(repoPath('scripts/edge-geoip.sh'), 'utf8');
+const EDGE_SCRIPT = fs.readFileSync(repoPath('scripts/edge-geoip.sh'), 'utf8');
 const scriptDefault = (name: string) => new RegExp(`\\$\\{${name}:-([^}]+)\\}`).exec(EDGE_SCRIPT)?.[1] ?? '';
 export const EDGE_GEOIP = {
   dir: scriptDefault('ASSETLINE_GEOIP_DIR'),
