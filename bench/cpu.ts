@@ -70,6 +70,16 @@ export function cpuByPart(roots: Record<string, number>): Record<string, number>
   return parts;
 }
 
+/**
+ * The platform's API and worker by their process trees, and this process (the load generator, and the raw pipeline
+ * when it runs here): the roots cpuByPart reads. Read at each call, as a restarted process has a new pid.
+ */
+export const platformParts = (platform: { api: { pid: number }; worker: { pid: number } }) => ({
+  api: platform.api.pid,
+  worker: platform.worker.pid,
+  'bench and raw pipeline': process.pid,
+});
+
 /** What each part used between two readings, per unit of work. */
 export function cpuPerUnit(
   before: Record<string, number>,

@@ -15,7 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startLocalPlatform } from '../devstack';
 import { signDevToken } from '../devstack/dev-token';
 import { settledAt, upload } from './client';
-import { cpuByPart, cpuPerUnit } from './cpu';
+import { cpuByPart, cpuPerUnit, platformParts } from './cpu';
 import { clip, clipCopies, jpegCopies, photo } from './media';
 import { rawDepsFor, rawPipeline } from './raw-pipeline';
 import { median, pool } from './stats';
@@ -56,11 +56,7 @@ const platform = await startLocalPlatform({
   },
 });
 const raw = rawDepsFor(platform, workDir);
-const parts = () => ({
-  api: platform.api.pid,
-  worker: platform.worker.pid,
-  'bench and raw pipeline': process.pid,
-});
+const parts = () => platformParts(platform);
 
 const SETTLED = ['ready', 'rejected', 'failed', 'quarantined', 'expired', 'deleted'];
 /** CPU ms of each thread of a process and of its child processes (ended ones included), by thread name. */

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { startTemporalDevServer } from '../devstack';
+import { cpuByPart } from './cpu';
 import { median } from './stats';
 
 const arg = (name: string, fallback: number) => {
@@ -27,15 +28,10 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'assetline-step-cost-'));
 const workflowsPath = fileURLToPath(new URL('./step-cost/workflow.ts', import.meta.url));
 
-/** CPU ms of a process, from /proc: its own time only. */
-function processCpuMs(pid: number): number {
-  const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
-const ownCpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
+/** This process (the worker and the client) and the dev server it started, by cpuByPart's names. */
+const cpuNow = (): Cost => {
+  const parts = cpuByPart({});
+  return { worker: parts['load generator'] ?? 0, server: parts.temporal ?? 0 };
 };
 
 interface Cost {
@@ -49,7 +45,6 @@ async function measure(eager: boolean): Promise<Record<string, Cost>> {
     logFile: path.join(workDir, `temporal-${eager ? 'eager' : 'plain'}.log`),
     dynamicConfig: { 'system.enableActivityEagerExecution': eager },
   });
-  const serverPid = server.pid;
   const taskQueue = `steps-${randomUUID()}`;
   const worker = await Worker.create({
     connection: await NativeConnection.connect({ address: server.address }),
@@ -65,9 +60,10 @@ async function measure(eager: boolean): Promise<Record<string, Cost>> {
       ),
     );
   const cost = async (count: number, kind: 'local' | 'remote'): Promise<Cost> => {
-    const [w0, s0] = [ownCpuMs(), processCpuMs(serverPid)];
+    const before = cpuNow();
     await batch(count, kind);
-    return { worker: ownCpuMs() - w0, server: processCpuMs(serverPid) - s0 };
+    const after = cpuNow();
+    return { worker: after.worker - before.worker, server: after.server - before.server };
   };
   const rounds: Record<string, Cost>[] = [];
   try {

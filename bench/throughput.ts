@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { upload, settledAt, type Uploaded } from './client';
 import { clip, clipCopies, jpegCopies, photo } from './media';
 import { rawPipeline } from './raw-pipeline';
-import { cpuByPart, cpuPerUnit } from './cpu';
+import { cpuByPart, cpuPerUnit, platformParts } from './cpu';
 import { pool, round } from './stats';
 import type { Bench, BenchContext } from './types';
 
@@ -33,13 +33,6 @@ interface Round {
   cpuMsPerAsset: Record<string, number>;
 }
 
-/** Where the CPU goes, per asset, on each side: what the platform adds to the same media work. */
-const cpuParts = (ctx: BenchContext) => ({
-  api: ctx.platform.api.pid,
-  worker: ctx.platform.worker.pid,
-  'bench and raw pipeline': process.pid,
-});
-
 /** Uploads the set, sends every completion together, and waits until each asset is ready. */
 async function platformRound(
   ctx: BenchContext,
@@ -51,7 +44,8 @@ async function platformRound(
     upload(ctx.platform.apiUrl, token, m.file, m.contentType),
   );
   ctx.takeWorkerPeakRss();
-  const parts = cpuParts(ctx);
+  // Where the CPU goes, per asset, on each side: what the platform adds to the same media work.
+  const parts = platformParts(ctx.platform);
   const cpuBefore = cpuByPart(parts);
   const started = await Promise.all(uploads.map((u) => u.complete()));
   const settled = await settledAt(
@@ -83,7 +77,7 @@ async function rawRound(ctx: BenchContext, tag: string): Promise<Round> {
     await ctx.raw.store.write(key, fs.createReadStream(m.file), { contentType: m.contentType });
     return { key, contentType: m.contentType };
   });
-  const parts = cpuParts(ctx);
+  const parts = platformParts(ctx.platform);
   const cpuBefore = cpuByPart(parts);
   const t0 = Date.now();
   const lastReadyMs: Record<string, number> = {};

@@ -36,8 +36,6 @@ export interface TemporalDevServerHandle {
   /** `http://127.0.0.1:UI_PORT` when the UI is enabled. */
   uiUrl?: string;
   logFile: string;
-  /** The server's process (its CPU time, for the benches). */
-  pid: number;
   stop(): Promise<void>;
 }
 
@@ -167,5 +165,5 @@ export async function startTemporalDevServer(
     await service.stop();
     throw err;
   }
-  return { address, port, namespace, uiUrl, logFile, pid: service.pid, stop: () => service.stop() };
+  return { address, port, namespace, uiUrl, logFile, stop: () => service.stop() };
 }

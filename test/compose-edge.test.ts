@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort, geoip2Module, nginxTempPaths, runNginx, type NginxHandle } from '../devstack';
 import { queryString, signQuery } from '../domain/delivery/secure-link';
 import { EDGE_GEOIP, interpolate, mountedConfig, repoPath } from './helpers/compose-file';
+import { getFrom } from './helpers/http';
 import { countryRecord, writeMmdb } from './helpers/mmdb-writer';
 
 const run = promisify(execFile);
@@ -109,32 +110,22 @@ ${nginxTempPaths(dataDir)}
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** A signed URL of a fresh asset with the given policy, fetched from `from`. */
-function fetchSigned(
+async function fetchSigned(
   edgeUrl: string,
   from: string,
   geo = '',
   headers: Record<string, string> = {},
   tamper = (query: string) => query,
-) {
+): Promise<Answer> {
   const assetId = randomUUID();
   const query = tamper(queryString(signQuery(assetId, Math.floor(Date.now() / 1000) + 600, SECRET, geo)));
   const pathname = `/d/${assetId}/poster.jpg`;
-  return new Promise<Answer>((resolve, reject) => {
-    const req = http.get(
-      `${edgeUrl}${pathname}?${query}`,
-      { localAddress: from, headers, agent: false },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode!, body, toldOrigin: told.get(`/origin${pathname}?${query}`) }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-  });
+  const answer = await getFrom(from, `${edgeUrl}${pathname}?${query}`, headers);
+  return {
+    status: answer.status,
+    body: answer.body.toString('utf8'),
+    toldOrigin: told.get(`/origin${pathname}?${query}`),
+  };
 }
 
 const refusedIn = (answer: Answer, country: string) => {

@@ -6,7 +6,7 @@ import { startNginx, type NginxHandle } from '../devstack/nginx';
 import { freePort } from '../devstack/ports';
 import { ViewerCountry } from '../api/viewer-country';
 import { MmdbCountryLookup } from '../infra/adapters/geoip-country';
-import { request } from './helpers/http';
+import { getFrom, request, type AnswerFrom as Answer } from './helpers/http';
 import { noisyPng } from './helpers/generate-media';
 import { SETTLED, requestUpload, sha256, uploadFile, waitForStatus } from './helpers/media';
 import { countryRecord, writeMmdb } from './helpers/mmdb-writer';
@@ -21,34 +21,6 @@ const US = '127.0.0.3';
 const FR = '127.0.0.4';
 const NOWHERE = '127.0.0.5'; // in no network of the database
 const PROXY = '127.0.0.1'; // GEO_TRUSTED_PROXIES' default
-
-interface Answer {
-  status: number;
-  contentType: string | undefined;
-  body: Buffer;
-  json: () => Record<string, unknown>;
-}
-
-/** GET from a chosen source address (fetch cannot bind one). */
-function getFrom(from: string, url: string, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { localAddress: from, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks);
-        resolve({
-          status: res.statusCode!,
-          contentType: res.headers['content-type'],
-          body,
-          json: () => JSON.parse(body.toString('utf8')) as Record<string, unknown>,
-        });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-}
 
 describe('regional rights: policy API, viewer country, 451 at the edge and the origin', () => {
   let platform: TestPlatform;

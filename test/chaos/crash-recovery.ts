@@ -161,7 +161,7 @@ export async function runningActivity(
 }
 
 /** A local activity's type, from its marker. */
-function localActivityType(e: temporal.api.history.v1.IHistoryEvent): string | undefined {
+export function localActivityType(e: temporal.api.history.v1.IHistoryEvent): string | undefined {
   const m = e.markerRecordedEventAttributes;
   const payload = m?.markerName === 'core_local_activity' ? m.details?.['data']?.payloads?.[0] : undefined;
   return payload

@@ -2,11 +2,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { WorkflowHandle } from '@temporalio/client';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clip, largePdf } from '../helpers/generate-media';
-import type { AssetStage } from '../../workflows/definitions';
+import type { temporal } from '@temporalio/proto';
+import { assetWorkflowId, type AssetStage } from '../../workflows/definitions';
 import { eventually } from '../helpers/http';
 import {
   activityAttempts,
@@ -16,6 +16,7 @@ import {
   freezeMedia,
   heartbeatDetails,
   killWorker,
+  localActivityType,
   prepareUpload,
   runningActivity,
   settledStatus,
@@ -140,8 +141,6 @@ async function recovered({ stage, upload, run, killedAt }: Interrupted, settle: 
   });
 }
 
-type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
-
 /**
  * After a kill inside a local activity: the worker comes back, the asset becomes ready, and its history shows the
  * task that ran `activity` timed out (it died with the worker), `activity` recorded as a local activity, and never
@@ -155,7 +154,7 @@ async function ranAgainLocally(upload: PreparedUpload, killedAt: number, stage: 
   const events = await eventually(
     `the history to record ${activity}`,
     async () =>
-      (await lab.temporal.workflow.getHandle(`asset-${upload.assetId}`).fetchHistory()).events ?? [],
+      (await lab.temporal.workflow.getHandle(assetWorkflowId(upload.assetId)).fetchHistory()).events ?? [],
     (history) => localActivityTypes(history).includes(activity),
     SETTLE_MS,
   );
@@ -166,16 +165,9 @@ async function ranAgainLocally(upload: PreparedUpload, killedAt: number, stage: 
   return events;
 }
 
-/** The activity types of the local activity markers in a history (Core writes each marker's data as JSON). */
-function localActivityTypes(events: HistoryEvent[]): string[] {
-  return events.flatMap((e) => {
-    const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
-    if (!data || !ArrayBuffer.isView(data)) return [];
-    const json = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
-    const type = (JSON.parse(json) as { activity_type?: string }).activity_type;
-    return type ? [type] : [];
-  });
-}
+/** The types of the local activities a history recorded, in order. */
+const localActivityTypes = (events: temporal.api.history.v1.IHistoryEvent[]) =>
+  events.flatMap((e) => localActivityType(e) ?? []);
 
 /** The stage's event recorded once however often its task ran, and the asset ready and clean. */
 async function expectOneEventAndClean(upload: PreparedUpload, stage: AssetStage, reason: string) {

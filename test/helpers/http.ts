@@ -1,4 +1,6 @@
 /** Small fetch wrappers so tests read as requests and answers. */
+import http from 'node:http';
+
 export interface JsonResponse<T = Record<string, unknown>> {
   status: number;
   headers: Headers;
@@ -54,4 +56,37 @@ export async function eventually<T>(
     last = await probe();
   }
   return last;
+}
+
+/** An answer read whole, for getFrom. */
+export interface AnswerFrom {
+  status: number;
+  contentType: string | undefined;
+  body: Buffer;
+  json: () => Record<string, unknown>;
+}
+
+/** GET from a chosen source address (fetch cannot bind one). */
+export function getFrom(
+  from: string,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<AnswerFrom> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { localAddress: from, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve({
+          status: res.statusCode!,
+          contentType: res.headers['content-type'],
+          body,
+          json: () => JSON.parse(body.toString('utf8')) as Record<string, unknown>,
+        });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
 }
